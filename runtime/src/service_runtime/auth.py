@@ -1,0 +1,158 @@
+"""Platform tokens and the access rules routes declare.
+
+The identity service signs short-lived tokens (JWT) and publishes its keys as a JWKS; every
+service verifies tokens with those keys (cached, refreshed when a token names an unknown key),
+and answers "does this person hold role R in context C for organisation O today" from its own
+projection of identity's rights events, without calling identity.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import httpx
+import jwt
+import structlog
+
+from service_runtime.logging import correlation_id_var
+
+log = structlog.get_logger(__name__)
+
+
+class InvalidToken(Exception):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    person_id: UUID
+    organisation_id: UUID | None  # None: acting as a citizen, for oneself
+    token_id: str | None = None
+
+
+class JwksKeys:
+    """The identity service's public keys, fetched over HTTP and cached."""
+
+    def __init__(self, url: str, *, cache_seconds: int = 300, min_refresh_seconds: float = 10.0) -> None:
+        self._url = url
+        self._cache_seconds = cache_seconds
+        self._min_refresh_seconds = min_refresh_seconds
+        self._keys: dict[str, Any] = {}
+        self._fetched_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def key(self, kid: str) -> Any:
+        if kid not in self._keys or time.monotonic() - self._fetched_at > self._cache_seconds:
+            await self._refresh(force=kid not in self._keys)
+        try:
+            return self._keys[kid]
+        except KeyError:
+            raise InvalidToken(f"unknown signing key {kid!r}") from None
+
+    async def _refresh(self, *, force: bool) -> None:
+        async with self._lock:
+            # An unknown kid may be a rotated key: refresh, but not more often than
+            # min_refresh_seconds, so tokens with made-up kids cannot hammer identity.
+            if time.monotonic() - self._fetched_at < self._min_refresh_seconds and (self._keys or not force):
+                return
+            try:
+                async with httpx.AsyncClient(timeout=5.0) as client:
+                    response = await client.get(self._url)
+                    response.raise_for_status()
+                    document = response.json()
+            except (httpx.HTTPError, ValueError) as error:
+                log.warning("could not fetch signing keys", url=self._url, error=repr(error))
+                if not self._keys:
+                    raise InvalidToken("signing keys unavailable") from error
+                return
+            self._keys = {jwk["kid"]: jwt.PyJWK(jwk).key for jwk in document.get("keys", []) if "kid" in jwk}
+            self._fetched_at = time.monotonic()
+
+
+class TokenVerifier:
+    def __init__(self, keys: JwksKeys, *, issuer: str, audience: str) -> None:
+        self._keys = keys
+        self._issuer = issuer
+        self._audience = audience
+
+    async def verify(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as error:
+            raise InvalidToken(f"malformed token: {error}") from error
+        if header.get("alg") not in ("RS256", "ES256", "EdDSA"):
+            raise InvalidToken("unsupported token algorithm")  # never "none", never HS* with a public key
+        key = await self._keys.key(str(header.get("kid")))
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[header["alg"]],
+                issuer=self._issuer,
+                audience=self._audience,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+                leeway=5,
+            )
+            return Principal(
+                person_id=UUID(claims["sub"]),
+                organisation_id=UUID(claims["org"]) if claims.get("org") else None,
+                token_id=claims.get("jti"),
+            )
+        except (jwt.PyJWTError, ValueError) as error:
+            raise InvalidToken(str(error)) from error
+
+
+async def holds_right(
+    connection: asyncpg.Connection,
+    *,
+    person_id: UUID,
+    organisation_id: UUID,
+    role: str,
+    context: str,
+    on: date,
+) -> bool:
+    """Whether the person holds role@context for the organisation on that day (rule ID-6, ID-14):
+    a right outside its validity period grants nothing, without any job having to run."""
+    return bool(
+        await connection.fetchval(
+            """
+            SELECT EXISTS (
+                SELECT 1 FROM rights_projection
+                WHERE person_id = $1 AND organisation_id = $2 AND role = $3 AND context = $4
+                  AND revoked_at IS NULL AND valid_from <= $5 AND (valid_until IS NULL OR valid_until >= $5)
+            )
+            """,
+            person_id,
+            organisation_id,
+            role,
+            context,
+            on,
+        )
+    )
+
+
+async def record_access_decision(
+    connection: asyncpg.Connection,
+    *,
+    principal: Principal | None,
+    organisation_id: UUID | None,
+    action: str,
+    allowed: bool,
+    reason: str,
+) -> None:
+    await connection.execute(
+        "INSERT INTO access_audit (person_id, organisation_id, action, decision, reason, correlation_id) "
+        "VALUES ($1, $2, $3, $4, $5, $6)",
+        principal.person_id if principal else None,
+        organisation_id,
+        action,
+        "allowed" if allowed else "denied",
+        reason,
+        correlation_id_var.get(),
+    )

@@ -1,0 +1,76 @@
+"""The command line every service shares: `python -m <service> [serve|migrate|asyncapi|dead-letters ...]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+
+import asyncpg
+import uvicorn
+
+from service_runtime.db import configure_connection
+from service_runtime.dead_letters import list_dead_letters, replay_dead_letter
+from service_runtime.logging import configure_logging
+from service_runtime.service import Service
+
+
+def main(service: Service, argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog=f"wse-{service.name}", description=service.description)
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("serve", help="run the HTTP API, consumers, outbox relay and scheduler (default)")
+    commands.add_parser("migrate", help="apply the database migrations and exit")
+    commands.add_parser("asyncapi", help="print the AsyncAPI document generated from the code")
+    dead = commands.add_parser("dead-letters", help="list dead letters, or replay one")
+    dead_commands = dead.add_subparsers(dest="action", required=True)
+    listing = dead_commands.add_parser("list")
+    listing.add_argument("--all", action="store_true", help="include replayed ones")
+    replay = dead_commands.add_parser("replay")
+    replay.add_argument("id", type=int)
+    args = parser.parse_args(argv)
+
+    settings = service.load_settings()
+    configure_logging(service=service.name, level=settings.log_level, json=settings.log_json)
+    runtime = service.runtime(settings)
+
+    if args.command in (None, "serve"):
+        config = uvicorn.Config(
+            runtime.app(),
+            host=settings.http_host,
+            port=settings.http_port,
+            log_config=None,  # our structlog handler
+            access_log=False,
+            timeout_graceful_shutdown=int(settings.graceful_shutdown_seconds),
+            lifespan="on",
+        )
+        uvicorn.Server(config).run()
+        return 0
+    if args.command == "migrate":
+        applied = asyncio.run(runtime.migrate())
+        print(json.dumps({"applied": applied}))
+        return 0
+    if args.command == "asyncapi":
+        print(json.dumps(runtime.asyncapi(), indent=2))
+        return 0
+    return asyncio.run(_dead_letters(runtime, args))
+
+
+async def _dead_letters(runtime, args) -> int:
+    connection = await asyncpg.connect(runtime.settings.database_url)
+    await configure_connection(connection)
+    try:
+        if args.action == "list":
+            rows = await list_dead_letters(connection, include_replayed=args.all)
+            print(json.dumps(rows, default=str, indent=2))
+            return 0
+        runtime.declare_consumers(pool=None)  # the runners know the handlers; the connection is passed in
+        try:
+            outcome = await replay_dead_letter(connection, dead_letter_id=args.id, runners=runtime.runners)
+        except LookupError as error:
+            print(str(error), file=sys.stderr)
+            return 1
+        print(outcome)
+        return 0 if outcome in ("replayed", "already replayed") else 1
+    finally:
+        await connection.close()

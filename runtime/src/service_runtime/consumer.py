@@ -1,0 +1,269 @@
+"""Idempotent consumers with bounded retries and a dead-letter topic.
+
+A consumer is one Kafka consumer group. It reads records in batches and handles them in one
+database transaction: for each record, the handler's effects and the (consumer, event id) inbox
+row are written together in a savepoint; the transaction commits; only then is the Kafka offset
+committed. A crash anywhere before the offset commit means redelivery, and the inbox turns the
+redelivered event into a no-op.
+
+A handler that raises is retried with exponential backoff, a bounded number of times; then the
+record is written to `dead_letters` and, through the outbox, to the service's dead-letter topic,
+in the same transaction, and the partition moves on. A record that is not a CloudEvent at all
+is dead-lettered at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+import asyncpg
+import structlog
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from prometheus_client import Counter, Histogram
+
+from service_runtime.failpoints import failpoint
+from service_runtime.logging import correlation_id_var
+from service_runtime.outbox import add_to_outbox, causation_id_var
+from wse_contracts import Envelope, new_envelope
+from wse_contracts.kafka_binding import MalformedRecord, from_kafka_record
+from wse_contracts.topics import dead_letter_topic
+
+log = structlog.get_logger(__name__)
+
+EventHandler = Callable[[asyncpg.Connection, Envelope], Awaitable[None]]
+
+CONSUMED = Counter(
+    "consumer_events_total",
+    "Events seen by a consumer, by outcome (processed, duplicate, ignored, retried, dead_lettered).",
+    ["consumer", "outcome"],
+)
+BATCH_SECONDS = Histogram("consumer_batch_seconds", "Time to handle one batch and commit it.", ["consumer"])
+BATCH_FAILURES = Counter("consumer_batch_failures_total", "Batches rolled back and re-read.", ["consumer"])
+
+DEAD_LETTER_EVENT_TYPE = "be.vlaanderen.wse.runtime.dead_letter.v1"
+
+
+@dataclass
+class Consumer:
+    """What a service declares: a name (its consumer group), topics, and a handler per event type.
+
+    Event types a consumer has no handler for are skipped: a topic carries several types and a
+    consumer cares about some of them.
+    """
+
+    name: str
+    topics: list[str]
+    handlers: dict[str, EventHandler]
+    description: str = ""
+    max_attempts: int | None = None  # None: the service's setting
+    _seen_types: set[str] = field(default_factory=set, repr=False)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    initial_seconds: float = 0.2
+    max_seconds: float = 5.0
+
+    def delay(self, attempt: int) -> float:
+        return min(self.initial_seconds * (2 ** (attempt - 1)), self.max_seconds)
+
+
+class _Record:
+    """The parts of an aiokafka ConsumerRecord this module uses."""
+
+    __slots__ = ("topic", "partition", "offset", "key", "value", "headers")
+
+    def __init__(self, raw: Any) -> None:
+        self.topic, self.partition, self.offset = raw.topic, raw.partition, raw.offset
+        self.key, self.value, self.headers = raw.key, raw.value, list(raw.headers or ())
+
+
+class ConsumerRunner:
+    def __init__(
+        self,
+        *,
+        consumer: Consumer,
+        service: str,
+        pool: asyncpg.Pool,
+        retry: RetryPolicy,
+    ) -> None:
+        self.consumer = consumer
+        self.service = service
+        self.group_id = f"{service}.{consumer.name}"
+        self._pool = pool
+        self._retry = retry
+
+    def subscribe(self, broker: KafkaBroker, *, max_records: int, batch_timeout_ms: int) -> None:
+        subscriber = broker.subscriber(
+            *self.consumer.topics,
+            group_id=self.group_id,
+            batch=True,
+            max_records=max_records,
+            batch_timeout_ms=batch_timeout_ms,
+            ack_policy=AckPolicy.MANUAL,  # we commit after the database commit, never before
+            auto_offset_reset="earliest",
+            title=self.group_id,
+            description=self.consumer.description or None,
+            decoder=_keep_raw,
+        )
+
+        @subscriber
+        async def handle(message: KafkaMessage) -> None:
+            records = message.raw_message if isinstance(message.raw_message, tuple) else (message.raw_message,)
+            if not records:
+                return
+            try:
+                await self.handle_batch([_Record(r) for r in records])
+            except Exception:  # noqa: BLE001 - a database failure: nothing committed, read again
+                BATCH_FAILURES.labels(self.group_id).inc()
+                log.exception("batch rolled back, will be read again", consumer=self.group_id)
+                await message.nack()  # seek back to the first record of each partition
+                await asyncio.sleep(self._retry.initial_seconds)
+                return
+            await message.ack()
+
+    async def handle_batch(self, records: list[_Record]) -> None:
+        started = time.perf_counter()
+        async with self._pool.acquire() as connection:
+            async with connection.transaction():
+                for record in records:
+                    await self._handle_record(connection, record)
+            failpoint("consumer.after_db_commit")
+        BATCH_SECONDS.labels(self.group_id).observe(time.perf_counter() - started)
+
+    async def _handle_record(self, connection: asyncpg.Connection, record: _Record) -> None:
+        try:
+            envelope = from_kafka_record(record.headers, record.value)
+        except MalformedRecord as error:
+            await self._dead_letter(connection, record, None, f"malformed record: {error}", attempts=0)
+            return
+        handler = self.consumer.handlers.get(envelope.type)
+        if handler is None:
+            CONSUMED.labels(self.group_id, "ignored").inc()
+            return
+        correlation_token = correlation_id_var.set(envelope.correlationid)
+        causation_token = causation_id_var.set(envelope.id)
+        try:
+            with structlog.contextvars.bound_contextvars(
+                correlation_id=envelope.correlationid, event_id=envelope.id, event_type=envelope.type, consumer=self.group_id
+            ):
+                await self._handle_with_retries(connection, record, envelope, handler)
+        finally:
+            correlation_id_var.reset(correlation_token)
+            causation_id_var.reset(causation_token)
+
+    async def _handle_with_retries(
+        self, connection: asyncpg.Connection, record: _Record, envelope: Envelope, handler: EventHandler
+    ) -> None:
+        max_attempts = self.consumer.max_attempts or self._retry.max_attempts
+        for attempt in range(1, max_attempts + 1):
+            try:
+                first_time = await self._apply_once(connection, envelope, handler)
+                CONSUMED.labels(self.group_id, "processed" if first_time else "duplicate").inc()
+                return
+            except (asyncpg.InterfaceError, asyncpg.exceptions.ConnectionDoesNotExistError, OSError):
+                raise  # the connection is gone: the whole batch is re-read, not dead-lettered
+            except Exception as error:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
+                if attempt == max_attempts:
+                    log.error("handler failed for the last time, dead-lettering", attempts=attempt, error=repr(error))
+                    await self._dead_letter(connection, record, envelope, repr(error), attempts=attempt)
+                    return
+                CONSUMED.labels(self.group_id, "retried").inc()
+                delay = self._retry.delay(attempt)
+                log.warning("handler failed, retrying", attempt=attempt, retry_in_seconds=delay, error=repr(error))
+                await asyncio.sleep(delay)
+
+    async def _apply_once(self, connection: asyncpg.Connection, envelope: Envelope, handler: EventHandler) -> bool:
+        """The handler's effects and the inbox row, in one savepoint; False for a duplicate."""
+        async with connection.transaction():  # a savepoint: a failure undoes this event only
+            first_time = await connection.fetchval(
+                "INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING true",
+                self.group_id,
+                envelope.id,
+                envelope.type,
+            )
+            if not first_time:
+                return False
+            failpoint("consumer.in_handler")
+            await handler(connection, envelope)
+            return True
+
+    async def replay(self, connection: asyncpg.Connection, record: _Record) -> str | None:
+        """Handle a stored record once more (an operator's replay); the error, or None."""
+        try:
+            envelope = from_kafka_record(record.headers, record.value)
+        except MalformedRecord as error:
+            return f"malformed record: {error}"
+        handler = self.consumer.handlers.get(envelope.type)
+        if handler is None:
+            return f"no handler for {envelope.type}"
+        try:
+            await self._apply_once(connection, envelope, handler)
+        except Exception as error:  # noqa: BLE001 - reported to the operator, dead letter kept
+            return repr(error)
+        return None
+
+    async def _dead_letter(
+        self,
+        connection: asyncpg.Connection,
+        record: _Record,
+        envelope: Envelope | None,
+        error: str,
+        *,
+        attempts: int,
+    ) -> None:
+        headers = [[name, value.decode(errors="replace")] for name, value in record.headers]
+        dead_letter_id = await connection.fetchval(
+            """
+            INSERT INTO dead_letters (consumer, topic, partition, "offset", key, value, headers, event_id, event_type, error, attempts)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id
+            """,
+            self.group_id,
+            record.topic,
+            record.partition,
+            record.offset,
+            record.key,
+            record.value,
+            headers,
+            envelope.id if envelope else None,
+            envelope.type if envelope else None,
+            error,
+            attempts,
+        )
+        # The dead-letter topic gets it through the outbox: it is there if and only if the
+        # partition moved on past it.
+        await add_to_outbox(
+            connection,
+            new_envelope(
+                source=f"/wse/{self.service}",
+                type=DEAD_LETTER_EVENT_TYPE,
+                subject=envelope.subject if envelope else None,
+                data={
+                    "dead_letter_id": dead_letter_id,
+                    "consumer": self.group_id,
+                    "topic": record.topic,
+                    "partition": record.partition,
+                    "offset": record.offset,
+                    "error": error,
+                    "attempts": attempts,
+                    "event": envelope.model_dump(mode="json") if envelope else None,
+                    "headers": headers,
+                    "value": record.value.decode(errors="replace") if record.value else None,
+                },
+                correlation_id=envelope.correlationid if envelope else "none",
+                causation_id=envelope.id if envelope else None,
+            ),
+            topic=dead_letter_topic(self.service),
+        )
+        CONSUMED.labels(self.group_id, "dead_lettered").inc()
+
+
+async def _keep_raw(message: Any) -> Any:
+    # The handler reads the records itself (CloudEvents headers); skip FastStream's JSON decode.
+    return None

@@ -1,0 +1,249 @@
+"""Transactional outbox.
+
+`add_to_outbox` writes the event in the caller's transaction: it is published if and only if
+the state change commits. `OutboxRelay` publishes committed rows in id order with an idempotent
+producer (acks=all) and marks them only after Kafka acknowledged them, so a crash at any point
+at most republishes (consumers deduplicate on the event id), and never loses or reorders.
+
+Order per aggregate holds because only one relay per database publishes at a time (a session
+advisory lock; other replicas stand by) and because a service writes one aggregate's events in
+transactions serialised by a lock on that aggregate's row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from contextvars import ContextVar
+from typing import Any
+
+import asyncpg
+import structlog
+from aiokafka import AIOKafkaProducer
+from prometheus_client import Counter, Gauge, Histogram
+
+from service_runtime.failpoints import failpoint
+from service_runtime.logging import correlation_id_var
+from wse_contracts import Envelope, Event, to_kafka_record
+
+log = structlog.get_logger(__name__)
+
+# The event being handled, if any: events written while handling it name it as their cause.
+causation_id_var: ContextVar[str | None] = ContextVar("causation_id", default=None)
+
+_NOTIFY_CHANNEL = "wse_outbox"
+_RELAY_LOCK_KEY = 7_341_002
+
+OUTBOX_PUBLISHED = Counter("outbox_published_total", "Events the relay published to Kafka.", ["service"])
+OUTBOX_PENDING = Gauge("outbox_pending", "Outbox rows not yet published (as last seen by the relay).", ["service"])
+OUTBOX_PUBLISH_SECONDS = Histogram(
+    "outbox_publish_batch_seconds", "Time to publish one relay batch and mark it.", ["service"]
+)
+OUTBOX_ERRORS = Counter("outbox_publish_errors_total", "Relay batches that failed and will be retried.", ["service"])
+
+
+class NotInTransaction(RuntimeError):
+    pass
+
+
+async def add_to_outbox(connection: asyncpg.Connection, envelope: Envelope, *, topic: str) -> Envelope:
+    if not connection.is_in_transaction():
+        # Outside a transaction the row would commit on its own, whatever happens to the
+        # state change it announces.
+        raise NotInTransaction("add_to_outbox must run inside the transaction of the state change")
+    record = to_kafka_record(envelope, topic=topic)
+    await connection.execute(
+        "INSERT INTO outbox (topic, key, value, headers, event_id, event_type) VALUES ($1, $2, $3, $4, $5, $6)",
+        record.topic,
+        record.key,
+        record.value,
+        [[name, value.decode()] for name, value in record.headers],
+        envelope.id,
+        envelope.type,
+    )
+    # Delivered at commit only; wakes the relay instead of waiting for its next poll.
+    await connection.execute("SELECT pg_notify($1, '')", _NOTIFY_CHANNEL)
+    return envelope
+
+
+async def publish_event(
+    connection: asyncpg.Connection,
+    event: Event,
+    *,
+    source: str,
+    correlation_id: str | None = None,
+    causation_id: str | None = None,
+) -> Envelope:
+    """Record `event` for publication, in the caller's transaction.
+
+    The correlation id defaults to the one of the request or event being handled, and the
+    causation id to the event being handled, so a chain of events can be followed in the logs.
+    """
+    envelope = event.to_envelope(
+        source=source,
+        correlation_id=correlation_id or correlation_id_var.get() or "none",
+        causation_id=causation_id or causation_id_var.get(),
+    )
+    return await add_to_outbox(connection, envelope, topic=event.topic)
+
+
+def _producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap_servers,
+        client_id=client_id,
+        enable_idempotence=True,  # implies acks=all; no duplicates from the producer's own retries
+        acks="all",
+        linger_ms=2,
+        max_batch_size=256 * 1024,
+        request_timeout_ms=15_000,
+    )
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        *,
+        pool: asyncpg.Pool,
+        database_url: str,
+        bootstrap_servers: str,
+        service: str,
+        batch_size: int = 1000,
+        poll_seconds: float = 0.5,
+        retention_hours: int = 72,
+    ) -> None:
+        self._pool = pool
+        self._database_url = database_url
+        self._bootstrap_servers = bootstrap_servers
+        self._service = service
+        self._batch_size = batch_size
+        self._poll_seconds = poll_seconds
+        self._retention_hours = retention_hours
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.is_leader = False
+        self.kafka_reachable = False
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"{self._service}-outbox-relay")
+
+    async def stop(self) -> None:
+        """Finish the batch in flight, then stop."""
+        self._stopping = True
+        self._wake.set()
+        if self._task:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        backoff = 0.2
+        while not self._stopping:
+            try:
+                await self._lead_and_relay()
+                backoff = 0.2
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                log.warning("outbox relay lost its database connection, retrying", error=str(error))
+            except Exception:  # noqa: BLE001 - the relay must outlive any one failure
+                log.exception("outbox relay failed, retrying")
+            self.is_leader = False
+            if not self._stopping:
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    async def _lead_and_relay(self) -> None:
+        leader = await asyncpg.connect(self._database_url)
+        try:
+            while not await leader.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK_KEY):
+                if self._stopping:
+                    return
+                await asyncio.sleep(self._poll_seconds)
+            self.is_leader = True
+            log.info("outbox relay is the publishing replica")
+            await leader.add_listener(_NOTIFY_CHANNEL, lambda *_: self._wake.set())
+            producer = None
+            try:
+                while not self._stopping and not leader.is_closed():
+                    if producer is None:
+                        producer = _producer(self._bootstrap_servers, f"{self._service}-outbox-relay")
+                        await producer.start()
+                        self.kafka_reachable = True
+                    try:
+                        published = await self._relay_batch(producer)
+                    except asyncpg.PostgresError:
+                        raise
+                    except Exception as error:  # noqa: BLE001 - Kafka trouble: fresh producer, same rows
+                        OUTBOX_ERRORS.labels(self._service).inc()
+                        self.kafka_reachable = False
+                        log.warning("outbox relay could not publish, will retry the same rows", error=repr(error))
+                        with contextlib.suppress(Exception):
+                            await producer.stop()
+                        producer = None
+                        await asyncio.sleep(1.0)
+                        continue
+                    if published < self._batch_size:
+                        self._wake.clear()
+                        with contextlib.suppress(asyncio.TimeoutError):
+                            await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
+            finally:
+                if producer is not None:
+                    with contextlib.suppress(Exception):
+                        await producer.stop()
+        finally:
+            self.is_leader = False
+            with contextlib.suppress(Exception):
+                await leader.close()
+
+    async def _relay_batch(self, producer: AIOKafkaProducer) -> int:
+        async with self._pool.acquire() as connection:
+            rows = await connection.fetch(
+                "SELECT id, topic, key, value, headers FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1",
+                self._batch_size,
+            )
+            if not rows:
+                OUTBOX_PENDING.labels(self._service).set(0)
+                return 0
+            with OUTBOX_PUBLISH_SECONDS.labels(self._service).time():
+                failpoint("relay.before_publish")
+                sends = []
+                for row in rows:
+                    sends.append(
+                        await producer.send(
+                            row["topic"],
+                            value=row["value"],
+                            key=row["key"],
+                            headers=[(name, value.encode()) for name, value in row["headers"]],
+                        )
+                    )
+                await asyncio.gather(*sends)
+                failpoint("relay.after_publish")
+                await connection.execute(
+                    "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", [row["id"] for row in rows]
+                )
+            OUTBOX_PUBLISHED.labels(self._service).inc(len(rows))
+            OUTBOX_PENDING.labels(self._service).set(len(rows) if len(rows) == self._batch_size else 0)
+            return len(rows)
+
+    async def purge_published(self) -> int:
+        """Published rows are kept a while for inspection, then removed (a scheduled job)."""
+        async with self._pool.acquire() as connection:
+            result = await connection.execute(
+                "DELETE FROM outbox WHERE published_at < now() - make_interval(hours => $1)", self._retention_hours
+            )
+        return int(result.split()[-1])
+
+
+async def ensure_topics(bootstrap_servers: str, topics: dict[str, int], *, replication_factor: int = 1) -> None:
+    """Create the topics a service writes to, with their partition counts, if they are missing."""
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [NewTopic(name, num_partitions=n, replication_factor=replication_factor) for name, n in topics.items() if name not in existing]
+        if missing:
+            with contextlib.suppress(Exception):  # another replica may create them at the same moment
+                await admin.create_topics(missing)
+    finally:
+        await admin.close()
+

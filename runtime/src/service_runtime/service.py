@@ -1,0 +1,219 @@
+"""A service definition, and the process it becomes.
+
+Every service is the same shape: `Service(...)` names its migrations, HTTP routes, consumers,
+scheduled jobs and the events it publishes; `ServiceRuntime` owns the database pool, the Kafka
+broker, the outbox relay and the scheduler, and starts and stops them with the HTTP app
+(Litestar owns the process; the broker lives in its lifespan).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator
+
+import asyncpg
+import structlog
+from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
+from litestar import Litestar, get
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.response import Response
+
+from service_runtime.auth import JwksKeys, TokenVerifier
+from service_runtime.clock import Clock, SystemClock
+from service_runtime.consumer import Consumer, ConsumerRunner, RetryPolicy
+from service_runtime.db import create_pool
+from service_runtime.http import EXCEPTION_HANDLERS, CorrelationIdMiddleware, Public, access, access_guard
+from service_runtime.migrations import Migration, apply_migrations, discover
+from service_runtime.outbox import OutboxRelay, ensure_topics
+from service_runtime.scheduler import JobHandler, Scheduler
+from service_runtime.settings import ServiceSettings, load_settings
+from wse_contracts import Event, TOPICS
+from wse_contracts.topics import dead_letter_topic
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Service:
+    name: str
+    description: str
+    migrations_package: str | None = None
+    route_handlers: list[Any] = field(default_factory=list)
+    consumers: list[Consumer] = field(default_factory=list)
+    jobs: dict[str, JobHandler] = field(default_factory=dict)
+    publishes: list[type[Event]] = field(default_factory=list)
+    settings_class: type[ServiceSettings] = ServiceSettings
+    version: str = "0.1.0"
+
+    def load_settings(self, **overrides: Any) -> ServiceSettings:
+        return load_settings(self.name, self.settings_class, **overrides)
+
+    def migrations(self) -> list[Migration]:
+        found = discover("runtime", "service_runtime.sql")
+        if self.migrations_package:
+            found += discover(self.name, self.migrations_package)
+        return found
+
+    def runtime(self, settings: ServiceSettings | None = None, *, clock: Clock | None = None) -> "ServiceRuntime":
+        return ServiceRuntime(self, settings or self.load_settings(), clock=clock or SystemClock())
+
+
+class ServiceRuntime:
+    def __init__(self, service: Service, settings: ServiceSettings, *, clock: Clock) -> None:
+        self.service = service
+        self.settings = settings
+        self.clock = clock
+        self.pool: asyncpg.Pool | None = None
+        self.token_verifier = TokenVerifier(
+            JwksKeys(settings.jwks_url, cache_seconds=settings.jwks_cache_seconds),
+            issuer=settings.token_issuer,
+            audience=settings.token_audience,
+        )
+        self.broker = KafkaBroker(
+            settings.kafka_bootstrap_servers,
+            client_id=service.name,
+            graceful_timeout=settings.graceful_shutdown_seconds,
+            logger=structlog.get_logger("faststream"),
+        )
+        self.runners: list[ConsumerRunner] = []
+        self.relay: OutboxRelay | None = None
+        self.scheduler: Scheduler | None = None
+        self._declare_publishers()
+
+    # -- Kafka side ---------------------------------------------------------------------------
+
+    def _declare_publishers(self) -> None:
+        # Publishing goes through the outbox relay; these declarations put the events in the
+        # AsyncAPI document with their schemas.
+        for event in self.service.publishes:
+            self.broker.publisher(event.topic, title=event.event_type, schema=event, description=(event.__doc__ or "").strip() or None)
+
+    def asyncapi(self) -> dict[str, Any]:
+        # Subscribers are declared without a pool: the document needs their topics, not a database.
+        if not self.runners:
+            self.declare_consumers(pool=None)
+        spec = AsyncAPI(self.broker, title=f"WSE {self.service.name} service", version=self.service.version, description=self.service.description)
+        return spec.to_specification().to_jsonable()
+
+    def declare_consumers(self, pool: asyncpg.Pool | None) -> None:
+        retry = RetryPolicy(
+            max_attempts=self.settings.consumer_max_attempts,
+            initial_seconds=self.settings.consumer_backoff_initial_seconds,
+            max_seconds=self.settings.consumer_backoff_max_seconds,
+        )
+        for consumer in self.service.consumers:
+            runner = ConsumerRunner(consumer=consumer, service=self.service.name, pool=pool, retry=retry)  # type: ignore[arg-type]
+            runner.subscribe(
+                self.broker,
+                max_records=self.settings.consumer_max_batch,
+                batch_timeout_ms=self.settings.consumer_batch_timeout_ms,
+            )
+            self.runners.append(runner)
+
+    def topics_to_create(self) -> dict[str, int]:
+        topics = {dead_letter_topic(self.service.name): 1}
+        for event in self.service.publishes:
+            topics[event.topic] = TOPICS[event.topic].partitions
+        for consumer in self.service.consumers:
+            for name in consumer.topics:
+                if name in TOPICS:
+                    topics[name] = TOPICS[name].partitions
+        return topics
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def migrate(self) -> list[str]:
+        connection = await asyncpg.connect(self.settings.database_url)
+        try:
+            return await apply_migrations(connection, self.service.migrations())
+        finally:
+            await connection.close()
+
+    async def start(self) -> None:
+        settings = self.settings
+        if settings.migrate_on_start:
+            await self.migrate()
+        self.pool = await create_pool(settings.database_url, min_size=settings.database_pool_min, max_size=settings.database_pool_max)
+        await ensure_topics(settings.kafka_bootstrap_servers, self.topics_to_create())
+        self.declare_consumers(self.pool)
+        await self.broker.start()
+        self.relay = OutboxRelay(
+            pool=self.pool,
+            database_url=settings.database_url,
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            service=self.service.name,
+            batch_size=settings.outbox_batch_size,
+            poll_seconds=settings.outbox_poll_seconds,
+            retention_hours=settings.outbox_retention_hours,
+        )
+        await self.relay.start()
+        self.scheduler = Scheduler(pool=self.pool, handlers=self.service.jobs, clock=self.clock, poll_seconds=settings.scheduler_poll_seconds)
+        await self.scheduler.start()
+        log.info("service started", http=f"http://{settings.http_host}:{settings.http_port}")
+
+    async def stop(self) -> None:
+        # Stop taking new work first (consumers finish their batch), then flush what is left.
+        with contextlib.suppress(Exception):
+            await self.broker.stop()
+        if self.scheduler:
+            await self.scheduler.stop()
+        if self.relay:
+            await self.relay.stop()
+        if self.pool:
+            await self.pool.close()
+        log.info("service stopped")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _app: Litestar) -> AsyncIterator[None]:
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.stop()
+
+    async def readiness(self) -> dict[str, bool]:
+        database = kafka = False
+        if self.pool is not None:
+            with contextlib.suppress(Exception):
+                async with self.pool.acquire(timeout=2) as connection:
+                    database = await connection.fetchval("SELECT true", timeout=2)
+        with contextlib.suppress(Exception):
+            kafka = await self.broker.ping(timeout=2)
+        return {"database": bool(database), "kafka": bool(kafka)}
+
+    # -- HTTP side ----------------------------------------------------------------------------
+
+    def app(self) -> Litestar:
+        runtime = self
+
+        @get("/health/live", opt=access(Public()), include_in_schema=False, sync_to_thread=False)
+        def live() -> dict[str, str]:
+            return {"status": "live"}
+
+        @get("/health/ready", opt=access(Public()), include_in_schema=False)
+        async def ready() -> Response[dict[str, Any]]:
+            checks = await runtime.readiness()
+            ok = all(checks.values())
+            return Response({"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503)
+
+        class Metrics(PrometheusController):
+            path = "/metrics"
+            opt = access(Public())
+            include_in_schema = False
+
+        prometheus = PrometheusConfig(app_name=self.service.name, prefix="http", group_path=True, exclude=["/metrics", "/health"])
+        app = Litestar(
+            route_handlers=[live, ready, Metrics, *self.service.route_handlers],
+            middleware=[CorrelationIdMiddleware, prometheus.middleware],
+            guards=[access_guard],
+            exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+            lifespan=[self.lifespan],
+            request_max_body_size=self.settings.request_max_body_bytes,
+            debug=False,
+            logging_config=None,  # logs are configured once, by configure_logging (JSON, masked)
+        )
+        app.state.runtime = self
+        return app
+

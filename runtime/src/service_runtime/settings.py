@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every service shares, read from the environment.
+
+    Each service reads them with its own prefix (IDENTITY_DATABASE_URL, REGISTRATION_HTTP_PORT,
+    ...), and falls back to the unprefixed name for what the whole platform shares
+    (KAFKA_BOOTSTRAP_SERVERS, IDENTITY_JWKS_URL), so one replica can be configured alone.
+    """
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    service_name: str = "service"
+    database_url: str = "postgresql://localhost:5433/service"
+    database_pool_min: int = 2
+    database_pool_max: int = 10
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    log_level: str = "INFO"
+    log_json: bool = True
+    migrate_on_start: bool = True
+
+    # Where platform tokens' signing keys are published (the identity service).
+    jwks_url: str = "http://127.0.0.1:8001/.well-known/jwks.json"
+    token_issuer: str = "wse-identity"
+    token_audience: str = "wse-platform"
+    jwks_cache_seconds: int = 300
+
+    request_max_body_bytes: int = Field(default=1_000_000, description="Larger request bodies get a 413.")
+
+    # Consumers: bounded retries with exponential backoff, then the dead-letter topic.
+    consumer_max_attempts: int = 5
+    consumer_backoff_initial_seconds: float = 0.2
+    consumer_backoff_max_seconds: float = 5.0
+    consumer_max_batch: int = 500
+    consumer_batch_timeout_ms: int = 20
+
+    outbox_batch_size: int = 1000
+    outbox_poll_seconds: float = 0.5
+    outbox_retention_hours: int = 72
+
+    scheduler_poll_seconds: float = 1.0
+    graceful_shutdown_seconds: float = 15.0
+
+
+def load_settings(service_name: str, settings_class: type[ServiceSettings] = ServiceSettings, **overrides) -> ServiceSettings:
+    """Settings for one service: `<SERVICE>_X` wins over the shared `X`."""
+    import os
+
+    prefix = service_name.upper() + "_"
+    values: dict[str, object] = {}
+    for field in settings_class.model_fields:
+        shared = os.environ.get(field.upper())
+        own = os.environ.get(prefix + field.upper())
+        if own is not None:
+            values[field] = own
+        elif shared is not None:
+            values[field] = shared
+    values["service_name"] = service_name
+    values.update(overrides)
+    return settings_class.model_validate(values)

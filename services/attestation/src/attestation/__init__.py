@@ -1,0 +1,1 @@
+"""Enrolment and attendance attestations for Flemish training leave."""

@@ -1,0 +1,1 @@
+# Versioned SQL migrations of the identity service: NNNN_description.sql, applied in order.

@@ -1,0 +1,1 @@
+"""Dutch emails to contact persons over SMTP, with a delivery log."""

@@ -1,0 +1,1 @@
+"""Platos: recognition of external service providers that coach employees with a disability."""

@@ -1,0 +1,13 @@
+import sys
+
+from service_runtime.cli import main as run
+
+from recognition.service import service
+
+
+def main() -> None:
+    sys.exit(run(service))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The ODB register: applications for trainings that give right to the Flemish training incentives."""

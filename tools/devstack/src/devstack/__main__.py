@@ -1,0 +1,124 @@
+"""`./dev` – the one entry for people: up, down, status, logs, test, docs, bench."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from devstack import processes, stack
+from devstack.config import REPO_ROOT, SERVICES, StackConfig
+from devstack.processes import StackError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="./dev", description="Run the WSE platform locally on real Kafka, PostgreSQL and SMTP.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    up = commands.add_parser("up", help="start everything; Ctrl-C stops it")
+    up.add_argument("-d", "--detach", action="store_true", help="start in the background and return once healthy")
+    commands.add_parser("down", help="stop everything ./dev up started")
+    commands.add_parser("status", help="what runs, where, and whether it is healthy")
+    logs = commands.add_parser("logs", help="follow the logs (of one component)")
+    logs.add_argument("name", nargs="?", choices=[*SERVICES, "kafka", "postgres", "mailsink"])
+    logs.add_argument("--no-follow", action="store_true")
+    test = commands.add_parser("test", help="run the whole test suite on a stack of its own")
+    test.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    commands.add_parser("docs", help="write each service's AsyncAPI document to docs/asyncapi/")
+    bench = commands.add_parser("bench", help="run a benchmark from bench/ on a stack of its own")
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+
+    try:
+        if args.command == "up":
+            return _up(detach=args.detach)
+        if args.command == "down":
+            stack.down(StackConfig.dev())
+            print("Stopped.")
+            return 0
+        if args.command == "status":
+            _print_status(StackConfig.dev())
+            return 0
+        if args.command == "logs":
+            return _logs(StackConfig.dev(), args.name, follow=not args.no_follow)
+        if args.command == "test":
+            return _pytest(args.pytest_args)
+        if args.command == "docs":
+            return _docs()
+        if args.command == "bench":
+            return subprocess.call([sys.executable, str(REPO_ROOT / "bench" / "run.py"), *args.bench_args], cwd=REPO_ROOT)
+    except StackError as error:
+        print(f"\n./dev: {error}", file=sys.stderr)
+        return 1
+    return 2
+
+
+def _up(*, detach: bool) -> int:
+    config = StackConfig.dev()
+    try:
+        stack.up(config)
+    except (StackError, KeyboardInterrupt):
+        stack.down(config)
+        raise
+    _print_status(config)
+    if detach:
+        print("\nRunning in the background: ./dev logs [service], ./dev status, ./dev down")
+        return 0
+    print("\nFollowing the logs; Ctrl-C stops everything.\n")
+    follower = subprocess.Popen(["tail", "-n", "0", "-F", *[str(processes.log_file(config, n)) for n in SERVICES]])
+    stopping = False
+
+    def request_stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        while not stopping:
+            time.sleep(0.2)
+    finally:
+        follower.terminate()
+        print("\nStopping ...", flush=True)
+        stack.down(config)
+        print("Stopped.")
+    return 0
+
+
+def _print_status(config: StackConfig) -> None:
+    rows = stack.status(config)
+    width = max(len(name) for name, _, _ in rows)
+    for name, state, where in rows:
+        print(f"  {name:<{width}}  {state:<22}  {where}")
+    print(f"\n  logs: {config.logs_dir}   OpenAPI: http://127.0.0.1:<port>/schema   metrics: /metrics")
+
+
+def _logs(config: StackConfig, name: str | None, *, follow: bool) -> int:
+    names = [name] if name else [*SERVICES, "kafka", "mailsink"]
+    files = [str(processes.log_file(config, n)) for n in names if processes.log_file(config, n).exists()]
+    if not files:
+        print("No logs yet: ./dev up first.")
+        return 1
+    return subprocess.call(["tail", "-n", "100", *(["-F"] if follow else []), *files])
+
+
+def _pytest(pytest_args: list[str]) -> int:
+    """The tests start their own Kafka, PostgreSQL and mail sink on the test ports (tests/conftest.py)."""
+    return subprocess.call([sys.executable, "-m", "pytest", *pytest_args], cwd=REPO_ROOT, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+
+
+def _docs() -> int:
+    target = REPO_ROOT / "docs" / "asyncapi"
+    target.mkdir(parents=True, exist_ok=True)
+    for service in SERVICES:
+        output = subprocess.run([sys.executable, "-m", service, "asyncapi"], capture_output=True, text=True, check=True).stdout
+        (target / f"{service}.json").write_text(json.dumps(json.loads(output), indent=2) + "\n")
+        print(f"wrote {target / (service + '.json')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,286 @@
+"""Local mail sink for ``./dev up`` and the tests.
+
+A real SMTP server (aiosmtpd) that accepts any sender and recipient and keeps
+every message, plus a minimal HTTP/1.1 server (asyncio streams, standard library
+only) on the same event loop:
+
+* ``GET /`` and ``GET /messages/<id>``: HTML views for people;
+* ``GET /api/messages[?to=addr]``, ``GET /api/messages/<id>``,
+  ``DELETE /api/messages``: JSON API for tests (list is oldest first);
+* ``GET|POST /api/faults``: fault injection, e.g. ``{"mode": "temporary",
+  "count": 2}`` makes the next two DATA commands answer 451, ``"permanent"``
+  answers 550, ``{"mode": "none"}`` clears;
+* ``GET /health``.
+
+With ``--store DIR`` each message is also written to ``DIR/<id>.eml`` (envelope
+kept in ``X-Mailsink-*`` headers at the top) and reloaded on start.
+
+Run: ``python -m devstack.mailsink --smtp-port 1025 --http-port 8025``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import email
+import html
+import json
+import logging
+import signal
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+log = logging.getLogger("devstack.mailsink")
+
+FAULT_REPLIES = {
+    "temporary": "451 4.3.0 Temporary failure (injected)",
+    "permanent": "550 5.7.1 Rejected (injected)",
+}
+_ENVELOPE_HEADERS = ("X-Mailsink-Received-At", "X-Mailsink-Mail-From", "X-Mailsink-Rcpt-To")
+
+
+@dataclass
+class Message:
+    id: int
+    received_at: str
+    mail_from: str
+    rcpt_tos: list[str]
+    raw: bytes
+
+    def __post_init__(self) -> None:
+        msg = email.message_from_bytes(self.raw, policy=policy.default)
+        assert isinstance(msg, EmailMessage)
+        self.subject = str(msg.get("Subject", ""))
+        self.headers = [[name, str(value)] for name, value in msg.items()]
+        self.text = _part(msg, "plain")
+        self.html = _part(msg, "html")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "received_at": self.received_at, "mail_from": self.mail_from,
+            "rcpt_tos": self.rcpt_tos, "subject": self.subject, "text": self.text,
+            "html": self.html, "headers": self.headers, "size": len(self.raw),
+        }
+
+
+def _part(msg: EmailMessage, subtype: str) -> str | None:
+    body = msg.get_body(preferencelist=(subtype,))
+    if body is None or body.get_content_subtype() != subtype:
+        return None
+    try:
+        content = str(body.get_content())
+    except (LookupError, ValueError):  # unknown charset, broken encoding
+        content = body.get_payload(decode=True).decode("utf-8", "replace")  # type: ignore[union-attr]
+    return content.replace("\r\n", "\n")  # SMTP line endings, not the author's
+
+
+class MailSink:
+    """Message store (memory plus optional directory) and SMTP handler."""
+
+    def __init__(self, store: Path | None = None) -> None:
+        self.store = store
+        self.messages: list[Message] = []
+        self.fault_mode = "none"
+        self.fault_count = 0
+        if store is not None:
+            store.mkdir(parents=True, exist_ok=True)
+            for path in sorted(store.glob("*.eml"), key=lambda p: int(p.stem)):
+                self.messages.append(self._load(path))
+        self.next_id = max((m.id for m in self.messages), default=0) + 1
+
+    @staticmethod
+    def _load(path: Path) -> Message:
+        data, fields = path.read_bytes(), {}
+        while data.startswith(b"X-Mailsink-"):
+            line, _, data = data.partition(b"\r\n")
+            name, _, value = line.decode().partition(": ")
+            fields[name] = value
+        received_at, mail_from, rcpt_tos = (fields[name] for name in _ENVELOPE_HEADERS)
+        return Message(int(path.stem), received_at, mail_from, json.loads(rcpt_tos), data)
+
+    def add(self, mail_from: str, rcpt_tos: list[str], raw: bytes) -> Message:
+        now = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+        message = Message(self.next_id, now, mail_from, list(rcpt_tos), raw)
+        self.next_id += 1
+        self.messages.append(message)
+        if self.store is not None:
+            values = (now, mail_from, json.dumps(message.rcpt_tos))
+            head = "".join(f"{n}: {v}\r\n" for n, v in zip(_ENVELOPE_HEADERS, values))
+            (self.store / f"{message.id}.eml").write_bytes(head.encode() + raw)
+        return message
+
+    def clear(self) -> None:
+        self.messages.clear()
+        if self.store is not None:
+            for path in self.store.glob("*.eml"):
+                path.unlink(missing_ok=True)
+
+    def set_fault(self, mode: str, count: int) -> None:
+        if mode not in FAULT_REPLIES and mode != "none":
+            raise ValueError(f"unknown fault mode {mode!r}")
+        self.fault_mode, self.fault_count = (mode, count) if mode != "none" and count > 0 else ("none", 0)
+
+    def faults(self) -> dict[str, Any]:
+        return {"mode": self.fault_mode, "count": self.fault_count}
+
+    # aiosmtpd handler hook: every message is accepted unless a fault is armed.
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.fault_count > 0:
+            reply = FAULT_REPLIES[self.fault_mode]
+            self.set_fault(self.fault_mode, self.fault_count - 1)
+            log.info("injected fault: %s", reply)
+            return reply
+        content = envelope.original_content or envelope.content or b""
+        raw = content if isinstance(content, bytes) else content.encode()
+        message = self.add(envelope.mail_from or "", envelope.rcpt_tos, raw)
+        log.info("message %d from %s to %s", message.id, message.mail_from, ", ".join(message.rcpt_tos))
+        return "250 2.0.0 OK"
+
+
+# ---------------------------------------------------------------- HTTP views
+
+PAGE = ('<!doctype html><html><head><meta charset="utf-8"><title>{title}</title><style>'
+        "body{{font-family:sans-serif;margin:2em}}td,th{{padding:.2em .8em;text-align:left}}"
+        "pre{{white-space:pre-wrap;background:#f4f4f4;padding:1em}}iframe{{width:100%;height:30em}}"
+        "</style></head><body>{body}</body></html>")
+esc = html.escape
+
+
+def render_index(sink: MailSink) -> str:
+    rows = "".join(
+        f"<tr><td>{esc(m.received_at)}</td><td>{esc(m.mail_from)}</td><td>{esc(', '.join(m.rcpt_tos))}</td>"
+        f'<td><a href="/messages/{m.id}">{esc(m.subject) or "(no subject)"}</a></td></tr>'
+        for m in reversed(sink.messages)
+    )
+    body = (f"<h1>Mail sink: {len(sink.messages)} message(s)</h1><table>"
+            f"<tr><th>Received</th><th>From</th><th>To</th><th>Subject</th></tr>{rows}</table>")
+    return PAGE.format(title="Mail sink", body=body)
+
+
+def render_message(m: Message) -> str:
+    headers = "".join(f"<tr><th>{esc(n)}</th><td>{esc(v)}</td></tr>" for n, v in m.headers)
+    body = (f'<p><a href="/">&larr; all messages</a></p><h1>{esc(m.subject) or "(no subject)"}</h1>'
+            f"<p>Envelope: {esc(m.mail_from)} &rarr; {esc(', '.join(m.rcpt_tos))}, {len(m.raw)} bytes, "
+            f"received {esc(m.received_at)}</p><table>{headers}</table>")
+    if m.text is not None:
+        body += f"<h2>Text</h2><pre>{esc(m.text)}</pre>"
+    if m.html is not None:
+        body += f'<h2>HTML</h2><iframe sandbox srcdoc="{esc(m.html)}"></iframe>'
+    return PAGE.format(title=esc(m.subject), body=body)
+
+
+async def route(sink: MailSink, method: str, target: str, body: bytes) -> tuple[int, Any]:
+    """Return (status, payload); a str payload is HTML, anything else is JSON."""
+    url = urlsplit(target)
+    path = url.path.rstrip("/") or "/"
+    parts = path.strip("/").split("/")
+    if (method, path) == ("GET", "/health"):
+        return 200, {"status": "ok"}
+    if (method, path) == ("GET", "/"):
+        return 200, render_index(sink)
+    if method == "GET" and len(parts) == 2 and parts[0] == "messages" and parts[1].isdigit():
+        found = [m for m in sink.messages if m.id == int(parts[1])]
+        return (200, render_message(found[0])) if found else (404, {"error": "no such message"})
+    if path == "/api/messages":
+        if method == "DELETE":
+            sink.clear()
+            return 200, {"deleted": True}
+        if method == "GET":
+            to = parse_qs(url.query).get("to", [None])[0]
+            msgs = [m for m in sink.messages if to is None or to.lower() in (r.lower() for r in m.rcpt_tos)]
+            return 200, [m.to_json() for m in msgs]
+    if method == "GET" and len(parts) == 3 and parts[:2] == ["api", "messages"] and parts[2].isdigit():
+        found = [m for m in sink.messages if m.id == int(parts[2])]
+        return (200, found[0].to_json()) if found else (404, {"error": "no such message"})
+    if path == "/api/faults" and method == "GET":
+        return 200, sink.faults()
+    if path == "/api/faults" and method == "POST":
+        try:
+            request = json.loads(body or b"{}")
+            sink.set_fault(str(request.get("mode", "none")), int(request.get("count", 1)))
+        except (ValueError, TypeError, AttributeError) as exc:
+            return 400, {"error": str(exc)}
+        return 200, sink.faults()
+    return 404, {"error": f"no route for {method} {path}"}
+
+
+async def handle_http(sink: MailSink, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    status, payload = 400, {"error": "bad request"}
+    try:
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+        request_line, *header_lines = head.decode("latin-1").split("\r\n")
+        method, target, _ = request_line.split(" ", 2)
+        headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in header_lines if h)}
+        length = int(headers.get("content-length", "0"))
+        body = await asyncio.wait_for(reader.readexactly(length), 10) if length else b""
+        status, payload = await route(sink, method.upper(), target, body)
+    except (ValueError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError):
+        pass
+    except Exception:  # never let one request kill the sink
+        log.exception("HTTP handler failed")
+        status, payload = 500, {"error": "internal error"}
+    is_html = isinstance(payload, str)
+    data = (payload if is_html else json.dumps(payload, ensure_ascii=False)).encode()
+    ctype = "text/html; charset=utf-8" if is_html else "application/json"
+    reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 500: "Internal Server Error"}[status]
+    writer.write(f"HTTP/1.1 {status} {reason}\r\nContent-Type: {ctype}\r\nContent-Length: {len(data)}\r\n"
+                 f"Cache-Control: no-store\r\nConnection: close\r\n\r\n".encode() + data)
+    try:
+        await writer.drain()
+    except ConnectionError:
+        pass
+    finally:
+        writer.close()
+
+
+# ---------------------------------------------------------------- process
+
+async def serve(host: str, smtp_port: int, http_port: int, store: str | Path | None = None) -> None:
+    """Run the SMTP and HTTP servers on the current loop until cancelled."""
+    sink = MailSink(Path(store) if store is not None else None)
+    loop = asyncio.get_running_loop()
+    smtp_server = await loop.create_server(lambda: SMTP(sink, hostname="mailsink", loop=loop), host, smtp_port)
+    http_server = await asyncio.start_server(lambda r, w: handle_http(sink, r, w), host, http_port)
+    log.info("mail sink: SMTP on %s:%d, HTTP on http://%s:%d/ (%d stored message(s))",
+             host, smtp_port, host, http_port, len(sink.messages))
+    try:
+        await asyncio.Future()
+    finally:
+        for server in (smtp_server, http_server):
+            server.close()
+        for server in (smtp_server, http_server):
+            await server.wait_closed()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m devstack.mailsink", description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--smtp-port", type=int, default=1025)
+    parser.add_argument("--http-port", type=int, default=8025)
+    parser.add_argument("--store", help="directory to keep messages as <id>.eml across restarts")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+
+    async def run() -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            asyncio.get_running_loop().add_signal_handler(sig, task.cancel)
+        try:
+            await serve(args.host, args.smtp_port, args.http_port, args.store)
+        except asyncio.CancelledError:
+            log.info("mail sink stopped")
+
+    asyncio.run(run())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""Start, stop and inspect a whole stack."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import httpx
+
+from devstack import kafka, postgres, processes
+from devstack.config import REPO_ROOT, SERVICES, StackConfig
+from devstack.processes import StackError
+
+MAILSINK = "mailsink"
+
+
+def start_infrastructure(config: StackConfig) -> None:
+    config.state_dir.mkdir(parents=True, exist_ok=True)
+    postgres.start(config)
+    kafka.start(config)
+    start_mailsink(config)
+
+
+def start_mailsink(config: StackConfig) -> None:
+    if processes.running_pid(config, MAILSINK):
+        return
+    variable = "WSE_SMTP_PORT" if config.name == "dev" else "WSE_TEST_SMTP_PORT"
+    processes.require_free_port(config.smtp_port, "SMTP", variable)
+    processes.require_free_port(config.smtp_http_port, "SMTP web view", variable.replace("SMTP", "SMTP_HTTP"))
+    processes.start(
+        config,
+        MAILSINK,
+        [sys.executable, "-m", "devstack.mailsink", "--host", "127.0.0.1", "--smtp-port", str(config.smtp_port),
+         "--http-port", str(config.smtp_http_port), "--store", str(config.state_dir / "mail")],
+    )
+    _wait_http(f"http://127.0.0.1:{config.smtp_http_port}/health", MAILSINK, config, timeout=20)
+
+
+def migrate_services(config: StackConfig) -> None:
+    postgres.ensure_databases(config, list(SERVICES))
+    for service in SERVICES:
+        result = subprocess.run(
+            [sys.executable, "-m", service, "migrate"], env={**_env(), **config.service_env(service)}, capture_output=True, text=True
+        )
+        if result.returncode != 0:
+            raise StackError(f"Migrations of {service} failed:\n{result.stdout}{result.stderr}")
+
+
+def start_services(config: StackConfig) -> None:
+    for service in SERVICES:
+        if processes.running_pid(config, service):
+            continue
+        variable = f"WSE_{service.upper()}_PORT" if config.name == "dev" else f"WSE_TEST_{service.upper()}_PORT"
+        processes.require_free_port(config.service_ports[service], f"the {service} service", variable)
+        processes.start(config, service, [sys.executable, "-m", service, "serve"], env=config.service_env(service), cwd=REPO_ROOT)
+    for service in SERVICES:
+        _wait_http(f"http://127.0.0.1:{config.service_ports[service]}/health/ready", service, config, timeout=60)
+
+
+def up(config: StackConfig) -> None:
+    start_infrastructure(config)
+    migrate_services(config)
+    start_services(config)
+
+
+def down(config: StackConfig) -> None:
+    for service in reversed(SERVICES):
+        processes.stop(config, service)
+    processes.stop(config, MAILSINK)
+    kafka.stop(config)
+    postgres.stop(config)
+
+
+def status(config: StackConfig) -> list[tuple[str, str, str]]:
+    rows = [
+        ("postgres", _state(config, "postgres"), f"postgresql://127.0.0.1:{config.postgres_port}"),
+        ("kafka", _state(config, "kafka"), config.kafka_bootstrap),
+        (MAILSINK, _state(config, MAILSINK, f"http://127.0.0.1:{config.smtp_http_port}/health"),
+         f"smtp://127.0.0.1:{config.smtp_port}  view http://127.0.0.1:{config.smtp_http_port}"),
+    ]
+    for service in SERVICES:
+        url = f"http://127.0.0.1:{config.service_ports[service]}"
+        rows.append((service, _state(config, service, url + "/health/ready"), url))
+    return rows
+
+
+def _state(config: StackConfig, name: str, health_url: str | None = None) -> str:
+    pid = processes.running_pid(config, name)
+    if pid is None:
+        return "stopped"
+    if health_url is None:
+        return f"running (pid {pid})"
+    try:
+        ok = httpx.get(health_url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        ok = False
+    return f"{'healthy' if ok else 'unhealthy'} (pid {pid})"
+
+
+def _wait_http(url: str, name: str, config: StackConfig, *, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if not processes.running_pid(config, name):
+            raise StackError(f"{name} exited while starting. The last lines of its log:\n{processes.tail(processes.log_file(config, name))}")
+        time.sleep(0.2)
+    raise StackError(f"{name} did not become healthy at {url} within {timeout:.0f} s. The last lines of its log:\n{processes.tail(processes.log_file(config, name))}")
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    return dict(os.environ)
