@@ -1,0 +1,154 @@
+"""Running the probe service as real processes, and waiting for what they do."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+import asyncpg
+import httpx
+from aiokafka import AIOKafkaConsumer
+
+from devstack import postgres
+from devstack.config import REPO_ROOT, StackConfig
+from service_runtime.db import configure_connection
+from service_runtime.outbox import ensure_topics
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:10]}"
+
+
+class Probe:
+    """One probe service process (python -m tests.platform.probe serve)."""
+
+    def __init__(self, stack: StackConfig, *, database_url: str, topic: str, roles: str, log_dir: Path, name: str, **env: str) -> None:
+        self.stack, self.database_url, self.topic, self.roles = stack, database_url, topic, roles
+        self.port = free_port()
+        self.name = name
+        self.log_path = log_dir / f"{name}.log"
+        self.env = env
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, *, failpoints: str = "", wait: bool = True) -> "Probe":
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(REPO_ROOT),
+            "PROBE_DATABASE_URL": self.database_url,
+            "PROBE_HTTP_PORT": str(self.port),
+            "KAFKA_BOOTSTRAP_SERVERS": self.stack.kafka_bootstrap,
+            "PROBE_TOPIC": self.topic,
+            "PROBE_ROLES": self.roles,
+            "WSE_FAILPOINTS": failpoints,
+            **self.env,
+        }
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen([sys.executable, "-m", "tests.platform.probe", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process and self.process.poll() is None, f"{self.name} exited: {self.log_tail()}"
+            try:
+                if httpx.get(self.url + "/health/ready", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"{self.name} not ready: {self.log_tail()}")
+
+    def wait_exit(self, timeout: float = 30) -> int:
+        assert self.process
+        return self.process.wait(timeout)
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+
+    def terminate(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def post_events(self, aggregate: str, *, count: int = 1, first_seq: int = 0, correlation_id: str | None = None, **extra: Any) -> list[str]:
+        headers = {"X-Correlation-ID": correlation_id} if correlation_id else {}
+        response = httpx.post(
+            self.url + "/probe/events", json={"aggregate": aggregate, "count": count, "first_seq": first_seq, **extra}, headers=headers, timeout=10
+        )
+        assert response.status_code == 201, response.text
+        return response.json()["event_ids"]
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+async def new_database(stack: StackConfig, prefix: str) -> str:
+    return await postgres.recreate_database(stack, unique(prefix))
+
+
+async def connect(url: str) -> asyncpg.Connection:
+    connection = await asyncpg.connect(url)
+    await configure_connection(connection)
+    return connection
+
+
+async def new_topic(stack: StackConfig, partitions: int = 3) -> str:
+    name = unique("probe").replace("_", ".")
+    await ensure_topics(stack.kafka_bootstrap, {name: partitions})
+    return name
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], *, timeout: float = 60, interval: float = 0.1, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what}; last value: {last!r}")
+
+
+async def records_on_topic(stack: StackConfig, topic: str, *, timeout_ms: int = 3000) -> list[Any]:
+    """Everything on the topic, read by a throw-away consumer (no group)."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=stack.kafka_bootstrap, auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    records: list[Any] = []
+    try:
+        while True:
+            batch = await consumer.getmany(timeout_ms=timeout_ms)
+            if not batch:
+                return records
+            for partition_records in batch.values():
+                records.extend(partition_records)
+    finally:
+        await consumer.stop()

@@ -1,0 +1,7 @@
+import sys
+
+from service_runtime.cli import main
+
+from tests.platform.probe.service import service
+
+sys.exit(main(service))
