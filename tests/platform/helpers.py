@@ -104,6 +104,12 @@ class Probe:
         assert response.status_code == 201, response.text
         return response.json()["event_ids"]
 
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """The service's command line (migrate, dead-letters ...), against this probe's database."""
+        env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "PROBE_DATABASE_URL": self.database_url, "PROBE_TOPIC": self.topic,
+               "PROBE_ROLES": self.roles, "KAFKA_BOOTSTRAP_SERVERS": self.stack.kafka_bootstrap, "PROBE_LOG_LEVEL": "WARNING"}
+        return subprocess.run([sys.executable, "-m", "tests.platform.probe", *args], env=env, capture_output=True, text=True, cwd=REPO_ROOT, timeout=60)
+
     def log_tail(self, lines: int = 40) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])

@@ -4,6 +4,9 @@ whatever process dies where."""
 
 from __future__ import annotations
 
+import json
+import signal
+
 import pytest
 
 from devstack import kafka
@@ -147,6 +150,54 @@ async def test_poison_message_is_dead_lettered_after_retries_while_the_partition
         await connection.close()
     dead_letter_records = await eventually(lambda: records_on_topic(stack, "probe.dead-letters"), what="the dead-letter topic")
     assert any(poison_id.encode() in r.value for r in dead_letter_records)
+
+    # The operator lists it, replays it while the cause persists (it stays), fixes the cause, and
+    # replays it again: now it takes effect, once.
+    listed = json.loads(consumer.cli("dead-letters", "list").stdout)
+    assert [(d["event_id"], d["consumer"]) for d in listed] == [(poison_id, "probe.effects")]
+    still_failing = consumer.cli("dead-letters", "replay", str(listed[0]["id"]))
+    assert still_failing.returncode == 1 and "failed again" in still_failing.stdout
+    connection = await connect(consumer.database_url)
+    try:
+        await connection.execute("INSERT INTO probe_cures (event_id) VALUES ($1)", poison_id)
+    finally:
+        await connection.close()
+    replayed = consumer.cli("dead-letters", "replay", str(listed[0]["id"]))
+    assert replayed.returncode == 0 and replayed.stdout.strip() == "replayed", replayed.stdout + replayed.stderr
+    assert [e["seq"] for e in await effects(consumer)] == [1, 2, 3, 0]
+    assert json.loads(consumer.cli("dead-letters", "list").stdout) == []
+    assert consumer.cli("dead-letters", "replay", str(listed[0]["id"])).stdout.strip() == "already replayed"
+
+
+async def test_sigterm_lets_the_handler_in_flight_finish_and_commit(probes):
+    producer, consumer = probes
+    producer.start()
+    consumer.start()
+    producer.post_events("org-6", slow_seconds=3.0)
+
+    # Wait until the consumer has the event in hand: its effect row is written but not committed.
+    await eventually(lambda: _in_flight(consumer), what="the slow handler to start")
+    consumer.process.send_signal(signal.SIGTERM)
+    # uvicorn re-raises the SIGTERM after its graceful shutdown, so the status says "terminated";
+    # the log says the runtime stopped in order, and the row below says the work finished.
+    assert consumer.wait_exit() == -signal.SIGTERM
+    assert '"event": "service stopped"' in consumer.log_tail(20)
+    assert [e["seq"] for e in await effects(consumer)] == [0]  # committed before exiting
+
+    consumer.start()
+    producer.post_events("org-6", first_seq=1)
+    seen = await eventually(lambda: _has_len(effects(consumer), 2), what="the next event after the restart")
+    assert [e["seq"] for e in seen] == [0, 1]  # and the offset was committed: no second effect
+
+
+async def _in_flight(probe: Probe) -> bool:
+    connection = await connect(probe.database_url)
+    try:
+        return bool(await connection.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' AND datname = current_database()"
+        ))
+    finally:
+        await connection.close()
 
 
 async def _is_zero(value) -> bool:

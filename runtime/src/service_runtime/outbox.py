@@ -122,7 +122,9 @@ class OutboxRelay:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self.is_leader = False
-        self.kafka_reachable = False
+        # Export the series from the start, not only after the first batch.
+        OUTBOX_PENDING.labels(service)
+        OUTBOX_PUBLISHED.labels(service)
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"{self._service}-outbox-relay")
@@ -166,14 +168,12 @@ class OutboxRelay:
                     if producer is None:
                         producer = _producer(self._bootstrap_servers, f"{self._service}-outbox-relay")
                         await producer.start()
-                        self.kafka_reachable = True
                     try:
                         published = await self._relay_batch(producer)
                     except asyncpg.PostgresError:
                         raise
                     except Exception as error:  # noqa: BLE001 - Kafka trouble: fresh producer, same rows
                         OUTBOX_ERRORS.labels(self._service).inc()
-                        self.kafka_reachable = False
                         log.warning("outbox relay could not publish, will retry the same rows", error=repr(error))
                         with contextlib.suppress(Exception):
                             await producer.stop()

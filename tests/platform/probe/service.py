@@ -8,7 +8,8 @@ import asyncpg
 from litestar import Request, get, post
 
 from service_runtime.consumer import Consumer
-from service_runtime.http import Public, access
+from service_runtime.http import Public, RightRequired, SignedIn, access
+from service_runtime.rights_projection import rights_projection_consumer
 from service_runtime.logging import correlation_id_var
 from service_runtime.outbox import add_to_outbox
 from service_runtime.scheduler import Job
@@ -54,6 +55,22 @@ async def effects(request: Request) -> list[dict[str, Any]]:
         return [dict(r) for r in await connection.fetch("SELECT event_id, aggregate, seq, correlation_id FROM probe_effects ORDER BY id")]
 
 
+@get("/probe/undeclared")
+async def undeclared() -> dict[str, str]:
+    """A route whose author forgot the access rule: it must not be reachable."""
+    return {"reached": "yes"}
+
+
+@get("/probe/me", opt=access(SignedIn()))
+async def me(request: Request) -> dict[str, Any]:
+    return {"person_id": str(request.state.principal.person_id)}
+
+
+@get("/probe/officer", opt=access(RightRequired("dwse_organisation_officer", "training_database")))
+async def officer_only(request: Request) -> dict[str, Any]:
+    return {"organisation_id": str(request.state.principal.organisation_id)}
+
+
 async def record_effect(connection: asyncpg.Connection, envelope: Envelope) -> None:
     data = envelope.data
     if data.get("poison") and not await connection.fetchval("SELECT 1 FROM probe_cures WHERE event_id = $1", envelope.id):
@@ -87,7 +104,10 @@ service = Service(
     description="Test service of the platform tests.",
     migrations_package="tests.platform.probe.migrations",
     settings_class=Settings,
-    route_handlers=[write_events, effects],
-    consumers=[Consumer(name="effects", topics=[TOPIC], handlers={EVENT_TYPE: record_effect})] if "consumer" in ROLES else [],
+    route_handlers=[write_events, effects, undeclared, me, officer_only],
+    consumers=[
+        *([Consumer(name="effects", topics=[TOPIC], handlers={EVENT_TYPE: record_effect})] if "consumer" in ROLES else []),
+        *([rights_projection_consumer()] if "rights" in ROLES else []),
+    ],
     jobs={"probe.job": run_probe_job} if "scheduler" in ROLES else {},
 )

@@ -1,0 +1,639 @@
+"""Event-path benchmark: raw Kafka against the platform's full outbox -> relay -> consumer path.
+
+Run it with `./dev bench [options]` (or `uv run python bench/run.py [options]`). It starts a stack
+of its own (PostgreSQL, Kafka, mail sink under .run/bench, on ports of its own), measures
+
+  raw-kafka   aiokafka producer (acks=all, idempotent, linger 2 ms) -> 3-partition topic ->
+              aiokafka consumer group, offsets committed per getmany batch;
+  full        add_to_outbox in the writers' transactions (asyncpg pool) -> OutboxRelay ->
+              Kafka -> ConsumerRunner on a FastStream KafkaBroker -> one effect row per event,
+              in a separate consumer database;
+
+each in two modes (throughput: N events as fast as possible; steady: a paced rate for a number of
+seconds), side by side in one run, prints a table and writes bench/results/latest.json, and stops
+the stack. Everything runs in ONE Python process (one event loop): writers, relay and consumer
+share one core, where in production they would be separate service processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import platform
+import shutil
+import sys
+import time
+import uuid
+from contextvars import ContextVar
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+import asyncpg  # noqa: E402
+import structlog  # noqa: E402
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # noqa: E402
+from faststream.kafka import KafkaBroker  # noqa: E402
+
+from devstack import postgres, stack  # noqa: E402
+from devstack.config import StackConfig  # noqa: E402
+from devstack.processes import StackError  # noqa: E402
+from service_runtime.consumer import Consumer, ConsumerRunner, RetryPolicy  # noqa: E402
+from service_runtime.db import create_pool  # noqa: E402
+from service_runtime.logging import configure_logging  # noqa: E402
+from service_runtime.migrations import apply_migrations, discover  # noqa: E402
+from service_runtime.outbox import OutboxRelay, add_to_outbox, ensure_topics  # noqa: E402
+from service_runtime.settings import ServiceSettings  # noqa: E402
+from wse_contracts import Envelope, new_envelope  # noqa: E402
+
+EVENT_TYPE = "be.vlaanderen.wse.bench.happened.v1"
+PARTITIONS = 3
+WARMUP_EVENTS = 20
+AGGREGATES = 100  # events are keyed over this many aggregates (Kafka keys)
+RESULTS_DIR = REPO_ROOT / "bench" / "results"
+TARGET_THROUGHPUT = 5_000.0  # events/s, full path
+TARGET_P99_MS = 50.0  # at a steady 1,000 events/s, full path
+TARGET_RATE = 1_000.0
+
+
+def bench_config() -> StackConfig:
+    def port(name: str, default: int) -> int:
+        return int(os.environ.get(name, default))
+
+    return StackConfig(
+        name="bench",
+        state_dir=Path(os.environ.get("WSE_BENCH_STATE_DIR", REPO_ROOT / ".run" / "bench")),
+        kafka_port=port("WSE_BENCH_KAFKA_PORT", 29092),
+        kafka_controller_port=port("WSE_BENCH_KAFKA_CONTROLLER_PORT", 29093),
+        postgres_port=port("WSE_BENCH_POSTGRES_PORT", 25433),
+        smtp_port=port("WSE_BENCH_SMTP_PORT", 21025),
+        smtp_http_port=port("WSE_BENCH_SMTP_HTTP_PORT", 28025),
+        service_ports={},
+    )
+
+
+# -- measurements -----------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    path: str
+    mode: str
+    events: int
+    seconds: float  # first write/send to last receive/commit
+    events_per_s: float
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def percentile(ordered: list[float], q: float) -> float:
+    """Nearest-rank percentile of an already sorted list."""
+    if not ordered:
+        return math.nan
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def summary_ms(latencies_s: list[float]) -> dict[str, float]:
+    ordered = sorted(latencies_s)
+    return {
+        "p50_ms": round(percentile(ordered, 0.50) * 1000, 2),
+        "p90_ms": round(percentile(ordered, 0.90) * 1000, 2),
+        "p99_ms": round(percentile(ordered, 0.99) * 1000, 2),
+        "max_ms": round(ordered[-1] * 1000, 2) if ordered else math.nan,
+    }
+
+
+def make_result(path: str, mode: str, events: int, started: float, finished: float, latencies_s: list[float], **details: Any) -> Result:
+    seconds = finished - started
+    stats = summary_ms(latencies_s)
+    return Result(
+        path=path,
+        mode=mode,
+        events=events,
+        seconds=round(seconds, 3),
+        events_per_s=round(events / seconds, 1) if seconds > 0 else math.nan,
+        p50_ms=stats["p50_ms"],
+        p99_ms=stats["p99_ms"],
+        max_ms=stats["max_ms"],
+        details={"p90_ms": stats["p90_ms"], **details},
+    )
+
+
+class Deadline:
+    """The hard time limit of the whole run; every wait is bounded by it."""
+
+    def __init__(self, seconds: float) -> None:
+        self.at = time.monotonic() + seconds
+
+    def left(self) -> float:
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the benchmark's time limit was reached")
+        return left
+
+
+async def paced(total: int, rate: float, group: int, fire: Callable[[int, int], Awaitable[None]], deadline: Deadline, *, max_in_flight: int = 256) -> dict[str, float]:
+    """Call fire(first_seq, count) for groups of `group` events at `rate` events/s, each in a task
+    of its own (a slow one does not hold up the schedule); returns how well the schedule was kept."""
+    started = time.monotonic()
+    tasks: list[asyncio.Task[None]] = []
+    pending: set[asyncio.Task[None]] = set()
+    max_lag = 0.0
+    for k in range(math.ceil(total / group)):
+        target = started + k * group / rate
+        delay = target - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        else:
+            max_lag = max(max_lag, -delay)
+        deadline.left()
+        first = k * group
+        task = asyncio.create_task(fire(first, min(group, total - first)))
+        tasks.append(task)
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+        if len(pending) >= max_in_flight:  # falling far behind: wait instead of piling up
+            await asyncio.wait(set(pending), timeout=deadline.left(), return_when=asyncio.FIRST_COMPLETED)
+    await asyncio.wait_for(asyncio.gather(*tasks), deadline.left())
+    elapsed = time.monotonic() - started
+    return {"offered_seconds": round(elapsed, 3), "offered_events_per_s": round(total / elapsed, 1), "max_schedule_lag_ms": round(max_lag * 1000, 1)}
+
+
+async def wait_event(event: asyncio.Event, deadline: Deadline, what: str, *, watch: asyncio.Task[Any] | None = None) -> None:
+    """Wait for `event`, bounded by the deadline; fail early if the task producing it died."""
+    waiter = asyncio.ensure_future(event.wait())
+    try:
+        done, _ = await asyncio.wait({waiter, *([watch] if watch else [])}, timeout=deadline.left(), return_when=asyncio.FIRST_COMPLETED)
+        if waiter in done:
+            return
+        if watch is not None and watch in done:
+            raise RuntimeError(f"{what}: the task it waited on ended: {watch.exception() if not watch.cancelled() else 'cancelled'!r}")
+        raise TimeoutError(f"timed out waiting for {what}")
+    finally:
+        waiter.cancel()
+
+
+async def quietly(what: str, awaitable: Awaitable[Any], timeout: float = 30.0) -> None:
+    """Teardown step: bounded, and a failure is reported, not raised (the rest must still stop)."""
+    try:
+        await asyncio.wait_for(awaitable, timeout)
+    except Exception as error:  # noqa: BLE001
+        print(f"  (stopping {what} failed: {error!r})", flush=True)
+
+
+def unique_topic(prefix: str) -> str:
+    return f"bench.{prefix}.{uuid.uuid4().hex[:8]}"
+
+
+# -- path 1: raw Kafka ------------------------------------------------------------------------
+
+
+async def raw_kafka(config: StackConfig, args: argparse.Namespace, mode: str, deadline: Deadline) -> Result:
+    events = args.events if mode == "throughput" else round(args.rate * args.seconds)
+    topic = unique_topic("raw")
+    await ensure_topics(config.kafka_bootstrap, {topic: PARTITIONS})
+    producer = AIOKafkaProducer(
+        bootstrap_servers=config.kafka_bootstrap,
+        client_id="bench-raw-producer",
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=2,
+        max_batch_size=256 * 1024,  # as the outbox relay's producer
+        request_timeout_ms=15_000,
+    )
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=config.kafka_bootstrap,
+        client_id="bench-raw-consumer",
+        group_id=f"bench-raw-{uuid.uuid4().hex[:8]}",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    latencies: list[float] = []
+    last_receive = 0.0
+    warm = 0
+    measured_done = asyncio.Event()
+    warm_done = asyncio.Event()
+    stopping = False
+
+    async def consume() -> None:
+        nonlocal last_receive, warm
+        while not stopping:
+            batch = await consumer.getmany(timeout_ms=args.consumer_batch_timeout_ms, max_records=args.consumer_max_batch)
+            now = time.time()
+            for records in batch.values():
+                for record in records:
+                    value = json.loads(record.value)
+                    if value["seq"] < 0:
+                        warm += 1
+                    else:
+                        latencies.append(now - value["sent_at"])
+                        last_receive = now
+            if batch:
+                await consumer.commit()
+                if warm >= WARMUP_EVENTS:
+                    warm_done.set()
+                if len(latencies) >= events:
+                    measured_done.set()
+
+    def value(seq: int) -> bytes:
+        return json.dumps({"seq": seq, "aggregate": f"agg-{seq % AGGREGATES}", "sent_at": time.time()}, separators=(",", ":")).encode()
+
+    async def send(seq: int) -> asyncio.Future[Any]:
+        return await producer.send(topic, value=value(seq), key=f"agg-{seq % AGGREGATES}".encode())
+
+    consuming: asyncio.Task[None] | None = None
+    await producer.start()
+    try:
+        await consumer.start()
+        try:
+            consuming = asyncio.create_task(consume(), name="bench-raw-consumer")
+            # Warm-up: group joined, partitions assigned, connections open; not measured.
+            await asyncio.gather(*[await send(-1 - i) for i in range(WARMUP_EVENTS)])
+            await wait_event(warm_done, deadline, "the raw warm-up", watch=consuming)
+
+            started = time.time()
+            details: dict[str, Any] = {}
+            if mode == "throughput":
+                acks = [await send(seq) for seq in range(events)]
+                await asyncio.wait_for(asyncio.gather(*acks), deadline.left())
+                details["send_seconds"] = round(time.time() - started, 3)
+            else:
+
+                async def fire(first: int, count: int) -> None:
+                    acks = [await send(seq) for seq in range(first, first + count)]
+                    await asyncio.gather(*acks)
+
+                details.update(await paced(events, args.rate, args.steady_group, fire, deadline))
+            await wait_event(measured_done, deadline, "the raw consumer", watch=consuming)
+            if len(latencies) != events:
+                raise RuntimeError(f"raw path: expected {events} events, received {len(latencies)}")
+            return make_result("raw-kafka", mode, events, started, last_receive, latencies, **details)
+        finally:
+            stopping = True
+            if consuming is not None:
+                await quietly("the raw consumer loop", consuming, 5)  # ends within one getmany wait
+            await quietly("the raw consumer", consumer.stop())
+    finally:
+        await quietly("the raw producer", producer.stop())
+
+
+# -- path 2: outbox -> relay -> Kafka -> ConsumerRunner -> effect rows ----------------------------
+
+EFFECTS_TABLE = """
+CREATE TABLE bench_effects (
+    event_id   text PRIMARY KEY,
+    seq        integer          NOT NULL,
+    written_at double precision NOT NULL,   -- epoch seconds, from the event's data (writer's clock)
+    handled_at double precision NOT NULL DEFAULT extract(epoch FROM clock_timestamp()),
+    batch      integer          NOT NULL    -- which consumer batch (transaction) wrote it
+)
+"""
+
+
+@dataclass
+class _Batch:
+    number: int
+    warm: int = 0
+    measured: int = 0
+
+
+_batch_var: ContextVar[_Batch | None] = ContextVar("bench_batch", default=None)
+
+
+class TimedRunner(ConsumerRunner):
+    """The runtime's ConsumerRunner, unchanged, plus a note of when each batch transaction
+    committed (handle_batch returns after the commit, before the Kafka offset commit)."""
+
+    def __init__(self, *, measured_target: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.commit_times: dict[int, float] = {}
+        self.batch_sizes: list[int] = []
+        self.warm = 0
+        self.measured = 0
+        self.measured_target = measured_target
+        self.warm_done = asyncio.Event()
+        self.measured_done = asyncio.Event()
+        self._numbers = 0
+
+    async def handle_batch(self, records: list[Any]) -> None:
+        self._numbers += 1
+        batch = _Batch(self._numbers)
+        token = _batch_var.set(batch)
+        try:
+            await super().handle_batch(records)
+        finally:
+            _batch_var.reset(token)
+        self.commit_times[batch.number] = time.time()
+        self.batch_sizes.append(len(records))
+        self.warm += batch.warm
+        self.measured += batch.measured
+        if self.warm >= WARMUP_EVENTS:
+            self.warm_done.set()
+        if self.measured >= self.measured_target:
+            self.measured_done.set()
+
+
+async def record_effect(connection: asyncpg.Connection, envelope: Envelope) -> None:
+    batch = _batch_var.get()
+    assert batch is not None
+    data = envelope.data
+    await connection.execute(
+        "INSERT INTO bench_effects (event_id, seq, written_at, batch) VALUES ($1, $2, $3, $4)",
+        envelope.id,
+        data["seq"],
+        data["written_at"],
+        batch.number,
+    )
+    if data["seq"] < 0:
+        batch.warm += 1
+    else:
+        batch.measured += 1
+
+
+async def migrated_database(config: StackConfig, name: str) -> str:
+    url = await postgres.recreate_database(config, name)
+    connection = await asyncpg.connect(url)
+    try:
+        await apply_migrations(connection, discover("runtime", "service_runtime.sql"))
+    finally:
+        await connection.close()
+    return url
+
+
+async def full_path(config: StackConfig, args: argparse.Namespace, mode: str, deadline: Deadline) -> Result:
+    events = args.events if mode == "throughput" else round(args.rate * args.seconds)
+    producer_url = await migrated_database(config, "bench_producer")
+    consumer_url = await migrated_database(config, "bench_consumer")
+    connection = await asyncpg.connect(consumer_url)
+    try:
+        await connection.execute(EFFECTS_TABLE)
+    finally:
+        await connection.close()
+    topic = unique_topic("full")
+    await ensure_topics(config.kafka_bootstrap, {topic: PARTITIONS})
+
+    producer_pool: asyncpg.Pool | None = None
+    consumer_pool: asyncpg.Pool | None = None
+    relay: OutboxRelay | None = None
+    broker: KafkaBroker | None = None
+    try:
+        producer_pool = await create_pool(producer_url, min_size=2, max_size=args.writers + 2)  # + the relay's
+        consumer_pool = await create_pool(consumer_url, min_size=2, max_size=args.pool_max)
+        broker = KafkaBroker(
+            config.kafka_bootstrap, client_id="bench", graceful_timeout=15.0, logger=structlog.get_logger("faststream")
+        )
+        runner = TimedRunner(
+            measured_target=events,
+            consumer=Consumer(name="effects", topics=[topic], handlers={EVENT_TYPE: record_effect}),
+            service="bench",
+            pool=consumer_pool,
+            retry=RetryPolicy(),
+        )
+        runner.subscribe(broker, max_records=args.consumer_max_batch, batch_timeout_ms=args.consumer_batch_timeout_ms)
+        await asyncio.wait_for(broker.start(), deadline.left())
+        relay = OutboxRelay(
+            pool=producer_pool,
+            database_url=producer_url,
+            bootstrap_servers=config.kafka_bootstrap,
+            service="bench",
+            batch_size=args.outbox_batch_size,
+            poll_seconds=args.outbox_poll_seconds,
+        )
+        await relay.start()
+
+        async def write(first: int, count: int) -> None:
+            """One transaction with `count` events, as a service's request handler would write them."""
+            async with producer_pool.acquire() as connection:
+                async with connection.transaction():
+                    for seq in range(first, first + count):
+                        envelope = new_envelope(
+                            source="/wse/bench",
+                            type=EVENT_TYPE,
+                            subject=f"agg-{seq % AGGREGATES}",
+                            data={"seq": seq, "aggregate": f"agg-{seq % AGGREGATES}", "written_at": time.time()},
+                            correlation_id="bench",
+                        )
+                        await add_to_outbox(connection, envelope, topic=topic)
+
+        # Warm-up: relay leading with its producer started, consumer group joined; not measured.
+        await write(-WARMUP_EVENTS, WARMUP_EVENTS)
+        await wait_event(runner.warm_done, deadline, "the full-path warm-up")
+
+        started = time.time()
+        details: dict[str, Any] = {}
+        if mode == "throughput":
+            cursor = 0
+
+            async def writer() -> None:
+                nonlocal cursor
+                while cursor < events:
+                    first = cursor
+                    cursor += args.tx_size
+                    await write(first, min(args.tx_size, events - first))
+
+            await asyncio.wait_for(asyncio.gather(*[writer() for _ in range(args.writers)]), deadline.left())
+            written = time.time() - started
+            details["write_seconds"] = round(written, 3)
+            details["write_events_per_s"] = round(events / written, 1)
+        else:
+            details.update(await paced(events, args.rate, args.steady_group, write, deadline, max_in_flight=args.writers * 8))
+        await wait_event(runner.measured_done, deadline, "the full-path consumer")
+
+        # Every measured event has exactly one effect row; read them back for the latencies.
+        async with consumer_pool.acquire() as connection:
+            rows = await connection.fetch("SELECT seq, written_at, handled_at, batch FROM bench_effects WHERE seq >= 0")
+        if len(rows) != events or len({r["seq"] for r in rows}) != events:
+            raise RuntimeError(f"full path: expected {events} distinct effects, found {len(rows)}")
+        commit_times = runner.commit_times
+        to_commit = [commit_times[r["batch"]] - r["written_at"] for r in rows]
+        to_handling = [r["handled_at"] - r["written_at"] for r in rows]
+        finished = max(commit_times[r["batch"]] for r in rows)
+        details["handled_latency"] = summary_ms(to_handling)
+        batches = [size for size in runner.batch_sizes]
+        details["consumer_batches"] = len(batches)
+        details["consumer_mean_batch"] = round(sum(batches) / len(batches), 1) if batches else 0
+
+        # Where the time goes: outbox write -> relay marked it published (after Kafka's ack).
+        async with producer_pool.acquire() as connection:
+            for _ in range(100):  # the relay marks a batch after the consumer may already have it
+                if not await connection.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"):
+                    break
+                await asyncio.sleep(0.1)
+            published = await connection.fetch(
+                """
+                SELECT (convert_from(value, 'UTF8')::jsonb ->> 'written_at')::float8 AS written_at,
+                       extract(epoch FROM published_at)::float8 AS published_at
+                FROM outbox WHERE published_at IS NOT NULL AND (convert_from(value, 'UTF8')::jsonb ->> 'seq')::int >= 0
+                """
+            )
+        if published:
+            details["write_to_published_latency"] = summary_ms([r["published_at"] - r["written_at"] for r in published])
+            details["last_published_after_s"] = round(max(r["published_at"] for r in published) - started, 3)
+        return make_result("full", mode, events, started, finished, to_commit, **details)
+    finally:
+        # Stop taking work first, then flush, then the pools (as ServiceRuntime.stop does).
+        if broker is not None:
+            await quietly("the Kafka broker (consumer)", broker.stop())
+        if relay is not None:
+            await quietly("the outbox relay", relay.stop())
+        for pool in (producer_pool, consumer_pool):
+            if pool is not None:
+                await quietly("a database pool", pool.close())
+
+
+# -- the run ------------------------------------------------------------------------------------
+
+
+def table(results: list[Result]) -> str:
+    header = f"{'path':<10} {'mode':<11} {'events':>7} {'events/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}"
+    lines = [header, "-" * len(header)]
+    for r in results:
+        lines.append(f"{r.path:<10} {r.mode:<11} {r.events:>7} {r.events_per_s:>10.1f} {r.p50_ms:>8.1f} {r.p99_ms:>8.1f} {r.max_ms:>8.1f}")
+    return "\n".join(lines)
+
+
+def verdicts(results: list[Result], args: argparse.Namespace) -> list[dict[str, Any]]:
+    found = []
+    for r in results:
+        if r.path == "full" and r.mode == "throughput":
+            found.append({
+                "target": f"full path throughput >= {TARGET_THROUGHPUT:.0f} events/s",
+                "measured": r.events_per_s,
+                "met": r.events_per_s >= TARGET_THROUGHPUT,
+                "margin": f"{(r.events_per_s / TARGET_THROUGHPUT - 1) * 100:+.0f}%",
+            })
+        if r.path == "full" and r.mode == "steady":
+            found.append({
+                "target": f"full path p99 <= {TARGET_P99_MS:.0f} ms at a steady {TARGET_RATE:.0f} events/s",
+                "measured": r.p99_ms,
+                "rate": args.rate,
+                "met": r.p99_ms <= TARGET_P99_MS and args.rate >= TARGET_RATE,
+                "margin": f"{(r.p99_ms / TARGET_P99_MS - 1) * 100:+.0f}%",
+            })
+    return found
+
+
+async def bench(config: StackConfig, args: argparse.Namespace, results: list[Result], deadline: Deadline) -> None:
+    plan = [(path, mode) for mode in args.modes for path in args.paths]
+    for path, mode in plan:
+        print(f"-> {path} / {mode} ...", flush=True)
+        measure = raw_kafka if path == "raw" else full_path
+        result = await measure(config, args, mode, deadline)
+        results.append(result)
+        print(f"   {result.events} events, {result.events_per_s:.1f} events/s, p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms", flush=True)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    defaults = ServiceSettings()
+    parser = argparse.ArgumentParser(prog="./dev bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=20_000, help="events in each throughput run (default 20000)")
+    parser.add_argument("--rate", type=float, default=1_000.0, help="events/s of the steady runs (default 1000)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of the steady runs (default 10)")
+    parser.add_argument("--writers", type=int, default=4, help="concurrent outbox writers / pool connections (default 4)")
+    parser.add_argument("--tx-size", type=int, default=100, help="events per outbox transaction in the throughput run (default 100)")
+    parser.add_argument("--steady-group", type=int, default=1, help="events per transaction / send group in the steady runs (default 1)")
+    parser.add_argument("--consumer-max-batch", type=int, default=defaults.consumer_max_batch, help="records per consumer batch (service default %(default)s)")
+    parser.add_argument("--consumer-batch-timeout-ms", type=int, default=defaults.consumer_batch_timeout_ms, help="consumer batch wait (service default %(default)s)")
+    parser.add_argument("--outbox-batch-size", type=int, default=defaults.outbox_batch_size, help="relay batch size (service default %(default)s)")
+    parser.add_argument("--outbox-poll-seconds", type=float, default=defaults.outbox_poll_seconds, help="relay poll interval (service default %(default)s)")
+    parser.add_argument("--pool-max", type=int, default=defaults.database_pool_max, help="consumer pool size (service default %(default)s)")
+    parser.add_argument("--paths", default="raw,full", help="comma-separated: raw, full (default both)")
+    parser.add_argument("--modes", default="throughput,steady", help="comma-separated: throughput, steady (default both)")
+    parser.add_argument("--timeout", type=float, default=300.0, help="hard limit in seconds on the measuring part (default 300)")
+    parser.add_argument("--log-level", default="WARNING", help="runtime/FastStream log level (default WARNING; services run INFO)")
+    parser.add_argument("--fresh", action="store_true", help="wipe the bench stack's state (.run/bench) before starting")
+    parser.add_argument("--output", type=Path, default=RESULTS_DIR / "latest.json", help="where the JSON goes")
+    args = parser.parse_args(argv)
+    args.paths = [p.strip() for p in args.paths.split(",") if p.strip()]
+    args.modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    if not set(args.paths) <= {"raw", "full"} or not set(args.modes) <= {"throughput", "steady"}:
+        parser.error("--paths takes raw,full and --modes takes throughput,steady")
+    for name in ("events", "rate", "seconds", "writers", "tx_size", "steady_group", "timeout"):
+        if getattr(args, name) <= 0:
+            parser.error(f"--{name.replace('_', '-')} must be positive")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    configure_logging(service="bench", level=args.log_level, json=False)
+    config = bench_config()
+    results: list[Result] = []
+    error: str | None = None
+    print(f"Benchmark stack '{config.name}' in {config.state_dir} (Kafka {config.kafka_bootstrap}, PostgreSQL 127.0.0.1:{config.postgres_port})", flush=True)
+    print("Note: relay, consumer and writers all run in this ONE Python process (one asyncio loop).", flush=True)
+    stack.down(config)  # whatever an interrupted run left behind
+    if args.fresh:
+        shutil.rmtree(config.state_dir, ignore_errors=True)
+    try:
+        started = time.monotonic()
+        stack.start_infrastructure(config)
+        print(f"Infrastructure up in {time.monotonic() - started:.1f} s.", flush=True)
+        deadline = Deadline(args.timeout)
+        asyncio.run(asyncio.wait_for(bench(config, args, results, deadline), args.timeout))
+    except (TimeoutError, asyncio.TimeoutError):
+        error = f"timed out after {args.timeout:.0f} s"
+    except KeyboardInterrupt:
+        error = "interrupted"
+    except StackError as failure:
+        error = f"stack: {failure}"
+    except Exception as failure:  # noqa: BLE001 - reported below, the stack still goes down
+        error = repr(failure)
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        print("Stopping the benchmark stack ...", flush=True)
+        stack.down(config)
+
+    print()
+    print(f"Results ({len(results)} runs; one process, {os.cpu_count()} CPUs, shared with Kafka and PostgreSQL):")
+    print(table(results))
+    checks = verdicts(results, args)
+    for check in checks:
+        print(f"  {'MET   ' if check['met'] else 'MISSED'} {check['target']}: {check['measured']} ({check['margin']})")
+    for r in results:
+        if r.path == "full":
+            d = r.details
+            print(
+                f"  full/{r.mode}: handled (clock_timestamp) p50 {d['handled_latency']['p50_ms']} ms p99 {d['handled_latency']['p99_ms']} ms; "
+                f"write->published p50 {d.get('write_to_published_latency', {}).get('p50_ms')} ms p99 {d.get('write_to_published_latency', {}).get('p99_ms')} ms; "
+                f"{d['consumer_batches']} consumer batches (mean {d['consumer_mean_batch']})"
+                + (f"; writes alone {d['write_events_per_s']} events/s" if "write_events_per_s" in d else "")
+            )
+    if error:
+        print(f"\nIncomplete: {error}", file=sys.stderr)
+
+    document = {
+        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "command": " ".join(["python", "bench/run.py", *(argv if argv is not None else sys.argv[1:])]),
+        "one_process": True,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "latency_definitions": {
+            "raw-kafka": "consumer receive time (getmany returned) minus the send time carried in the value",
+            "full": "consumer batch transaction committed (effect row durable) minus the event's outbox write time "
+            "carried in its data; details.handled_latency uses clock_timestamp() at the effect insert instead",
+        },
+        "results": [asdict(r) for r in results],
+        "targets": checks,
+        "error": error,
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(document, indent=2) + "\n")
+    print(f"\nWritten to {args.output}")
+    return 1 if error else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,167 @@
+"""What every service's HTTP side does, on a real probe process: deny by default, tokens verified
+against published keys, rights answered from the local projection fed by Kafka, problem+json."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from datetime import date, timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import httpx
+import jwt
+import pytest
+from aiokafka import AIOKafkaProducer
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.platform.helpers import Probe, connect, eventually, free_port, new_database, new_topic
+from wse_contracts import to_kafka_record
+from wse_contracts.identity import RightGrantedV1, RightRevokedV1
+
+pytestmark = pytest.mark.slow
+
+KID = "test-key-1"
+
+
+@pytest.fixture(scope="module")
+def signing_key():
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture(scope="module")
+def jwks_url(signing_key):
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(signing_key.public_key()))
+    body = json.dumps({"keys": [{**jwk, "kid": KID, "use": "sig", "alg": "RS256"}]}).encode()
+
+    class Keys(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", free_port()), Keys)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/jwks.json"
+    server.shutdown()
+
+
+@pytest.fixture
+async def probe(stack, tmp_path, jwks_url):
+    probe = Probe(
+        stack, database_url=await new_database(stack, "http"), topic=await new_topic(stack), roles="producer,rights",
+        log_dir=tmp_path, name="http", JWKS_URL=jwks_url, PROBE_REQUEST_MAX_BODY_BYTES="2000",
+    )
+    probe.start()
+    yield probe
+    probe.terminate()
+
+
+def token(signing_key, *, person: uuid.UUID, organisation: uuid.UUID | None, kid: str = KID, expires_in: int = 300) -> str:
+    now = int(time.time())
+    claims = {"iss": "wse-identity", "aud": "wse-platform", "sub": str(person), "iat": now, "exp": now + expires_in}
+    if organisation:
+        claims["org"] = str(organisation)
+    return jwt.encode(claims, signing_key, algorithm="RS256", headers={"kid": kid})
+
+
+async def publish(stack, *events) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap)
+    await producer.start()
+    try:
+        for event in events:
+            record = to_kafka_record(event.to_envelope(source="/wse/identity", correlation_id="test"), topic=event.topic)
+            await producer.send_and_wait(record.topic, record.value, key=record.key, headers=record.headers)
+    finally:
+        await producer.stop()
+
+
+def test_a_route_without_an_access_rule_cannot_be_reached(probe):
+    response = httpx.get(probe.url + "/probe/undeclared")
+    assert response.status_code == 403
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_tokens_are_verified_against_the_published_keys(probe, signing_key):
+    assert httpx.get(probe.url + "/probe/me").status_code == 401
+    person = uuid.uuid4()
+    good = token(signing_key, person=person, organisation=None)
+    assert httpx.get(probe.url + "/probe/me", headers={"Authorization": f"Bearer {good}"}).json() == {"person_id": str(person)}
+    expired = token(signing_key, person=person, organisation=None, expires_in=-60)
+    assert httpx.get(probe.url + "/probe/me", headers={"Authorization": f"Bearer {expired}"}).status_code == 401
+    other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    forged = token(other_key, person=person, organisation=None)
+    assert httpx.get(probe.url + "/probe/me", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
+    unknown_kid = token(signing_key, person=person, organisation=None, kid="rotated-away")
+    assert httpx.get(probe.url + "/probe/me", headers={"Authorization": f"Bearer {unknown_kid}"}).status_code == 401
+
+
+async def test_a_right_from_identitys_events_opens_the_route_and_its_revocation_closes_it(probe, stack, signing_key):
+    # rule ID-6 and ID-14: a right is role@context for one organisation, within its validity.
+    person, organisation = uuid.uuid4(), uuid.uuid4()
+    headers = {"Authorization": f"Bearer {token(signing_key, person=person, organisation=organisation)}"}
+    assert httpx.get(probe.url + "/probe/officer", headers=headers).status_code == 403
+
+    in_other_context = RightGrantedV1(right_id=uuid.uuid4(), person_id=person, organisation_id=organisation,
+                                      role="dwse_organisation_officer", context="platos", valid_from=date.today())
+    expired = RightGrantedV1(right_id=uuid.uuid4(), person_id=person, organisation_id=organisation,
+                             role="dwse_organisation_officer", context="training_database",
+                             valid_from=date.today() - timedelta(days=30), valid_until=date.today() - timedelta(days=1))
+    valid = RightGrantedV1(right_id=uuid.uuid4(), person_id=person, organisation_id=organisation,
+                           role="dwse_organisation_officer", context="training_database", valid_from=date.today())
+    await publish(stack, in_other_context, expired)
+
+    connection = await connect(probe.database_url)
+    try:
+        async def projected(n: int):
+            return await connection.fetchval("SELECT count(*) FROM rights_projection WHERE person_id = $1", person) >= n
+
+        await eventually(lambda: projected(2), what="two rights projected")
+        assert httpx.get(probe.url + "/probe/officer", headers=headers).status_code == 403  # ID-6, ID-14
+
+        await publish(stack, valid)
+        await eventually(lambda: projected(3), what="the valid right projected")
+        assert httpx.get(probe.url + "/probe/officer", headers=headers).json() == {"organisation_id": str(organisation)}
+
+        await publish(stack, RightRevokedV1(right_id=valid.right_id, person_id=person, organisation_id=organisation,
+                                            role=valid.role, context=valid.context))
+
+        async def closed() -> bool:
+            return httpx.get(probe.url + "/probe/officer", headers=headers).status_code == 403
+
+        await eventually(closed, what="the route closed after the revocation")
+        denials = await connection.fetch("SELECT person_id, decision, reason FROM access_audit WHERE person_id = $1", person)
+        assert len(denials) >= 3 and all(d["decision"] == "denied" for d in denials)
+        assert "lacks dwse_organisation_officer@training_database" in denials[0]["reason"]
+    finally:
+        await connection.close()
+
+
+def test_bad_input_gets_a_422_problem_naming_the_field_and_changes_nothing(probe):
+    unknown = httpx.post(probe.url + "/probe/events", json={"aggregate": "a", "count": 1, "colour": "red"})
+    assert unknown.status_code == 422
+    assert unknown.headers["content-type"] == "application/problem+json"
+    assert any("colour" in e["field"] or "colour" in e["reason"] for e in unknown.json()["errors"]), unknown.json()
+
+    wrong_type = httpx.post(probe.url + "/probe/events", json={"aggregate": "a", "count": "many"})
+    assert wrong_type.status_code == 422
+    assert [e["field"] for e in wrong_type.json()["errors"]] == ["count"], wrong_type.json()
+
+    too_big = httpx.post(probe.url + "/probe/events", content=b'{"aggregate": "' + b"x" * 5000 + b'"}', headers={"content-type": "application/json"})
+    assert too_big.status_code == 413
+    assert httpx.get(probe.url + "/probe/effects").json() == []
+
+
+def test_the_correlation_id_is_returned_and_health_and_metrics_answer(probe):
+    response = httpx.get(probe.url + "/health/live", headers={"X-Correlation-ID": "abc-123"})
+    assert response.headers["x-correlation-id"] == "abc-123"
+    assert httpx.get(probe.url + "/health/ready").json()["checks"] == {"database": True, "kafka": True}
+    assert httpx.get(probe.url + "/probe/effects").status_code == 200
+    metrics = httpx.get(probe.url + "/metrics").text
+    assert 'outbox_pending{service="probe"}' in metrics
+    assert 'http_requests_total{app_name="probe",method="GET",path="/probe/effects"' in metrics
