@@ -30,7 +30,12 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("docs", help="write each service's AsyncAPI document to docs/asyncapi/")
     bench = commands.add_parser("bench", help="run a benchmark from bench/ on a stack of its own")
     bench.add_argument("bench_args", nargs=argparse.REMAINDER)
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    # `test` and `bench` hand everything after them to pytest / the benchmark untouched.
+    if argv and argv[0] in ("test", "bench"):
+        args = argparse.Namespace(command=argv[0], pytest_args=argv[1:], bench_args=argv[1:])
+    else:
+        args = parser.parse_args(argv)
 
     try:
         if args.command == "up":
