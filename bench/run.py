@@ -33,26 +33,24 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
+import asyncpg
+import structlog
+from aiokafka import AIOKafkaClient, AIOKafkaConsumer, AIOKafkaProducer
+from faststream.kafka import KafkaBroker
+
+# The workspace packages (installed by uv sync); nothing is imported from tests/.
+from devstack import postgres, stack
+from devstack.config import StackConfig
+from devstack.processes import StackError
+from service_runtime.consumer import Consumer, ConsumerRunner, RetryPolicy
+from service_runtime.db import create_pool
+from service_runtime.logging import configure_logging
+from service_runtime.migrations import apply_migrations, discover
+from service_runtime.outbox import OutboxRelay, add_to_outbox, ensure_topics
+from service_runtime.settings import ServiceSettings
+from wse_contracts import Envelope, new_envelope
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-import asyncpg  # noqa: E402
-import structlog  # noqa: E402
-from aiokafka import AIOKafkaClient, AIOKafkaConsumer, AIOKafkaProducer  # noqa: E402
-from faststream.kafka import KafkaBroker  # noqa: E402
-
-from devstack import postgres, stack  # noqa: E402
-from devstack.config import StackConfig  # noqa: E402
-from devstack.processes import StackError  # noqa: E402
-from service_runtime.consumer import Consumer, ConsumerRunner, RetryPolicy  # noqa: E402
-from service_runtime.db import create_pool  # noqa: E402
-from service_runtime.logging import configure_logging  # noqa: E402
-from service_runtime.migrations import apply_migrations, discover  # noqa: E402
-from service_runtime.outbox import OutboxRelay, add_to_outbox, ensure_topics  # noqa: E402
-from service_runtime.settings import ServiceSettings  # noqa: E402
-from wse_contracts import Envelope, new_envelope  # noqa: E402
-
 EVENT_TYPE = "be.vlaanderen.wse.bench.happened.v1"
 PARTITIONS = 3
 WARMUP_EVENTS = 20
@@ -651,13 +649,18 @@ def verdicts(results: list[Result], args: argparse.Namespace) -> list[dict[str, 
         if r.path == "full" and r.mode == "steady":
             offered = r.details.get("offered_events_per_s", 0.0)
             at_rate = offered >= 0.95 * TARGET_RATE  # the writers kept (nearly) to the schedule
+            if args.rate < 0.95 * TARGET_RATE:
+                why = f"; run at --rate {args.rate:.0f}, not at the target's rate"
+            elif not at_rate:
+                why = f"; writers offered only {offered:.0f} events/s"
+            else:
+                why = ""
             found.append({
                 "target": f"full path p99 <= {TARGET_P99_MS:.0f} ms at a steady {TARGET_RATE:.0f} events/s",
                 "measured": r.p99_ms,
                 "offered_events_per_s": offered,
                 "met": r.p99_ms <= TARGET_P99_MS and at_rate,
-                "margin": f"{(r.p99_ms / TARGET_P99_MS - 1) * 100:+.0f}%"
-                + ("" if at_rate else f"; writers offered only {offered:.0f} events/s"),
+                "margin": f"{(r.p99_ms / TARGET_P99_MS - 1) * 100:+.0f}%{why}",
             })
     return found
 

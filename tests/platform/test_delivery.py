@@ -44,11 +44,14 @@ async def unpublished(probe: Probe) -> int:
 async def test_event_reaches_consumer_in_another_process_with_its_correlation_id_once(probes):
     producer, consumer = probes
     producer.start()
+    consumer.env["PROBE_LOG_LEVEL"] = "DEBUG"
     consumer.start()
     [event_id] = producer.post_events("org-1", correlation_id="portal-req-42")
 
     seen = await eventually(lambda: effects(consumer), what="the consumer's effect")
     assert seen == [{"event_id": event_id, "aggregate": "org-1", "seq": 0, "correlation_id": "portal-req-42"}]
+    handled = [json.loads(line) for line in consumer.log_tail(400).splitlines() if '"event handled"' in line]
+    assert [(h["correlation_id"], h["event_id"], h["outcome"]) for h in handled] == [("portal-req-42", event_id, "processed")]
     await eventually(lambda: _is_zero(unpublished(producer)), what="the outbox row marked published")
     # A second event behind it proves the consumer moved on, and the first was not applied again.
     producer.post_events("org-1", first_seq=1)

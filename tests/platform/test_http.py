@@ -30,13 +30,21 @@ def signing_key():
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-@pytest.fixture(scope="module")
-def jwks_url(signing_key):
-    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(signing_key.public_key()))
-    body = json.dumps({"keys": [{**jwk, "kid": KID, "use": "sig", "alg": "RS256"}]}).encode()
+def jwk(key, kid: str) -> dict:
+    return {**json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key())), "kid": kid, "use": "sig", "alg": "RS256"}
 
+
+@pytest.fixture(scope="module")
+def published_keys(signing_key) -> list[dict]:
+    """What the JWKS endpoint serves; a test may add a key (a rotation)."""
+    return [jwk(signing_key, KID)]
+
+
+@pytest.fixture(scope="module")
+def jwks_url(published_keys):
     class Keys(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802
+            body = json.dumps({"keys": published_keys}).encode()
             self.send_response(200)
             self.send_header("content-type", "application/json")
             self.end_headers()
@@ -55,7 +63,7 @@ def jwks_url(signing_key):
 async def probe(stack, tmp_path, jwks_url):
     probe = Probe(
         stack, database_url=await new_database(stack, "http"), topic=await new_topic(stack), roles="producer,rights",
-        log_dir=tmp_path, name="http", JWKS_URL=jwks_url, PROBE_REQUEST_MAX_BODY_BYTES="2000",
+        log_dir=tmp_path, name="http", JWKS_URL=jwks_url, PROBE_REQUEST_MAX_BODY_BYTES="2000", PROBE_JWKS_MIN_REFRESH_SECONDS="0",
     )
     probe.start()
     yield probe
@@ -99,6 +107,19 @@ def test_tokens_are_verified_against_the_published_keys(probe, signing_key):
     assert httpx.get(probe.url + "/probe/me", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
     unknown_kid = token(signing_key, person=person, organisation=None, kid="rotated-away")
     assert httpx.get(probe.url + "/probe/me", headers={"Authorization": f"Bearer {unknown_kid}"}).status_code == 401
+
+
+def test_a_key_identity_rotated_in_is_fetched_when_a_token_names_it(probe, signing_key, published_keys):
+    person = uuid.uuid4()
+    first = token(signing_key, person=person, organisation=None)
+    assert httpx.get(probe.url + "/probe/me", headers={"Authorization": f"Bearer {first}"}).status_code == 200  # keys cached
+    new_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    published_keys.append(jwk(new_key, "rotated-in"))
+    try:
+        second = token(new_key, person=person, organisation=None, kid="rotated-in")
+        assert httpx.get(probe.url + "/probe/me", headers={"Authorization": f"Bearer {second}"}).status_code == 200
+    finally:
+        published_keys.pop()
 
 
 async def test_a_right_from_identitys_events_opens_the_route_and_its_revocation_closes_it(probe, stack, signing_key):

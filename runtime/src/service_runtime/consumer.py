@@ -165,7 +165,9 @@ class ConsumerRunner:
         for attempt in range(1, max_attempts + 1):
             try:
                 first_time = await self._apply_once(connection, envelope, handler)
-                CONSUMED.labels(self.group_id, "processed" if first_time else "duplicate").inc()
+                outcome = "processed" if first_time else "duplicate"
+                CONSUMED.labels(self.group_id, outcome).inc()
+                log.debug("event handled", outcome=outcome)
                 return
             except (asyncpg.InterfaceError, asyncpg.exceptions.ConnectionDoesNotExistError, OSError):
                 raise  # the connection is gone: the whole batch is re-read, not dead-lettered

@@ -67,7 +67,7 @@ class ServiceRuntime:
         self.clock = clock
         self.pool: asyncpg.Pool | None = None
         self.token_verifier = TokenVerifier(
-            JwksKeys(settings.jwks_url, cache_seconds=settings.jwks_cache_seconds),
+            JwksKeys(settings.jwks_url, cache_seconds=settings.jwks_cache_seconds, min_refresh_seconds=settings.jwks_min_refresh_seconds),
             issuer=settings.token_issuer,
             audience=settings.token_audience,
         )

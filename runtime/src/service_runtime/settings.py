@@ -30,6 +30,8 @@ class ServiceSettings(BaseSettings):
     token_issuer: str = "wse-identity"
     token_audience: str = "wse-platform"
     jwks_cache_seconds: int = 300
+    # An unknown key id refetches the keys (identity rotated them), at most this often.
+    jwks_min_refresh_seconds: float = 10.0
 
     request_max_body_bytes: int = Field(default=1_000_000, description="Larger request bodies get a 413.")
 

@@ -27,6 +27,8 @@ SUPERUSER_PASSWORD = "postgres"  # this local cluster only listens on 127.0.0.1
 
 def _bin_dir() -> Path:
     if explicit := os.environ.get("PG_BIN"):
+        if not (Path(explicit) / "initdb").exists():
+            raise StackError(f"PG_BIN={explicit} holds no initdb. Point it at PostgreSQL's bin folder, or unset it after: apt-get install -y postgresql")
         return Path(explicit)
     candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
     if candidates:
