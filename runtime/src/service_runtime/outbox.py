@@ -46,24 +46,37 @@ class NotInTransaction(RuntimeError):
     pass
 
 
-async def add_to_outbox(connection: asyncpg.Connection, envelope: Envelope, *, topic: str) -> Envelope:
+_INSERT_OUTBOX = "INSERT INTO outbox (topic, key, value, headers, event_id, event_type) VALUES ($1, $2, $3, $4, $5, $6)"
+
+
+def _outbox_row(envelope: Envelope, topic: str) -> tuple[Any, ...]:
+    record = to_kafka_record(envelope, topic=topic)
+    headers = [[name, value.decode()] for name, value in record.headers]
+    return (record.topic, record.key, record.value, headers, envelope.id, envelope.type)
+
+
+def _require_transaction(connection: asyncpg.Connection) -> None:
     if not connection.is_in_transaction():
         # Outside a transaction the row would commit on its own, whatever happens to the
         # state change it announces.
-        raise NotInTransaction("add_to_outbox must run inside the transaction of the state change")
-    record = to_kafka_record(envelope, topic=topic)
-    await connection.execute(
-        "INSERT INTO outbox (topic, key, value, headers, event_id, event_type) VALUES ($1, $2, $3, $4, $5, $6)",
-        record.topic,
-        record.key,
-        record.value,
-        [[name, value.decode()] for name, value in record.headers],
-        envelope.id,
-        envelope.type,
-    )
-    # Delivered at commit only; wakes the relay instead of waiting for its next poll.
-    await connection.execute("SELECT pg_notify($1, '')", _NOTIFY_CHANNEL)
+        raise NotInTransaction("the outbox is written inside the transaction of the state change")
+
+
+async def add_to_outbox(connection: asyncpg.Connection, envelope: Envelope, *, topic: str) -> Envelope:
+    _require_transaction(connection)
+    # One round trip: the row, and a notification that is delivered at commit only and wakes
+    # the relay instead of waiting for its next poll.
+    await connection.execute(f"WITH added AS ({_INSERT_OUTBOX}) SELECT pg_notify($7, '')", *_outbox_row(envelope, topic), _NOTIFY_CHANNEL)
     return envelope
+
+
+async def add_all_to_outbox(connection: asyncpg.Connection, envelopes: list[Envelope], *, topic: str) -> list[Envelope]:
+    """Several events of one transaction, in their order, in one pipelined round trip."""
+    _require_transaction(connection)
+    if envelopes:
+        await connection.executemany(_INSERT_OUTBOX, [_outbox_row(envelope, topic) for envelope in envelopes])
+        await connection.execute("SELECT pg_notify($1, '')", _NOTIFY_CHANNEL)
+    return envelopes
 
 
 async def publish_event(
@@ -168,6 +181,9 @@ class OutboxRelay:
                     if producer is None:
                         producer = _producer(self._bootstrap_servers, f"{self._service}-outbox-relay")
                         await producer.start()
+                    # Cleared before reading: a commit notified while this batch is being
+                    # published wakes the next round instead of being lost.
+                    self._wake.clear()
                     try:
                         published = await self._relay_batch(producer)
                     except asyncpg.PostgresError:
@@ -181,7 +197,6 @@ class OutboxRelay:
                         await asyncio.sleep(1.0)
                         continue
                     if published < self._batch_size:
-                        self._wake.clear()
                         with contextlib.suppress(asyncio.TimeoutError):
                             await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
             finally:

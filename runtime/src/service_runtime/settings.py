@@ -40,7 +40,7 @@ class ServiceSettings(BaseSettings):
     consumer_backoff_initial_seconds: float = 0.2
     consumer_backoff_max_seconds: float = 5.0
     consumer_max_batch: int = 500
-    consumer_batch_timeout_ms: int = 20
+    consumer_batch_timeout_ms: int = 10
 
     outbox_batch_size: int = 1000
     outbox_poll_seconds: float = 0.5

@@ -74,6 +74,7 @@ share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 log.cleaner.dedupe.buffer.size=33554432
+group.coordinator.append.linger.ms=0
 """
     )
     (home / "log4j2.properties").write_text(
