@@ -5,14 +5,15 @@ of its own (PostgreSQL, Kafka, mail sink under .run/bench, on ports of its own),
 
   raw-kafka   aiokafka producer (acks=all, idempotent, linger 2 ms) -> 3-partition topic ->
               aiokafka consumer group, offsets committed per getmany batch;
-  full        add_to_outbox in the writers' transactions (asyncpg pool) -> OutboxRelay ->
+  full        add_all_to_outbox in the writers' transactions (asyncpg pool) -> OutboxRelay ->
               Kafka -> ConsumerRunner on a FastStream KafkaBroker -> one effect row per event,
               in a separate consumer database;
 
 each in two modes (throughput: N events as fast as possible; steady: a paced rate for a number of
 seconds), side by side in one run, prints a table and writes bench/results/latest.json, and stops
-the stack. Everything runs in ONE Python process (one event loop): writers, relay and consumer
-share one core, where in production they would be separate service processes.
+the stack. By default everything runs in ONE Python process (one event loop): writers, relay and
+consumer share one core, where in production they would be separate service processes; `--split`
+moves the full path's consumer into a child process.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import math
 import os
 import platform
 import shutil
+import subprocess
 import sys
 import time
 import uuid
@@ -42,11 +44,12 @@ from faststream.kafka import KafkaBroker
 from devstack import postgres, stack
 from devstack.config import StackConfig
 from devstack.processes import StackError
+import service_runtime
 from service_runtime.consumer import Consumer, ConsumerRunner, RetryPolicy
 from service_runtime.db import create_pool
 from service_runtime.logging import configure_logging
 from service_runtime.migrations import apply_migrations, discover
-from service_runtime.outbox import OutboxRelay, add_to_outbox, ensure_topics
+from service_runtime.outbox import OutboxRelay, add_all_to_outbox, ensure_topics
 from service_runtime.settings import ServiceSettings
 from wse_contracts import Envelope, new_envelope
 
@@ -146,22 +149,28 @@ async def paced(total: int, rate: float, group: int, fire: Callable[[int, int], 
     tasks: list[asyncio.Task[None]] = []
     pending: set[asyncio.Task[None]] = set()
     max_lag = 0.0
-    for k in range(math.ceil(total / group)):
-        target = started + k * group / rate
-        delay = target - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        else:
-            max_lag = max(max_lag, -delay)
-        deadline.left()
-        first = k * group
-        task = asyncio.create_task(fire(first, min(group, total - first)))
-        tasks.append(task)
-        pending.add(task)
-        task.add_done_callback(pending.discard)
-        if len(pending) >= max_in_flight:  # falling far behind: wait instead of piling up
-            await asyncio.wait(set(pending), timeout=deadline.left(), return_when=asyncio.FIRST_COMPLETED)
-    await asyncio.wait_for(asyncio.gather(*tasks), deadline.left())
+    try:
+        for k in range(math.ceil(total / group)):
+            target = started + k * group / rate
+            delay = target - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            else:
+                max_lag = max(max_lag, -delay)
+            deadline.left()
+            first = k * group
+            task = asyncio.create_task(fire(first, min(group, total - first)))
+            tasks.append(task)
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+            if len(pending) >= max_in_flight:  # falling far behind: wait instead of piling up
+                await asyncio.wait(set(pending), timeout=deadline.left(), return_when=asyncio.FIRST_COMPLETED)
+        async with asyncio.timeout(deadline.left()):
+            await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:  # on failure or time-out: nothing keeps writing behind our back
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
     elapsed = time.monotonic() - started
     return {"offered_seconds": round(elapsed, 3), "offered_events_per_s": round(total / elapsed, 1), "max_schedule_lag_ms": round(max_lag * 1000, 1)}
 
@@ -275,7 +284,8 @@ async def raw_kafka(config: StackConfig, args: argparse.Namespace, mode: str, de
             details: dict[str, Any] = {}
             if mode == "throughput":
                 acks = [await send(seq) for seq in range(events)]
-                await asyncio.wait_for(asyncio.gather(*acks), deadline.left())
+                async with asyncio.timeout(deadline.left()):
+                    await asyncio.gather(*acks)
                 details["send_seconds"] = round(time.time() - started, 3)
             else:
 
@@ -328,6 +338,7 @@ class TimedRunner(ConsumerRunner):
         super().__init__(**kwargs)
         self.commit_times: dict[int, float] = {}
         self.batch_sizes: list[int] = []
+        self.batch_seconds: list[float] = []  # handle_batch: the database work of one batch
         self.warm = 0
         self.measured = 0
         self.measured_target = measured_target
@@ -339,12 +350,14 @@ class TimedRunner(ConsumerRunner):
         self._numbers += 1
         batch = _Batch(self._numbers)
         token = _batch_var.set(batch)
+        began = time.time()
         try:
             await super().handle_batch(records)
         finally:
             _batch_var.reset(token)
         self.commit_times[batch.number] = time.time()
         self.batch_sizes.append(len(records))
+        self.batch_seconds.append(self.commit_times[batch.number] - began)
         self.warm += batch.warm
         self.measured += batch.measured
         if self.warm >= WARMUP_EVENTS:
@@ -353,21 +366,23 @@ class TimedRunner(ConsumerRunner):
             self.measured_done.set()
 
 
-async def record_effect(connection: asyncpg.Connection, envelope: Envelope) -> None:
+async def record_effects(connection: asyncpg.Connection, envelopes: list[Envelope]) -> None:
+    """A batch handler: the effect rows of consecutive events in one statement."""
     batch = _batch_var.get()
     assert batch is not None
-    data = envelope.data
     await connection.execute(
-        "INSERT INTO bench_effects (event_id, seq, written_at, batch) VALUES ($1, $2, $3, $4)",
-        envelope.id,
-        data["seq"],
-        data["written_at"],
+        "INSERT INTO bench_effects (event_id, seq, written_at, batch) "
+        "SELECT e, s, w, $4 FROM unnest($1::text[], $2::int[], $3::float8[]) AS x(e, s, w)",
+        [envelope.id for envelope in envelopes],
+        [envelope.data["seq"] for envelope in envelopes],
+        [envelope.data["written_at"] for envelope in envelopes],
         batch.number,
     )
-    if data["seq"] < 0:
-        batch.warm += 1
-    else:
-        batch.measured += 1
+    for envelope in envelopes:
+        if envelope.data["seq"] < 0:
+            batch.warm += 1
+        else:
+            batch.measured += 1
 
 
 async def migrated_database(config: StackConfig, name: str) -> str:
@@ -392,13 +407,14 @@ class ConsumerSide:
         self.runner: TimedRunner | None = None
         self.commit_times: dict[int, float] = {}
         self.batch_sizes: list[int] = []
+        self.batch_seconds: list[float] = []
 
     async def start(self, deadline: Deadline) -> None:
         self.pool = await create_pool(self.database_url, min_size=2, max_size=self.pool_max)
         self.broker = KafkaBroker(self.bootstrap, client_id="bench", graceful_timeout=15.0, logger=structlog.get_logger("faststream"))
         self.runner = TimedRunner(
             measured_target=self.events,
-            consumer=Consumer(name="effects", topics=[self.topic], handlers={EVENT_TYPE: record_effect}),
+            consumer=Consumer(name="effects", topics=[self.topic], batch_handlers={EVENT_TYPE: record_effects}),
             service="bench",
             pool=self.pool,
             retry=RetryPolicy(),
@@ -414,6 +430,7 @@ class ConsumerSide:
         assert self.runner is not None
         await wait_event(self.runner.measured_done, deadline, "the full-path consumer")
         self.commit_times, self.batch_sizes = self.runner.commit_times, self.runner.batch_sizes
+        self.batch_seconds = self.runner.batch_seconds
 
     async def stop(self) -> None:
         # Stop taking work first (the batch in hand finishes), then the pool (as ServiceRuntime.stop).
@@ -435,6 +452,7 @@ class ChildConsumerSide:
         self.process: asyncio.subprocess.Process | None = None
         self.commit_times: dict[int, float] = {}
         self.batch_sizes: list[int] = []
+        self.batch_seconds: list[float] = []
 
     async def _next(self, expected: str, deadline: Deadline) -> dict[str, Any]:
         assert self.process is not None and self.process.stdout is not None
@@ -468,6 +486,7 @@ class ChildConsumerSide:
         message = await self._next("done", deadline)
         self.commit_times = {int(k): v for k, v in message["commit_times"].items()}
         self.batch_sizes = message["batch_sizes"]
+        self.batch_seconds = message["batch_seconds"]
 
     async def stop(self) -> None:
         if self.process is None or self.process.returncode is not None:
@@ -502,11 +521,11 @@ async def consumer_process(spec: dict[str, Any]) -> int:
         await side.wait_warm(deadline)
         say("warm")
         await side.wait_done(deadline)
-        say("done", commit_times=side.commit_times, batch_sizes=side.batch_sizes)
+        say("done", commit_times=side.commit_times, batch_sizes=side.batch_sizes, batch_seconds=side.batch_seconds)
         return 0
-    except BaseException as error:  # noqa: BLE001 - reported to the parent, then re-raised
+    except Exception as error:  # noqa: BLE001 - reported to the parent, which fails the run
         say("failed", error=repr(error))
-        raise
+        return 1
     finally:
         await side.stop()
 
@@ -548,15 +567,17 @@ async def full_path(config: StackConfig, args: argparse.Namespace, mode: str, de
             """One transaction with `count` events, as a service's request handler would write them."""
             async with pool.acquire() as connection:
                 async with connection.transaction():
-                    for seq in range(first, first + count):
-                        envelope = new_envelope(
+                    envelopes = [
+                        new_envelope(
                             source="/wse/bench",
                             type=EVENT_TYPE,
                             subject=f"agg-{seq % AGGREGATES}",
                             data={"seq": seq, "aggregate": f"agg-{seq % AGGREGATES}", "written_at": time.time()},
                             correlation_id="bench",
                         )
-                        await add_to_outbox(connection, envelope, topic=topic)
+                        for seq in range(first, first + count)
+                    ]
+                    await add_all_to_outbox(connection, envelopes, topic=topic)
 
         # Warm-up: relay leading with its producer started, consumer group joined; not measured.
         await write(-WARMUP_EVENTS, WARMUP_EVENTS)
@@ -574,7 +595,9 @@ async def full_path(config: StackConfig, args: argparse.Namespace, mode: str, de
                     cursor += args.tx_size
                     await write(first, min(args.tx_size, events - first))
 
-            await asyncio.wait_for(asyncio.gather(*[writer() for _ in range(args.writers)]), deadline.left())
+            async with asyncio.timeout(deadline.left()), asyncio.TaskGroup() as group:
+                for _ in range(args.writers):
+                    group.create_task(writer())
             written = time.time() - started
             details["write_seconds"] = round(written, 3)
             details["write_events_per_s"] = round(events / written, 1)
@@ -598,6 +621,10 @@ async def full_path(config: StackConfig, args: argparse.Namespace, mode: str, de
         batches = consumer_side.batch_sizes
         details["consumer_batches"] = len(batches)
         details["consumer_mean_batch"] = round(sum(batches) / len(batches), 1) if batches else 0
+        # Time in handle_batch (database work) against the time between batches (poll, ack, loop).
+        details["consumer_batch_handling"] = summary_ms(consumer_side.batch_seconds)
+        busy = sum(consumer_side.batch_seconds)
+        details["consumer_busy_share"] = round(busy / (finished - started), 2) if finished > started else None
 
         # Where the time goes: outbox write -> relay marked it published (after Kafka's ack).
         async with producer_pool.acquire() as connection:
@@ -626,6 +653,21 @@ async def full_path(config: StackConfig, args: argparse.Namespace, mode: str, de
 
 
 # -- the run ------------------------------------------------------------------------------------
+
+
+def code_state() -> dict[str, Any]:
+    """Which code was measured: the commit, and uncommitted changes to the runtime or contracts."""
+    try:
+        def git(*command: str) -> str:
+            return subprocess.run(["git", *command], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10, check=True).stdout
+
+        return {
+            "runtime_from": str(Path(service_runtime.__file__).parent),
+            "commit": git("rev-parse", "--short", "HEAD").strip(),
+            "uncommitted": [line[3:] for line in git("status", "--porcelain", "--", "runtime", "contracts").splitlines() if line.strip()],
+        }
+    except (OSError, subprocess.SubprocessError):
+        return {}
 
 
 def table(results: list[Result]) -> str:
@@ -722,6 +764,10 @@ def main(argv: list[str] | None = None) -> int:
         print("Note: writers and relay run in this process, the full path's consumer in a child process; the raw path runs in this process.", flush=True)
     else:
         print("Note: relay, consumer and writers all run in this ONE Python process (one asyncio loop).", flush=True)
+    code = code_state()
+    if code:
+        changed = f" + uncommitted changes to {', '.join(code['uncommitted'])}" if code["uncommitted"] else ""
+        print(f"Code measured: commit {code['commit']}{changed}; service_runtime from {code['runtime_from']}", flush=True)
     stack.down(config)  # whatever an interrupted run left behind
     if args.fresh:
         shutil.rmtree(config.state_dir, ignore_errors=True)
@@ -759,7 +805,8 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"  full/{r.mode}: handled (clock_timestamp) p50 {d['handled_latency']['p50_ms']} ms p99 {d['handled_latency']['p99_ms']} ms; "
                 f"write->published p50 {d.get('write_to_published_latency', {}).get('p50_ms')} ms p99 {d.get('write_to_published_latency', {}).get('p99_ms')} ms; "
-                f"{d['consumer_batches']} consumer batches (mean {d['consumer_mean_batch']})"
+                f"{d['consumer_batches']} consumer batches (mean {d['consumer_mean_batch']} events, "
+                f"handled in p50 {d['consumer_batch_handling']['p50_ms']} ms, busy {d['consumer_busy_share']:.0%} of the run)"
                 + (f"; writes alone {d['write_events_per_s']} events/s" if "write_events_per_s" in d else "")
             )
     if error:
@@ -768,6 +815,7 @@ def main(argv: list[str] | None = None) -> int:
     document = {
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "command": " ".join(["python", "bench/run.py", *argv]),
+        "code": code,
         "one_process": not args.split,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
