@@ -122,7 +122,6 @@ class OutboxRelay:
         service: str,
         batch_size: int = 1000,
         poll_seconds: float = 0.5,
-        retention_hours: int = 72,
     ) -> None:
         self._pool = pool
         self._database_url = database_url
@@ -130,7 +129,6 @@ class OutboxRelay:
         self._service = service
         self._batch_size = batch_size
         self._poll_seconds = poll_seconds
-        self._retention_hours = retention_hours
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -237,14 +235,6 @@ class OutboxRelay:
             OUTBOX_PUBLISHED.labels(self._service).inc(len(rows))
             OUTBOX_PENDING.labels(self._service).set(len(rows) if len(rows) == self._batch_size else 0)
             return len(rows)
-
-    async def purge_published(self) -> int:
-        """Published rows are kept a while for inspection, then removed (a scheduled job)."""
-        async with self._pool.acquire() as connection:
-            result = await connection.execute(
-                "DELETE FROM outbox WHERE published_at < now() - make_interval(hours => $1)", self._retention_hours
-            )
-        return int(result.split()[-1])
 
 
 async def ensure_topics(bootstrap_servers: str, topics: dict[str, int], *, replication_factor: int = 1) -> None:

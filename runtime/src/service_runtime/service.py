@@ -24,6 +24,7 @@ from service_runtime.auth import JwksKeys, TokenVerifier
 from service_runtime.clock import Clock, SystemClock
 from service_runtime.consumer import Consumer, ConsumerRunner, RetryPolicy
 from service_runtime.db import create_pool
+from service_runtime.housekeeping import HOUSEKEEPING_JOB, arm_housekeeping, housekeeping
 from service_runtime.http import EXCEPTION_HANDLERS, CorrelationIdMiddleware, Public, access, access_guard
 from service_runtime.migrations import Migration, apply_migrations, discover
 from service_runtime.outbox import OutboxRelay, ensure_topics
@@ -146,10 +147,17 @@ class ServiceRuntime:
             service=self.service.name,
             batch_size=settings.outbox_batch_size,
             poll_seconds=settings.outbox_poll_seconds,
-            retention_hours=settings.outbox_retention_hours,
         )
         await self.relay.start()
-        self.scheduler = Scheduler(pool=self.pool, handlers=self.service.jobs, clock=self.clock, poll_seconds=settings.scheduler_poll_seconds)
+        jobs = {
+            **self.service.jobs,
+            HOUSEKEEPING_JOB: housekeeping(
+                outbox_retention_hours=settings.outbox_retention_hours, inbox_retention_days=settings.inbox_retention_days
+            ),
+        }
+        async with self.pool.acquire() as connection:
+            await arm_housekeeping(connection, now=self.clock.now())
+        self.scheduler = Scheduler(pool=self.pool, handlers=jobs, clock=self.clock, poll_seconds=settings.scheduler_poll_seconds)
         await self.scheduler.start()
         log.info("service started", http=f"http://{settings.http_host}:{settings.http_port}")
 

@@ -44,7 +44,10 @@ class ServiceSettings(BaseSettings):
 
     outbox_batch_size: int = 1000
     outbox_poll_seconds: float = 0.5
+    # Housekeeping (hourly): published outbox rows are kept this long for inspection; inbox rows
+    # this long, far beyond any redelivery, so a replayed old event is still recognised.
     outbox_retention_hours: int = 72
+    inbox_retention_days: int = 30
 
     scheduler_poll_seconds: float = 1.0
     graceful_shutdown_seconds: float = 15.0
