@@ -65,19 +65,7 @@ TARGET_RATE = 1_000.0
 
 
 def bench_config() -> StackConfig:
-    def port(name: str, default: int) -> int:
-        return int(os.environ.get(name, default))
-
-    return StackConfig(
-        name="bench",
-        state_dir=Path(os.environ.get("WSE_BENCH_STATE_DIR", REPO_ROOT / ".run" / "bench")),
-        kafka_port=port("WSE_BENCH_KAFKA_PORT", 29092),
-        kafka_controller_port=port("WSE_BENCH_KAFKA_CONTROLLER_PORT", 29093),
-        postgres_port=port("WSE_BENCH_POSTGRES_PORT", 25433),
-        smtp_port=port("WSE_BENCH_SMTP_PORT", 21025),
-        smtp_http_port=port("WSE_BENCH_SMTP_HTTP_PORT", 28025),
-        service_ports={},
-    )
+    return StackConfig.bench()
 
 
 # -- measurements -----------------------------------------------------------------------------

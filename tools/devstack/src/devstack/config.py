@@ -30,29 +30,39 @@ class StackConfig:
 
     @classmethod
     def dev(cls) -> "StackConfig":
-        return cls(
-            name="dev",
-            state_dir=Path(os.environ.get("WSE_DEV_STATE_DIR", REPO_ROOT / ".run" / "dev")),
-            kafka_port=_port("WSE_KAFKA_PORT", 9092),
-            kafka_controller_port=_port("WSE_KAFKA_CONTROLLER_PORT", 9093),
-            postgres_port=_port("WSE_POSTGRES_PORT", 5433),
-            smtp_port=_port("WSE_SMTP_PORT", 1025),
-            smtp_http_port=_port("WSE_SMTP_HTTP_PORT", 8025),
-            service_ports={s: _port(f"WSE_{s.upper()}_PORT", 8001 + i) for i, s in enumerate(SERVICES)},
-        )
+        return cls._from_environment("dev", base=0)
 
     @classmethod
     def test(cls) -> "StackConfig":
+        return cls._from_environment("test", base=10000)
+
+    @classmethod
+    def bench(cls) -> "StackConfig":
+        return cls._from_environment("bench", base=20000)
+
+    @classmethod
+    def _from_environment(cls, name: str, *, base: int) -> "StackConfig":
+        """The default ports plus `base` (9092, 19092, 29092 ...), each overridable by its variable
+        (WSE_KAFKA_PORT for dev, WSE_TEST_KAFKA_PORT for test ...)."""
+        prefix = "WSE_" if name == "dev" else f"WSE_{name.upper()}_"
+
+        def port(what: str, default: int) -> int:
+            return int(os.environ.get(f"{prefix}{what}_PORT", default + base))
+
         return cls(
-            name="test",
-            state_dir=Path(os.environ.get("WSE_TEST_STATE_DIR", REPO_ROOT / ".run" / "test")),
-            kafka_port=_port("WSE_TEST_KAFKA_PORT", 19092),
-            kafka_controller_port=_port("WSE_TEST_KAFKA_CONTROLLER_PORT", 19093),
-            postgres_port=_port("WSE_TEST_POSTGRES_PORT", 15433),
-            smtp_port=_port("WSE_TEST_SMTP_PORT", 11025),
-            smtp_http_port=_port("WSE_TEST_SMTP_HTTP_PORT", 18025),
-            service_ports={s: _port(f"WSE_TEST_{s.upper()}_PORT", 18001 + i) for i, s in enumerate(SERVICES)},
+            name=name,
+            state_dir=Path(os.environ.get(f"WSE_{name.upper()}_STATE_DIR", REPO_ROOT / ".run" / name)),
+            kafka_port=port("KAFKA", 9092),
+            kafka_controller_port=port("KAFKA_CONTROLLER", 9093),
+            postgres_port=port("POSTGRES", 5433),
+            smtp_port=port("SMTP", 1025),
+            smtp_http_port=port("SMTP_HTTP", 8025),
+            service_ports={s: port(s.upper(), 8001 + i) for i, s in enumerate(SERVICES)},
         )
+
+    def port_variable(self, what: str) -> str:
+        """The variable that moves one of this stack's ports, for error messages."""
+        return ("WSE_" if self.name == "dev" else f"WSE_{self.name.upper()}_") + f"{what}_PORT"
 
     @property
     def kafka_bootstrap(self) -> str:

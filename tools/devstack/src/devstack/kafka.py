@@ -108,9 +108,9 @@ def start(config: StackConfig, *, timeout: float = 90.0) -> None:
         return
     check_java()
     ensure_jars(config)
-    processes.require_free_port(config.kafka_port, "Kafka", "WSE_KAFKA_PORT" if config.name == "dev" else "WSE_TEST_KAFKA_PORT")
+    processes.require_free_port(config.kafka_port, "Kafka", config.port_variable("KAFKA"))
     processes.require_free_port(
-        config.kafka_controller_port, "Kafka controller", "WSE_KAFKA_CONTROLLER_PORT" if config.name == "dev" else "WSE_TEST_KAFKA_CONTROLLER_PORT"
+        config.kafka_controller_port, "Kafka controller", config.port_variable("KAFKA_CONTROLLER")
     )
     _write_config(config)
     home = config.state_dir / "kafka"

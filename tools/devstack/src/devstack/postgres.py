@@ -84,7 +84,7 @@ def start(config: StackConfig) -> None:
     if processes.running_pid(config, NAME):
         return
     bin_dir = _bin_dir()
-    processes.require_free_port(config.postgres_port, "PostgreSQL", "WSE_POSTGRES_PORT" if config.name == "dev" else "WSE_TEST_POSTGRES_PORT")
+    processes.require_free_port(config.postgres_port, "PostgreSQL", config.port_variable("POSTGRES"))
     if not (_data_dir(config) / "PG_VERSION").exists():
         _initialise(config, bin_dir)
     log = processes.log_file(config, NAME)

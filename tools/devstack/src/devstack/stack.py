@@ -25,9 +25,8 @@ def start_infrastructure(config: StackConfig) -> None:
 def start_mailsink(config: StackConfig) -> None:
     if processes.running_pid(config, MAILSINK):
         return
-    variable = "WSE_SMTP_PORT" if config.name == "dev" else "WSE_TEST_SMTP_PORT"
-    processes.require_free_port(config.smtp_port, "SMTP", variable)
-    processes.require_free_port(config.smtp_http_port, "SMTP web view", variable.replace("SMTP", "SMTP_HTTP"))
+    processes.require_free_port(config.smtp_port, "SMTP", config.port_variable("SMTP"))
+    processes.require_free_port(config.smtp_http_port, "SMTP web view", config.port_variable("SMTP_HTTP"))
     processes.start(
         config,
         MAILSINK,
@@ -51,8 +50,7 @@ def start_services(config: StackConfig) -> None:
     for service in SERVICES:
         if processes.running_pid(config, service):
             continue
-        variable = f"WSE_{service.upper()}_PORT" if config.name == "dev" else f"WSE_TEST_{service.upper()}_PORT"
-        processes.require_free_port(config.service_ports[service], f"the {service} service", variable)
+        processes.require_free_port(config.service_ports[service], f"the {service} service", config.port_variable(service.upper()))
         processes.start(config, service, [sys.executable, "-m", service, "serve"], env=config.service_env(service), cwd=REPO_ROOT)
     for service in SERVICES:
         _wait_http(f"http://127.0.0.1:{config.service_ports[service]}/health/ready", service, config, timeout=60)
