@@ -2,7 +2,7 @@ import sys
 
 from service_runtime.cli import main as run
 
-from attestation.service import service
+from attestation.definition import service
 
 
 def main() -> None:

@@ -2,7 +2,7 @@ import sys
 
 from service_runtime.cli import main as run
 
-from identity.service import service
+from identity.definition import service
 
 
 def main() -> None:

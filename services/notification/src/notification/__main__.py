@@ -2,7 +2,7 @@ import sys
 
 from service_runtime.cli import main as run
 
-from notification.service import service
+from notification.definition import service
 
 
 def main() -> None:

@@ -2,7 +2,7 @@ import sys
 
 from service_runtime.cli import main as run
 
-from recognition.service import service
+from recognition.definition import service
 
 
 def main() -> None:

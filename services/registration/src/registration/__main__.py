@@ -2,7 +2,7 @@ import sys
 
 from service_runtime.cli import main as run
 
-from registration.service import service
+from registration.definition import service
 
 
 def main() -> None:

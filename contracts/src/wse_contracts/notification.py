@@ -1,0 +1,36 @@
+"""The command every service sends to have a contact person emailed (the notification service
+owns templates, SMTP delivery, retries and the delivery log)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import EmailStr, Field
+
+from wse_contracts.events import TYPE_PREFIX, Event
+from wse_contracts.models import StrictModel
+
+
+class Recipient(StrictModel):
+    email: EmailStr
+    name: str | None = None
+
+
+class NotificationRequestedV1(Event):
+    """Email `recipients` with template `template_id` (at `template_version`), personalised.
+
+    `idempotency_key` makes a repeated request a no-op; `reference` names the dossier it is about
+    (and is the Kafka key, so one dossier's emails stay in order).
+    """
+
+    event_type: ClassVar[str] = TYPE_PREFIX + "notification.requested.v1"
+    topic: ClassVar[str] = "notification.requests"
+    key_field: ClassVar[str] = "reference"
+
+    template_id: str
+    template_version: int = 1
+    recipients: list[Recipient] = Field(min_length=1)
+    personalisation: dict[str, Any] = Field(default_factory=dict)
+    reference: str
+    idempotency_key: str
+    requested_by: str
