@@ -12,7 +12,7 @@ import asyncio
 import time
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 import asyncpg
@@ -34,6 +34,11 @@ class Principal:
     person_id: UUID
     organisation_id: UUID | None  # None: acting as a citizen, for oneself
     token_id: str | None = None
+
+
+class KeySource(Protocol):
+    async def key(self, kid: str) -> Any:
+        """The public key with that key id; InvalidToken if there is none."""
 
 
 class JwksKeys:
@@ -76,7 +81,7 @@ class JwksKeys:
 
 
 class TokenVerifier:
-    def __init__(self, keys: JwksKeys, *, issuer: str, audience: str) -> None:
+    def __init__(self, keys: KeySource, *, issuer: str, audience: str) -> None:
         self._keys = keys
         self._issuer = issuer
         self._audience = audience

@@ -28,6 +28,13 @@ def main(service: Service, argv: list[str] | None = None) -> int:
     listing.add_argument("--all", action="store_true", help="include replayed ones")
     replay = dead_commands.add_parser("replay")
     replay.add_argument("id", type=int)
+    for name, (help_text, _) in service.commands.items():
+        commands.add_parser(name, help=help_text, add_help=False)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in service.commands:
+        settings = service.load_settings()
+        configure_logging(service=service.name, level=settings.log_level, json=settings.log_json)
+        return asyncio.run(service.commands[argv[0]][1](service.runtime(settings), argv[1:]))
     args = parser.parse_args(argv)
 
     settings = service.load_settings()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 import asyncpg
 import structlog
@@ -20,7 +20,7 @@ from litestar import Litestar, get
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.response import Response
 
-from service_runtime.auth import JwksKeys, TokenVerifier
+from service_runtime.auth import JwksKeys, KeySource, TokenVerifier
 from service_runtime.clock import Clock, SystemClock
 from service_runtime.consumer import Consumer, ConsumerRunner, RetryPolicy
 from service_runtime.db import create_pool
@@ -47,6 +47,13 @@ class Service:
     publishes: list[type[Event]] = field(default_factory=list)
     settings_class: type[ServiceSettings] = ServiceSettings
     version: str = "0.1.0"
+    # Commands of this service beside serve/migrate/...: name -> (help, async fn(runtime, argv) -> exit code).
+    commands: dict[str, tuple[str, Callable[["ServiceRuntime", list[str]], Awaitable[int]]]] = field(default_factory=dict)
+    # Where token signing keys come from; default: the identity service's JWKS over HTTP.
+    # (The identity service reads its own keys from its database.)
+    signing_keys: Callable[["ServiceRuntime"], KeySource] | None = None
+    # Called with the running runtime after start, before requests are served.
+    on_start: Callable[["ServiceRuntime"], Awaitable[None]] | None = None
 
     def load_settings(self, **overrides: Any) -> ServiceSettings:
         return load_settings(self.name, self.settings_class, **overrides)
@@ -67,11 +74,15 @@ class ServiceRuntime:
         self.settings = settings
         self.clock = clock
         self.pool: asyncpg.Pool | None = None
-        self.token_verifier = TokenVerifier(
-            JwksKeys(settings.jwks_url, cache_seconds=settings.jwks_cache_seconds, min_refresh_seconds=settings.jwks_min_refresh_seconds),
-            issuer=settings.token_issuer,
-            audience=settings.token_audience,
+        keys = (
+            service.signing_keys(self)
+            if service.signing_keys
+            else JwksKeys(settings.jwks_url, cache_seconds=settings.jwks_cache_seconds, min_refresh_seconds=settings.jwks_min_refresh_seconds)
         )
+        self.key_source = keys
+        self.token_verifier = TokenVerifier(keys, issuer=settings.token_issuer, audience=settings.token_audience)
+        # What a service's own start hook sets up for its views (request.app.state.runtime.extensions).
+        self.extensions: dict[str, Any] = {}
         self.broker = KafkaBroker(
             settings.kafka_bootstrap_servers,
             client_id=service.name,
@@ -159,6 +170,8 @@ class ServiceRuntime:
             await arm_housekeeping(connection, now=self.clock.now())
         self.scheduler = Scheduler(pool=self.pool, handlers=jobs, clock=self.clock, poll_seconds=settings.scheduler_poll_seconds)
         await self.scheduler.start()
+        if self.service.on_start:
+            await self.service.on_start(self)
         log.info("service started", http=f"http://{settings.http_host}:{settings.http_port}")
 
     async def stop(self) -> None:

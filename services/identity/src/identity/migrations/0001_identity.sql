@@ -129,3 +129,7 @@ CREATE TABLE signing_keys (
     created_at      timestamptz NOT NULL DEFAULT now(),
     retired_at      timestamptz  -- no longer signs; published until its last tokens have expired
 );
+
+-- The development identity provider's own keys (local runs and tests only), apart from the
+-- platform's: a proof is never a platform token.
+CREATE TABLE development_provider_keys (LIKE signing_keys INCLUDING ALL);
