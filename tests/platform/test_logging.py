@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 
@@ -10,6 +11,13 @@ import structlog
 from service_runtime.logging import MASK, configure_logging, mask_national_register_numbers
 
 NUMBER = "85073003328"  # a valid national register number (mod-97)
+
+
+@dataclasses.dataclass
+class Person:
+    """An object whose repr() carries the number: JSON rendering falls back to repr()."""
+
+    national_register_number: str
 
 
 def test_a_national_register_number_in_any_field_of_a_log_event_comes_out_masked():
@@ -37,7 +45,7 @@ def test_other_numbers_are_left_alone():
 def test_masking_runs_in_the_configured_pipeline_for_structlog_and_stdlib_loggers(capsys):
     configure_logging(service="test", level="INFO", json=True)
     try:
-        structlog.get_logger("t").info("person registered", rrn=NUMBER, note=f"nr {NUMBER}")
+        structlog.get_logger("t").info("person registered", rrn=NUMBER, note=f"nr {NUMBER}", person=Person(NUMBER), raw=NUMBER.encode())
         logging.getLogger("some.library").warning("lookup of %s failed", NUMBER)
         try:
             raise ValueError(f"bad number {NUMBER}")

@@ -57,3 +57,40 @@ async def test_rescheduling_a_pending_job_moves_its_due_time(stack):
         assert await connection.fetchval("SELECT count(*) FROM scheduled_jobs") == 1
     finally:
         await connection.close()
+
+
+async def test_a_job_that_ran_is_armed_again_when_its_facts_change_and_may_re_arm_itself(stack):
+    from service_runtime.clock import FixedClock
+    from service_runtime.db import create_pool
+    from service_runtime.migrations import apply_migrations, discover
+    from service_runtime.scheduler import Scheduler
+
+    pool = await create_pool(await new_database(stack, "rearm"), min_size=1, max_size=2)
+    runs: list[str] = []
+
+    async def reminder(connection, job):
+        runs.append(job.dedup_key)
+
+    async def heartbeat(connection, job):  # re-arms itself, as a recurring job does
+        runs.append("beat")
+        await schedule_job(connection, job="heartbeat", due_at=job.due_at + timedelta(days=30), dedup_key="only")
+
+    try:
+        async with pool.acquire() as connection:
+            await apply_migrations(connection, discover("runtime", "service_runtime.sql"))
+            start = datetime(2026, 3, 1, tzinfo=timezone.utc)
+            await schedule_job(connection, job="reminder", due_at=start, dedup_key="dossier-9")
+            await schedule_job(connection, job="heartbeat", due_at=start, dedup_key="only")
+        clock = FixedClock(start)
+        scheduler = Scheduler(pool=pool, handlers={"reminder": reminder, "heartbeat": heartbeat}, clock=clock)
+        assert await scheduler.run_due_jobs() == 2
+        assert sorted(runs) == ["beat", "dossier-9"]
+        async with pool.acquire() as connection:
+            assert await connection.fetchval("SELECT status FROM scheduled_jobs WHERE job = 'heartbeat'") == "pending"
+            # The term was suspended and resumed: the deadline moved, so the reminder is due again.
+            await schedule_job(connection, job="reminder", due_at=start + timedelta(days=5), dedup_key="dossier-9")
+        clock.set(start + timedelta(days=5))
+        assert await scheduler.run_due_jobs() == 1  # the reminder once more; the heartbeat is due in 30 days
+        assert sorted(runs) == ["beat", "dossier-9", "dossier-9"]
+    finally:
+        await pool.close()

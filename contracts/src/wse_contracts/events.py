@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from pydantic import BaseModel, ConfigDict
+
 from wse_contracts.envelope import Envelope, new_envelope
-from wse_contracts.models import StrictModel
+
 from wse_contracts.topics import topic as _topic
 
 _REGISTRY: dict[str, type["Event"]] = {}
@@ -18,7 +20,12 @@ _REGISTRY: dict[str, type["Event"]] = {}
 TYPE_PREFIX = "be.vlaanderen.wse."
 
 
-class Event(StrictModel):
+class Event(BaseModel):
+    """Unknown fields are ignored, not refused: adding an optional field to a v1 event must not
+    send every consumer's copy to its dead letters (a breaking change is a new version)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
     event_type: ClassVar[str]
     topic: ClassVar[str]
     key_field: ClassVar[str]

@@ -50,11 +50,14 @@ def to_kafka_record(envelope: Envelope, *, topic: str) -> KafkaRecord:
 def from_kafka_record(headers: Iterable[tuple[str, bytes]], value: bytes | None) -> Envelope:
     attributes: dict[str, str] = {}
     content_type = "application/json"
-    for name, raw in headers:
-        if name.startswith("ce_"):
-            attributes[name[3:]] = raw.decode()
-        elif name.lower() == "content-type":
-            content_type = raw.decode()
+    try:
+        for name, raw in headers:
+            if name.startswith("ce_"):
+                attributes[name[3:]] = raw.decode()
+            elif name.lower() == "content-type":
+                content_type = raw.decode()
+    except (AttributeError, UnicodeDecodeError) as error:  # a header without value, or not UTF-8
+        raise MalformedRecord(f"unreadable CloudEvents header: {error}") from error
     missing = [name for name in ("specversion", "id", "source", "type", "time", "correlationid") if name not in attributes]
     if missing:
         raise MalformedRecord(f"missing CloudEvents headers: {', '.join('ce_' + m for m in missing)}")

@@ -66,6 +66,9 @@ class JwksKeys:
             # min_refresh_seconds, so tokens with made-up kids cannot hammer identity.
             if time.monotonic() - self._fetched_at < self._min_refresh_seconds and (self._keys or not force):
                 return
+            # A failed attempt counts as an attempt: while identity is unreachable, requests keep
+            # the keys they have instead of each waiting for a fetch that will time out.
+            self._fetched_at = time.monotonic()
             try:
                 async with httpx.AsyncClient(timeout=5.0) as client:
                     response = await client.get(self._url)
@@ -76,8 +79,13 @@ class JwksKeys:
                 if not self._keys:
                     raise InvalidToken("signing keys unavailable") from error
                 return
-            self._keys = {jwk["kid"]: jwt.PyJWK(jwk).key for jwk in document.get("keys", []) if "kid" in jwk}
-            self._fetched_at = time.monotonic()
+            keys = {}
+            for jwk in document.get("keys", []) if isinstance(document, dict) else []:
+                try:
+                    keys[jwk["kid"]] = jwt.PyJWK(jwk).key
+                except (KeyError, TypeError, jwt.PyJWKError) as error:  # one odd key must not break the others
+                    log.warning("ignored a published key", error=repr(error))
+            self._keys = keys
 
 
 class TokenVerifier:
@@ -93,6 +101,8 @@ class TokenVerifier:
             raise InvalidToken(f"malformed token: {error}") from error
         if header.get("alg") not in ("RS256", "ES256", "EdDSA"):
             raise InvalidToken("unsupported token algorithm")  # never "none", never HS* with a public key
+        if header.get("typ") not in (None, "JWT", "at+jwt"):
+            raise InvalidToken("not an access token")
         key = await self._keys.key(str(header.get("kid")))
         try:
             claims = jwt.decode(

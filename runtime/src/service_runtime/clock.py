@@ -3,12 +3,21 @@ tests move time by setting a clock instead of sleeping."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Protocol
+from zoneinfo import ZoneInfo
+
+# Validity periods and statutory terms are dates in Flanders, not in UTC.
+BRUSSELS = ZoneInfo("Europe/Brussels")
 
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
+
+
+def local_today(clock: "Clock") -> date:
+    """Today's date in Brussels: a right valid until 31 March holds until midnight there."""
+    return clock.now().astimezone(BRUSSELS).date()
 
 
 class SystemClock:

@@ -83,6 +83,9 @@ class RetryPolicy:
     max_attempts: int = 5
     initial_seconds: float = 0.2
     max_seconds: float = 5.0
+    # Backoff sleeps of one batch together stay well under Kafka's max.poll.interval (300 s), or
+    # the consumer would be evicted mid-batch; once spent, a failing event is dead-lettered at once.
+    batch_budget_seconds: float = 60.0
 
     def delay(self, attempt: int) -> float:
         return min(self.initial_seconds * (2 ** (attempt - 1)), self.max_seconds)
@@ -113,6 +116,7 @@ class ConsumerRunner:
         self._pool = pool
         self._retry = retry
         self._pending_commit: asyncio.Task[None] | None = None
+        self._retry_budget_ends = 0.0
 
     def subscribe(self, broker: KafkaBroker, *, max_records: int, batch_timeout_ms: int) -> None:
         subscriber = broker.subscriber(
@@ -145,7 +149,7 @@ class ConsumerRunner:
             for record in records:
                 partition = TopicPartition(record.topic, record.partition)
                 offsets[partition] = max(offsets.get(partition, 0), record.offset + 1)
-            commit = self._commit_in_order(message.consumer, offsets)
+            commit = self._commit_after(self._pending_commit, message.consumer, offsets)
             if subscriber.running:
                 # The offset commit is a broker round trip (the group coordinator writes it to its
                 # log): let it run while the next batch is fetched and handled. It only ever
@@ -153,10 +157,10 @@ class ConsumerRunner:
                 # which the inbox turns into a no-op.
                 self._pending_commit = asyncio.create_task(commit)
             else:
+                self._pending_commit = None
                 await commit  # shutting down: the last batch's offsets go out before the consumer stops
 
-    async def _commit_in_order(self, kafka_consumer: Any, offsets: dict[TopicPartition, int]) -> None:
-        previous, self._pending_commit = self._pending_commit, None
+    async def _commit_after(self, previous: asyncio.Task[None] | None, kafka_consumer: Any, offsets: dict[TopicPartition, int]) -> None:
         if previous is not None:
             with contextlib.suppress(Exception):
                 await previous  # never let an older commit land after a newer one
@@ -166,6 +170,7 @@ class ConsumerRunner:
             log.warning("offset commit failed, the batch will be redelivered", consumer=self.group_id, error=repr(error))
 
     async def handle_batch(self, records: list[_Record]) -> None:
+        self._retry_budget_ends = time.monotonic() + self._retry.batch_budget_seconds
         """The whole batch in one transaction. First the fast way: the inbox rows in one
         statement and the handlers without savepoints. If anything in it fails, that transaction
         is rolled back and the batch is done again the careful way: a savepoint, retries and,
@@ -270,7 +275,7 @@ class ConsumerRunner:
             except (asyncpg.InterfaceError, asyncpg.exceptions.ConnectionDoesNotExistError, OSError):
                 raise  # the connection is gone: the whole batch is re-read, not dead-lettered
             except Exception as error:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
-                if attempt == max_attempts:
+                if attempt == max_attempts or time.monotonic() >= self._retry_budget_ends:
                     log.error("handler failed for the last time, dead-lettering", attempts=attempt, error=repr(error))
                     await self._dead_letter(connection, record, envelope, repr(error), attempts=attempt)
                     return
@@ -304,7 +309,9 @@ class ConsumerRunner:
         if handler is None:
             return f"no handler for {envelope.type}"
         try:
-            await self._apply_once(connection, envelope, handler)
+            async with connection.transaction():
+                await connection.execute("DELETE FROM inbox WHERE consumer = $1 AND event_id = $2", self.group_id, envelope.id)
+                await self._apply_once(connection, envelope, handler)
         except Exception as error:  # noqa: BLE001 - reported to the operator, dead letter kept
             return repr(error)
         return None
@@ -318,7 +325,14 @@ class ConsumerRunner:
         *,
         attempts: int,
     ) -> None:
-        headers = [[name, value.decode(errors="replace")] for name, value in record.headers]
+        headers = [[name, (value or b"").decode(errors="replace")] for name, value in record.headers]
+        if envelope is not None:
+            # Handled, as far as this consumer goes: a redelivery of the batch must not
+            # dead-letter it again. A replay removes this row first.
+            await connection.execute(
+                "INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                self.group_id, envelope.id, envelope.type,
+            )
         dead_letter_id = await connection.fetchval(
             """
             INSERT INTO dead_letters (consumer, topic, partition, "offset", key, value, headers, event_id, event_type, error, attempts)

@@ -15,6 +15,7 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, Permissio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from service_runtime.clock import local_today
 from service_runtime.auth import InvalidToken, Principal, holds_right, record_access_decision
 from service_runtime.logging import correlation_id_var
 
@@ -190,7 +191,7 @@ async def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) ->
                     organisation_id=principal.organisation_id,
                     role=rule.role,
                     context=rule.context,
-                    on=runtime.clock.now().date(),
+                    on=local_today(runtime.clock),
                 )
                 reason = f"{'holds' if allowed else 'lacks'} {rule.role}@{rule.context}"
             if not allowed:

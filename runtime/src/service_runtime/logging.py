@@ -61,8 +61,13 @@ def configure_logging(*, service: str, level: str = "INFO", json: bool = True) -
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.format_exc_info,
     ]
-    # Masking runs last before rendering, so it also sees rendered tracebacks.
-    renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    # Masking runs on the event's fields before rendering (numbers typed as ints) and on the
+    # rendered line after it (whatever a repr() of a logged object or a traceback contains).
+    inner: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+
+    def renderer(logger: Any, method: str, event_dict: dict[str, Any]) -> str:
+        return mask_national_register_numbers_in(inner(logger, method, event_dict))
+
     structlog.configure(
         processors=[*shared, mask_national_register_numbers, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),

@@ -52,6 +52,15 @@ class MigrationChanged(RuntimeError):
 
 async def apply_migrations(connection: asyncpg.Connection, migrations: list[Migration]) -> list[str]:
     """Apply what is not applied yet; returns the names applied now."""
+    await connection.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)  # before anything, also the table
+    try:
+        return await _apply(connection, migrations)
+    finally:
+        await connection.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
+
+
+async def _apply(connection: asyncpg.Connection, migrations: list[Migration]) -> list[str]:
+    applied_now: list[str] = []
     await connection.execute(
         """
         CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -64,29 +73,24 @@ async def apply_migrations(connection: asyncpg.Connection, migrations: list[Migr
         )
         """
     )
-    applied_now: list[str] = []
-    await connection.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)
-    try:
-        rows = await connection.fetch("SELECT component, version, checksum FROM schema_migrations")
-        done = {(r["component"], r["version"]): r["checksum"] for r in rows}
-        for migration in migrations:
-            key = (migration.component, migration.version)
-            if key in done:
-                if done[key] != migration.checksum:
-                    # An applied migration was edited: a new file is the way to change a schema.
-                    raise MigrationChanged(f"{migration.component}/{migration.name} changed after it was applied")
-                continue
-            async with connection.transaction():
-                await connection.execute(migration.sql)
-                await connection.execute(
-                    "INSERT INTO schema_migrations (component, version, name, checksum) VALUES ($1, $2, $3, $4)",
-                    migration.component,
-                    migration.version,
-                    migration.name,
-                    migration.checksum,
-                )
-            applied_now.append(f"{migration.component}/{migration.name}")
-            log.info("migration applied", migration=f"{migration.component}/{migration.name}")
-    finally:
-        await connection.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
+    rows = await connection.fetch("SELECT component, version, checksum FROM schema_migrations")
+    done = {(r["component"], r["version"]): r["checksum"] for r in rows}
+    for migration in migrations:
+        key = (migration.component, migration.version)
+        if key in done:
+            if done[key] != migration.checksum:
+                # An applied migration was edited: a new file is the way to change a schema.
+                raise MigrationChanged(f"{migration.component}/{migration.name} changed after it was applied")
+            continue
+        async with connection.transaction():
+            await connection.execute(migration.sql)
+            await connection.execute(
+                "INSERT INTO schema_migrations (component, version, name, checksum) VALUES ($1, $2, $3, $4)",
+                migration.component,
+                migration.version,
+                migration.name,
+                migration.checksum,
+            )
+        applied_now.append(f"{migration.component}/{migration.name}")
+        log.info("migration applied", migration=f"{migration.component}/{migration.name}")
     return applied_now

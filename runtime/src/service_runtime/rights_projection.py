@@ -16,8 +16,8 @@ async def _granted(connection: asyncpg.Connection, envelope: Envelope) -> None:
         """
         INSERT INTO rights_projection (right_id, person_id, organisation_id, role, context, valid_from, valid_until)
         VALUES ($1, $2, $3, $4, $5, $6, $7)
-        ON CONFLICT (right_id) DO UPDATE SET valid_from = EXCLUDED.valid_from, valid_until = EXCLUDED.valid_until,
-            revoked_at = NULL, updated_at = now()
+        ON CONFLICT (right_id) DO UPDATE SET valid_from = EXCLUDED.valid_from, valid_until = EXCLUDED.valid_until, updated_at = now()
+        WHERE rights_projection.revoked_at IS NULL  -- a revocation seen first (a replayed grant) wins
         """,
         right.right_id,
         right.person_id,
@@ -41,8 +41,18 @@ async def _validity_changed(connection: asyncpg.Connection, envelope: Envelope) 
 
 async def _revoked(connection: asyncpg.Connection, envelope: Envelope) -> None:
     right = RightRevokedV1.model_validate(envelope.data)
+    # A tombstone if the grant has not been seen (it may come later, from a dead-letter replay).
     await connection.execute(
-        "UPDATE rights_projection SET revoked_at = now(), updated_at = now() WHERE right_id = $1", right.right_id
+        """
+        INSERT INTO rights_projection (right_id, person_id, organisation_id, role, context, valid_from, revoked_at)
+        VALUES ($1, $2, $3, $4, $5, '-infinity', now())
+        ON CONFLICT (right_id) DO UPDATE SET revoked_at = now(), updated_at = now()
+        """,
+        right.right_id,
+        right.person_id,
+        right.organisation_id,
+        right.role,
+        right.context,
     )
 
 

@@ -46,16 +46,17 @@ async def schedule_job(
     dedup_key: str,
     payload: dict[str, Any] | None = None,
 ) -> None:
-    """Arm (or re-arm, while still pending) the job `job` for `dedup_key` at `due_at`.
+    """Arm, or re-arm, the job `job` for `dedup_key` at `due_at`.
 
-    Deadlines are derived from stored facts; when the facts change, the caller schedules again
-    with the new due time and the pending row moves.
+    Deadlines are derived from stored facts; when the facts change (a term suspended and resumed),
+    the caller schedules again with the new due time: the row moves, and is pending again even if
+    it had run or was cancelled. A job may re-arm itself from its own handler.
     """
     await connection.execute(
         """
         INSERT INTO scheduled_jobs (job, dedup_key, due_at, payload) VALUES ($1, $2, $3, $4)
-        ON CONFLICT (job, dedup_key) DO UPDATE SET due_at = EXCLUDED.due_at, payload = EXCLUDED.payload
-        WHERE scheduled_jobs.status = 'pending'
+        ON CONFLICT (job, dedup_key) DO UPDATE SET due_at = EXCLUDED.due_at, payload = EXCLUDED.payload,
+            status = 'pending', attempts = 0, last_error = NULL, done_at = NULL
         """,
         job,
         dedup_key,
@@ -155,10 +156,12 @@ class Scheduler:
                         JOBS_RUN.labels(job.job, "failed" if final else "retry").inc()
                         log.error("scheduled job failed", attempts=attempts, final=final, error=repr(error))
                         return True
+                    # Unless the handler re-armed this very job for later (due_at moved).
                     await connection.execute(
-                        "UPDATE scheduled_jobs SET status = 'done', done_at = $2, attempts = attempts + 1 WHERE id = $1",
+                        "UPDATE scheduled_jobs SET status = 'done', done_at = $2, attempts = attempts + 1 WHERE id = $1 AND due_at = $3",
                         job.id,
                         now,
+                        job.due_at,
                     )
                     JOBS_RUN.labels(job.job, "done").inc()
                     log.info("scheduled job done")

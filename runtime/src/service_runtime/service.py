@@ -188,11 +188,11 @@ class ServiceRuntime:
 
     @contextlib.asynccontextmanager
     async def lifespan(self, _app: Litestar) -> AsyncIterator[None]:
-        await self.start()
         try:
+            await self.start()
             yield
         finally:
-            await self.stop()
+            await self.stop()  # also after a start that failed half-way
 
     async def readiness(self) -> dict[str, bool]:
         database = kafka = False

@@ -22,6 +22,7 @@ from identity.domain import Actor, Conflict, DomainError, Forbidden, Invalid, No
 from identity.numbers import InvalidNumber
 from identity.tokens import issue_access_token, sign_development_proof
 from service_runtime.auth import InvalidToken
+from service_runtime.clock import local_today
 from service_runtime.http import FieldProblem, Problem, Public, SignedIn, access
 from wse_contracts import StrictModel
 from wse_contracts.identity import QualityRegistration
@@ -72,7 +73,7 @@ async def run(request: Request, use_case: Callable[..., Awaitable[Any]], **kwarg
 
 
 def _today(request: Request) -> date:
-    return request.app.state.runtime.clock.now().date()
+    return local_today(request.app.state.runtime.clock)
 
 
 # ------------------------------------------------------------------------------- bodies

@@ -65,7 +65,7 @@ def _up(*, detach: bool) -> int:
     config = StackConfig.dev()
     try:
         stack.up(config)
-    except (StackError, KeyboardInterrupt):
+    except BaseException:  # whatever stopped it, leave nothing half-started behind
         stack.down(config)
         raise
     _print_status(config)
