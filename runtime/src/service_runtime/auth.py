@@ -88,6 +88,41 @@ class JwksKeys:
             self._keys = keys
 
 
+def _algorithm_for(key: Any) -> str:
+    """The one algorithm a key may verify: taken from the key, never from the token's header
+    (a token that names another algorithm than its key is refused)."""
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return "EdDSA"
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return "ES256"
+    if isinstance(key, rsa.RSAPublicKey):
+        return "RS256"
+    raise InvalidToken("unsupported key type")
+
+
+async def verified_claims(token: str, keys: KeySource, *, issuer: str, audience: str, required: list[str]) -> dict[str, Any]:
+    """The claims of a signed JWT from a known key, issuer and audience; InvalidToken otherwise."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as error:
+        raise InvalidToken(f"malformed token: {error}") from error
+    if header.get("typ") not in (None, "JWT", "at+jwt"):
+        raise InvalidToken("not an access token")
+    key = await keys.key(str(header.get("kid")))
+    algorithm = _algorithm_for(key)
+    if header.get("alg") != algorithm:
+        raise InvalidToken("the token's algorithm does not match its key")  # never "none", never HS* with a public key
+    try:
+        return jwt.decode(
+            token, key, algorithms=[algorithm], issuer=issuer, audience=audience,
+            options={"require": required}, leeway=5,
+        )
+    except jwt.PyJWTError as error:
+        raise InvalidToken(str(error)) from error
+
+
 class TokenVerifier:
     def __init__(self, keys: KeySource, *, issuer: str, audience: str) -> None:
         self._keys = keys
@@ -95,32 +130,15 @@ class TokenVerifier:
         self._audience = audience
 
     async def verify(self, token: str) -> Principal:
+        claims = await verified_claims(token, self._keys, issuer=self._issuer, audience=self._audience, required=["exp", "iat", "sub", "iss", "aud"])
         try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError as error:
-            raise InvalidToken(f"malformed token: {error}") from error
-        if header.get("alg") not in ("RS256", "ES256", "EdDSA"):
-            raise InvalidToken("unsupported token algorithm")  # never "none", never HS* with a public key
-        if header.get("typ") not in (None, "JWT", "at+jwt"):
-            raise InvalidToken("not an access token")
-        key = await self._keys.key(str(header.get("kid")))
-        try:
-            claims = jwt.decode(
-                token,
-                key,
-                algorithms=[header["alg"]],
-                issuer=self._issuer,
-                audience=self._audience,
-                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
-                leeway=5,
-            )
             return Principal(
                 person_id=UUID(claims["sub"]),
                 organisation_id=UUID(claims["org"]) if claims.get("org") else None,
                 token_id=claims.get("jti"),
             )
-        except (jwt.PyJWTError, ValueError) as error:
-            raise InvalidToken(str(error)) from error
+        except (ValueError, TypeError) as error:
+            raise InvalidToken(f"malformed claims: {error}") from error
 
 
 async def holds_right(
