@@ -99,6 +99,7 @@ def _print_status(config: StackConfig) -> None:
     for name, state, where in rows:
         print(f"  {name:<{width}}  {state:<22}  {where}")
     print(f"\n  logs: {config.logs_dir}   OpenAPI: http://127.0.0.1:<port>/schema   metrics: /metrics")
+    print(f"  sign in as the helpdesk operator: national register number {stack.DEVELOPMENT_OPERATOR['national_register_number']} (README: Identity)")
 
 
 def _logs(config: StackConfig, name: str | None, *, follow: bool) -> int:

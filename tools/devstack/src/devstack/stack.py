@@ -56,9 +56,28 @@ def start_services(config: StackConfig) -> None:
         _wait_http(f"http://127.0.0.1:{config.service_ports[service]}/health/ready", service, config, timeout=60)
 
 
+# The helpdesk operator a local stack starts with, to sign in through the development identity
+# provider (a valid national register number of nobody real).
+DEVELOPMENT_OPERATOR = {
+    "national_register_number": "85073003328", "first_name": "Hanne", "last_name": "Helpdesk",
+    "email": "helpdesk@wse.example", "date_of_birth": "1985-07-30",
+}
+
+
+def bootstrap_identity(config: StackConfig) -> None:
+    """The department and its first operator (idempotent)."""
+    arguments = [f"--{name.replace('_', '-')}={value}" for name, value in DEVELOPMENT_OPERATOR.items()]
+    result = subprocess.run(
+        [sys.executable, "-m", "identity", "bootstrap", *arguments], env={**_env(), **config.service_env("identity")}, capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        raise StackError(f"Bootstrapping identity failed:\n{result.stdout}{result.stderr}")
+
+
 def up(config: StackConfig) -> None:
     start_infrastructure(config)
     migrate_services(config)
+    bootstrap_identity(config)
     start_services(config)
 
 

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The main journeys of the identity service, over HTTP, against `./dev up` (needs curl and jq).
+# Run: ./docs/identity-journey.sh
+set -e
+I=http://127.0.0.1:8001
+signin() {  # national register number -> platform token acting for oneself
+  proof=$(curl -s -X POST $I/v1/dev-idp/proofs -H 'content-type: application/json' -d "{\"national_register_number\": \"$1\"}" | jq -r .proof)
+  curl -s -X POST $I/v1/sign-in -H 'content-type: application/json' -d "{\"proof\": \"$proof\"}" | jq -r .access_token
+}
+act_for() {  # token, organisation id -> token acting for that organisation
+  curl -s -X POST $I/v1/me/organisation -H "authorization: Bearer $1" -H 'content-type: application/json' -d "{\"organisation_id\": \"$2\"}" | jq -r .access_token
+}
+# 1. The helpdesk operator signs in and chooses the department.
+T=$(signin 85073003328)
+curl -s $I/v1/me -H "authorization: Bearer $T" | jq -c '.tiles'
+DEPT=$(curl -s $I/v1/me -H "authorization: Bearer $T" | jq -r '.tiles[] | select(.kind=="organisation") | .organisation_id')
+OP=$(act_for $T $DEPT)
+# 2. Register an organisation.
+ORG=$(curl -s -X POST $I/v1/organisations -H "authorization: Bearer $OP" -H 'content-type: application/json' \
+  -d '{"name": "Vormingscentrum Gent", "kind": "training_provider", "enterprise_number": "0403.170.701", "contact_email": "info@vcg.example"}' | jq -r .organisation_id)
+echo "organisation $ORG"
+# 3. Register its head local administrator and record the designation (ID-1).
+HEAD=$(curl -s -X POST $I/v1/persons -H "authorization: Bearer $OP" -H 'content-type: application/json' \
+  -d '{"national_register_number": "90020300167", "first_name": "Griet", "last_name": "Goossens", "gender": "female", "date_of_birth": "1990-02-03", "email": "griet@vcg.example"}' | jq -r .person_id)
+curl -s -o /dev/null -w "head appointed: %{http_code}\n" -X POST $I/v1/organisations/$ORG/head-administrators -H "authorization: Bearer $OP" -H 'content-type: application/json' -d "{\"person_id\": \"$HEAD\"}"
+# 4. The head signs in, chooses the organisation, adds a person and grants a right.
+H=$(act_for $(signin 90020300167) $ORG)
+BRAM=$(curl -s -X POST $I/v1/persons -H "authorization: Bearer $H" -H 'content-type: application/json' \
+  -d '{"national_register_number": "93051200175", "first_name": "Bram", "last_name": "Baert", "gender": "male", "date_of_birth": "1993-05-12", "email": "bram@vcg.example"}' | jq -r .person_id)
+curl -s -o /dev/null -w "member added: %{http_code}\n" -X POST $I/v1/organisations/$ORG/members -H "authorization: Bearer $H" -H 'content-type: application/json' -d "{\"person_id\": \"$BRAM\"}"
+curl -s -X POST $I/v1/organisations/$ORG/rights -H "authorization: Bearer $H" -H 'content-type: application/json' \
+  -d "{\"person_id\": \"$BRAM\", \"role\": \"dwse_organisation_officer\", \"context\": \"training_database\", \"valid_from\": \"$(date +%F)\"}" | jq -c '{right_id, role, context, valid_from}'
+# 5. Bram requests a right; the head approves it.
+B=$(act_for $(signin 93051200175) $ORG)
+REQ=$(curl -s -X POST $I/v1/organisations/$ORG/right-requests -H "authorization: Bearer $B" -H 'content-type: application/json' \
+  -d '{"role": "dwse_organisation_officer", "context": "training_leave", "reason": "Ik dien de attesten opleidingsverlof in."}' | jq -r .request_id)
+curl -s -X POST $I/v1/organisations/$ORG/right-requests/$REQ/decision -H "authorization: Bearer $H" -H 'content-type: application/json' -d '{"approve": true}' | jq -c .
+# 6. An application checks; anyone asks who the administrators are.
+curl -s "$I/v1/check?person_id=$BRAM&organisation_id=$ORG&role=dwse_organisation_officer&context=training_leave" -H "authorization: Bearer $B" | jq -c .
+curl -s "$I/v1/check?person_id=$BRAM&organisation_id=$ORG&role=dwse_organisation_officer&context=platos" -H "authorization: Bearer $B" | jq -c .
+curl -s $I/v1/organisations/$ORG/administrators | jq -c .
