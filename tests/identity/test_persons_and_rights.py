@@ -171,3 +171,17 @@ def test_id_12_grants_revocations_and_decisions_are_in_the_append_only_audit_tra
     # Operators read every organisation's trail; administrators only their own.
     assert world.operator.get("/v1/audit").status_code == 200
     assert head.get("/v1/audit").status_code == 403
+
+
+def test_id_8_granting_the_right_directly_cancels_the_pending_request_for_it(world, provider):
+    organisation_id, head, _ = provider
+    gert = world.register_person(head, born=date(1998, 8, 8), sequence=113, first_name="Gert")
+    assert head.post(f"/v1/organisations/{organisation_id}/members", {"person_id": str(gert)}).status_code == 204
+    member = sign_in(world.url, national_register_number(date(1998, 8, 8), 113)).act_for(organisation_id)
+    request_id = member.post(f"/v1/organisations/{organisation_id}/right-requests",
+                             {"role": "administrator", "context": "mijn_onderwijs", "reason": "beheer"}).json()["request_id"]
+    grant(head, organisation_id, gert, "administrator", "mijn_onderwijs")
+    requests = {r["request_id"]: r["status"] for r in head.get(f"/v1/organisations/{organisation_id}/right-requests").json()}
+    assert requests[request_id] == "cancelled"
+    assert member.post(f"/v1/organisations/{organisation_id}/right-requests",
+                       {"role": "administrator", "context": "mijn_onderwijs", "reason": "nog eens"}).status_code == 409  # already held

@@ -490,6 +490,7 @@ async def grant_right(
     valid_from: date,
     valid_until: date | None = None,
     skip_authorisation: bool = False,
+    fulfilling_request: UUID | None = None,
 ) -> dict[str, Any]:
     if not skip_authorisation:
         await require_administrator(connection, actor, organisation_id)
@@ -509,11 +510,35 @@ async def grant_right(
         valid_from=valid_from, valid_until=valid_until,
     )
     await publish_event(connection, event, source=SOURCE)
+    await _cancel_requests_for(
+        connection, actor=actor, organisation_id=organisation_id, person_id=person_id, role=role, context=context, but=fulfilling_request
+    )
     await record_audit(
         connection, actor_id=actor.person_id, action="right.granted", organisation_id=organisation_id, subject=str(person_id),
         details={"right_id": str(right_id), "role": role, "context": context, "valid_from": str(valid_from), "valid_until": str(valid_until) if valid_until else None},
     )
     return event.model_dump(mode="json")
+
+
+async def _cancel_requests_for(
+    connection: asyncpg.Connection, *, actor: Actor, organisation_id: UUID, person_id: UUID, role: str, context: str, but: UUID | None
+) -> None:
+    """Once the person holds the right, their pending requests for it have nothing left to ask."""
+    cancelled = await connection.fetch(
+        "UPDATE right_requests SET status = 'cancelled', decided_by = $5, decided_at = now(), decision_reason = 'right granted' "
+        "WHERE organisation_id = $1 AND person_id = $2 AND role = $3 AND context = $4 AND status = 'pending' "
+        "AND request_id IS DISTINCT FROM $6 RETURNING request_id",
+        organisation_id, person_id, role, context, actor.person_id, but,
+    )
+    for row in cancelled:
+        await publish_event(
+            connection,
+            RightRequestDecidedV1(
+                request_id=row["request_id"], person_id=person_id, organisation_id=organisation_id, role=role, context=context,
+                outcome="cancelled", reason="right granted", decided_by=actor.person_id,
+            ),
+            source=SOURCE,
+        )
 
 
 async def _right(connection: asyncpg.Connection, organisation_id: UUID, right_id: UUID) -> asyncpg.Record:
@@ -700,6 +725,7 @@ async def decide_right_request(
         granted = await grant_right(
             connection, actor=actor, organisation_id=organisation_id, person_id=request["person_id"], role=request["role"],
             context=request["context"], valid_from=today, valid_until=valid_until, skip_authorisation=True,
+            fulfilling_request=request_id,
         )
         right_id = UUID(granted["right_id"])
     outcome = "approved" if approve else "refused"
