@@ -106,3 +106,21 @@ async def test_id_8_a_right_request_asks_the_administrators_by_email_and_the_dec
     assert [r["email"] for r in told["recipients"]] == ["fien@mail.example"]
     assert told["personalisation"]["outcome"] == "refused" and told["personalisation"]["reason"] == "Vraag het aan je directeur."
     assert asked["idempotency_key"] != told["idempotency_key"]
+
+
+async def test_the_quality_registration_recorded_by_an_operator_travels_with_the_organisation(world, stack):
+    organisation_id = world.organisation("Kwaliteitscentrum")
+    recorded = world.operator.put(f"/v1/organisations/{organisation_id}/quality-registration",
+                                  {"status": "registered", "valid_from": "2026-01-01", "valid_until": "2028-12-31"})
+    assert recorded.status_code == 200, recorded.text
+    backwards = world.operator.put(f"/v1/organisations/{organisation_id}/quality-registration",
+                                   {"status": "registered", "valid_from": "2026-01-01", "valid_until": "2025-12-31"})
+    assert backwards.status_code == 422
+
+    async def changed():
+        events = [json.loads(r.value) for r in await records_on_topic(stack, "identity.organisations", timeout_ms=1000)
+                  if dict(r.headers)["ce_type"] == b"be.vlaanderen.wse.identity.organisation_changed.v1"]
+        return [e for e in events if e["organisation_id"] == str(organisation_id)]
+
+    [event] = await eventually(changed, what="the organisation_changed event")
+    assert event["quality_registration"] == {"status": "registered", "valid_from": "2026-01-01", "valid_until": "2028-12-31"}
