@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from datetime import date
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from uuid import UUID
 
 import httpx
@@ -15,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, generate_private_key
 
 from tests.identity.conftest import IdentityProcess, national_register_number, sign_in
-from tests.platform.helpers import free_port, new_database
+from tests.platform.helpers import new_database, serve_jwks
 
 pytestmark = pytest.mark.slow
 
@@ -113,22 +111,8 @@ def external_provider():
     """A second key pair standing in for the government's OpenID Connect provider."""
     key = generate_private_key(SECP256R1())
     jwk = {**json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key())), "kid": "acm-idm-1", "use": "sig", "alg": "ES256"}
-    body = json.dumps({"keys": [jwk]}).encode()
-
-    class Keys(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = HTTPServer(("127.0.0.1", free_port()), Keys)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield key, f"http://127.0.0.1:{server.server_port}/jwks.json"
-    server.shutdown()
+    with serve_jwks([jwk]) as url:
+        yield key, url
 
 
 async def test_sign_in_with_an_external_openid_connect_provider_and_the_development_provider_off(stack, tmp_path, external_provider):

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import os
+import threading
 import signal
 import socket
 import subprocess
 import sys
 import time
 import uuid
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Iterator
 
 import asyncpg
 import httpx
@@ -158,3 +162,26 @@ async def records_on_topic(stack: StackConfig, topic: str, *, timeout_ms: int = 
                 records.extend(partition_records)
     finally:
         await consumer.stop()
+
+
+@contextlib.contextmanager
+def serve_jwks(keys: list[dict[str, Any]]) -> Iterator[str]:
+    """A JWKS endpoint on loopback serving `keys` as they are at each request; yields its URL."""
+
+    class Keys(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            body = json.dumps({"keys": keys}).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", free_port()), Keys)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/jwks.json"
+    finally:
+        server.shutdown()

@@ -4,11 +4,9 @@ against published keys, rights answered from the local projection fed by Kafka, 
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from datetime import date, timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import httpx
 import jwt
@@ -16,7 +14,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.platform.helpers import Probe, connect, eventually, free_port, new_database, new_topic
+from tests.platform.helpers import Probe, connect, eventually, new_database, new_topic, serve_jwks
 from wse_contracts import to_kafka_record
 from wse_contracts.identity import RightGrantedV1, RightRevokedV1
 
@@ -42,21 +40,8 @@ def published_keys(signing_key) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def jwks_url(published_keys):
-    class Keys(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            body = json.dumps({"keys": published_keys}).encode()
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = HTTPServer(("127.0.0.1", free_port()), Keys)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/jwks.json"
-    server.shutdown()
+    with serve_jwks(published_keys) as url:
+        yield url
 
 
 @pytest.fixture

@@ -61,36 +61,31 @@ class QualityRegistration(StrictModel):
     valid_until: date | None = None
 
 
-class OrganisationRegisteredV1(Event):
-    """A new organisation, with all its state."""
+class _OrganisationState(Event):
+    """The organisation's whole state: a projection is built from these events alone."""
+
+    topic: ClassVar[str] = "identity.organisations"
+    key_field: ClassVar[str] = "organisation_id"
+
+    organisation_id: UUID
+    name: str
+    kind: str
+    enterprise_number: str | None = None
+    institution_number: str | None = None
+    contact_email: str | None = None
+    quality_registration: QualityRegistration
+
+
+class OrganisationRegisteredV1(_OrganisationState):
+    """A new organisation."""
 
     event_type: ClassVar[str] = TYPE_PREFIX + "identity.organisation_registered.v1"
-    topic: ClassVar[str] = "identity.organisations"
-    key_field: ClassVar[str] = "organisation_id"
-
-    organisation_id: UUID
-    name: str
-    kind: str
-    enterprise_number: str | None = None
-    institution_number: str | None = None
-    contact_email: str | None = None
-    quality_registration: QualityRegistration
 
 
-class OrganisationChangedV1(Event):
-    """The organisation's whole state after a change (name, contact, quality registration)."""
+class OrganisationChangedV1(_OrganisationState):
+    """The organisation after a change (name, contact, quality registration)."""
 
     event_type: ClassVar[str] = TYPE_PREFIX + "identity.organisation_changed.v1"
-    topic: ClassVar[str] = "identity.organisations"
-    key_field: ClassVar[str] = "organisation_id"
-
-    organisation_id: UUID
-    name: str
-    kind: str
-    enterprise_number: str | None = None
-    institution_number: str | None = None
-    contact_email: str | None = None
-    quality_registration: QualityRegistration
 
 
 class MembershipAddedV1(Event):

@@ -286,8 +286,8 @@ async def administrators_of(connection: asyncpg.Connection, *, organisation_id: 
 
 
 def _person_view(row: asyncpg.Record) -> dict[str, Any]:
-    # The national register number is given back only masked: the caller typed it, and every
-    # response travels through logs and caches we do not control.
+    # Never the national register number: the caller typed it, and responses travel through
+    # logs and caches we do not control.
     return {
         "person_id": row["person_id"],
         "last_name": row["last_name"],

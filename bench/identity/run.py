@@ -1,0 +1,925 @@
+"""Rights-check benchmark: GET /v1/check on ONE identity service process, side by side with the
+same check as raw SQL (asyncpg) and with the in-process check other services make from their
+rights projection.
+
+    uv run python bench/identity/run.py [--profile] [options]      (from the repository root)
+
+It starts the bench stack of its own (devstack, .run/bench, PostgreSQL/Kafka/mail sink on the
+bench ports, 127.0.0.1 only), loads 10,000 organisations, 100,000 persons and 300,000 rights with
+bench/identity/generate.py (plus the same rights in a projection database), bootstraps the
+department's operator, starts one `python -m identity serve` (LOG_LEVEL=WARNING, the service's
+default pool of 10 connections, uvicorn's default uvloop + httptools), signs in through the
+development identity provider for a platform token, checks that every answer is the expected one,
+and then measures, in this order:
+
+  http   max      wrk -t2 -c32 -d20s (closed loop), requests spread over 10,000 real tuples;
+  sql    max      the service's query on an asyncpg pool of 10 connections, 32 concurrent workers,
+                  each check in a transaction as the service runs it (sql-tx) and bare (sql);
+  http   steady   1,000 requests/s, open loop (see below), 30 s;
+  sql    steady   the same 1,000/s schedule on the asyncpg pool (in a transaction);
+  inproc seq      service_runtime.auth.holds_right on one connection to the projection database,
+                  sequentially (20,000 calls), and identity's own query the same way;
+
+prints a table with the verdicts and writes bench/identity/results/latest.json. With --profile it
+then samples the service with py-spy (from PyPI, via `uvx` when it is not on PATH) during another
+wrk run and summarises where its CPU goes.
+
+Steady load: Debian has wrk but no wrk2, and wrk has no rate limit. The open-loop generator here
+sends each request at its scheduled time (start + i/rate) whatever happened to the earlier ones,
+over 32 keep-alive connections, and measures latency from the SCHEDULED time to the end of the
+response (so a stall counts for every request it delays: no coordinated omission). Its client is
+a minimal HTTP/1.1 client on asyncio streams (uvloop) rather than httpx: at 1,000 requests/s httpx
+alone would take a large share of one of the two cores and add its own time to each latency
+(`--steady-client httpx` runs it with httpx for comparison).
+
+Everything shares 2 cores: the load generators, the service, PostgreSQL and Kafka (idle here). Only
+figures from the same run are comparable; the CPU columns say who used the cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import math
+import os
+import platform
+import random
+import re
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+from uuid import UUID
+
+import asyncpg
+import httpx
+import uvloop
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from devstack import postgres, processes, stack  # noqa: E402
+from devstack.config import StackConfig  # noqa: E402
+from devstack.processes import StackError  # noqa: E402
+from service_runtime import auth as runtime_auth  # noqa: E402
+from service_runtime.db import configure_connection  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+RESULTS_DIR = HERE / "results"
+IDENTITY_DB = "bench_identity"
+PROJECTION_DB = "bench_projection"
+OPERATOR = {"national_register_number": "85073003328", "first_name": "Hanne", "last_name": "Helpdesk",
+            "email": "helpdesk@wse.example", "date_of_birth": "1985-07-30"}
+
+TARGET_HTTP_RPS = 3_000.0
+TARGET_HTTP_P99_MS = 10.0  # at a steady 1,000 requests/s
+TARGET_INPROC_P99_MS = 1.0
+ANCHORS = {"SpiceDB published p95 of a permission check": "5.76 ms", "Okta FGA aim, p99": "50 ms"}
+
+# The service's query (identity.service.holds_right), verbatim, and the projection's.
+IDENTITY_QUERY = """
+            SELECT EXISTS (
+                SELECT 1 FROM rights r JOIN memberships m USING (organisation_id, person_id)
+                WHERE r.person_id = $1 AND r.organisation_id = $2 AND r.role = $3 AND r.context = $4
+                  AND r.revoked_at IS NULL AND r.valid_from <= $5 AND (r.valid_until IS NULL OR r.valid_until >= $5)
+            )
+            """
+
+
+# -- figures --------------------------------------------------------------------------------
+
+
+def percentile(ordered: list[float], q: float) -> float:
+    """Nearest-rank percentile of a sorted list."""
+    if not ordered:
+        return math.nan
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def latency_summary(latencies_s: list[float]) -> dict[str, float]:
+    ordered = sorted(latencies_s)
+    out = {f"p{name}_ms": round(percentile(ordered, q) * 1000, 3) for name, q in (("50", 0.50), ("90", 0.90), ("95", 0.95), ("99", 0.99), ("99.9", 0.999))}
+    out["max_ms"] = round(ordered[-1] * 1000, 3) if ordered else math.nan
+    out["mean_ms"] = round(sum(ordered) / len(ordered) * 1000, 3) if ordered else math.nan
+    return out
+
+
+@dataclass
+class Run:
+    name: str  # http / sql-tx / sql / inproc-projection / inproc-identity
+    mode: str  # max / steady / sequential
+    client: str
+    requests: int
+    seconds: float
+    per_s: float
+    latency: dict[str, float]
+    errors: int = 0
+    wrong_answers: int = 0
+    cpu: dict[str, float] = field(default_factory=dict)  # % of ONE core, over the run
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class Deadline:
+    def __init__(self, seconds: float) -> None:
+        self.at = time.monotonic() + seconds
+
+    def left(self) -> float:
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the benchmark's time limit was reached")
+        return left
+
+
+# -- CPU accounting (/proc; no psutil here) ----------------------------------------------------
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> tuple[int, float] | None:
+    """(parent pid, CPU seconds) of a process, None if it is gone."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = raw[raw.rindex(")") + 2:].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICK
+
+
+def _children(parent: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            stat = _stat(int(entry))
+            if stat and stat[0] == parent:
+                found.append(int(entry))
+    return found
+
+
+def _machine() -> tuple[float, float]:
+    """(busy, total) jiffies of all CPUs."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    total = sum(values[:8])
+    return total - values[3] - values[4], total
+
+
+class CpuMeter:
+    """CPU used during a run by the service, PostgreSQL (postmaster + backends), Kafka, this
+    process (an in-process load generator), the children it waited for (wrk), and the machine."""
+
+    def __init__(self, config: StackConfig, service_pid: Callable[[], int | None]) -> None:
+        self.config = config
+        self.service_pid = service_pid
+
+    def _groups(self) -> dict[str, list[int]]:
+        groups: dict[str, list[int]] = {}
+        if pid := self.service_pid():
+            groups["service"] = [pid]
+        if pid := processes.running_pid(self.config, "postgres"):
+            groups["postgres"] = [pid, *_children(pid)]
+        if pid := processes.running_pid(self.config, "kafka"):
+            groups["kafka"] = [pid]
+        return groups
+
+    def snapshot(self) -> dict[str, Any]:
+        per_pid = {name: {pid: stat[1] for pid in pids if (stat := _stat(pid))} for name, pids in self._groups().items()}
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return {"at": time.monotonic(), "pids": per_pid, "self": own.ru_utime + own.ru_stime,
+                "children": children.ru_utime + children.ru_stime, "machine": _machine()}
+
+    @staticmethod
+    def delta(before: dict[str, Any], after: dict[str, Any], *, wrk: bool = False) -> dict[str, float]:
+        wall = after["at"] - before["at"]
+        out: dict[str, float] = {}
+        for name, pids in after["pids"].items():
+            used = sum(seconds - before["pids"].get(name, {}).get(pid, 0.0) for pid, seconds in pids.items())
+            out[name] = round(100 * used / wall, 1)
+        out["generator"] = round(100 * ((after["children"] - before["children"]) if wrk else (after["self"] - before["self"])) / wall, 1)
+        busy = after["machine"][0] - before["machine"][0]
+        total = after["machine"][1] - before["machine"][1]
+        out["machine_busy_pct_of_all"] = round(100 * busy / total, 1) if total else math.nan
+        out["cores"] = os.cpu_count() or 0
+        return out
+
+
+# -- the identity service ----------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Identity:
+    def __init__(self, config: StackConfig, database_url: str, log_path: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "IDENTITY_DATABASE_URL": database_url,
+            "IDENTITY_HTTP_PORT": str(self.port),
+            "IDENTITY_HTTP_HOST": "127.0.0.1",
+            "KAFKA_BOOTSTRAP_SERVERS": config.kafka_bootstrap,
+            "IDENTITY_JWKS_URL": f"{self.url}/.well-known/jwks.json",
+            "LOG_LEVEL": "WARNING",
+            "IDENTITY_LOG_LEVEL": "WARNING",
+        }
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def cli(self, *args: str, timeout: float = 120) -> str:
+        result = subprocess.run([sys.executable, "-m", "identity", *args], env=self.env, capture_output=True, text=True, cwd=REPO_ROOT, timeout=timeout)
+        if result.returncode != 0:
+            raise RuntimeError(f"identity {args[0]} failed:\n{result.stdout}{result.stderr}")
+        return result.stdout
+
+    def start(self, deadline: Deadline) -> None:
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen([sys.executable, "-m", "identity", "serve"], env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                            stdin=subprocess.DEVNULL, cwd=REPO_ROOT)
+        until = time.monotonic() + min(60, deadline.left())
+        while time.monotonic() < until:
+            if self.process.poll() is not None:
+                raise RuntimeError("identity exited while starting:\n" + self.log_path.read_text()[-3000:])
+            try:
+                if httpx.get(self.url + "/health/ready", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("identity did not become ready:\n" + self.log_path.read_text()[-3000:])
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process and self.process.poll() is None else None
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+
+    def sign_in(self) -> str:
+        """A fresh platform token for the operator (tokens live at most 15 minutes)."""
+        proof = httpx.post(self.url + "/v1/dev-idp/proofs", json={"national_register_number": OPERATOR["national_register_number"]}, timeout=10)
+        proof.raise_for_status()
+        response = httpx.post(self.url + "/v1/sign-in", json={"proof": proof.json()["proof"]}, timeout=10)
+        response.raise_for_status()
+        return response.json()["access_token"]
+
+
+def check_path(t: dict[str, Any]) -> str:
+    return f"/v1/check?person_id={t['person_id']}&organisation_id={t['organisation_id']}&role={t['role']}&context={t['context']}"
+
+
+def query_args(t: dict[str, Any], on: date) -> tuple[Any, ...]:
+    return UUID(t["person_id"]), UUID(t["organisation_id"]), t["role"], t["context"], on
+
+
+# -- wrk ----------------------------------------------------------------------------------------
+
+WRK_SCRIPT = r"""
+-- Generated by bench/identity/run.py: spreads requests over the sample's check paths.
+local paths = {}
+for line in io.lines("%(paths)s") do paths[#paths + 1] = line end
+local n = #paths
+wrk.headers["Authorization"] = "Bearer %(token)s"
+local threads = 0
+local counter = 0
+
+function setup(thread)
+  thread:set("offset", threads * 4999)
+  threads = threads + 1
+end
+
+function init(args)
+  counter = offset or 0
+end
+
+function request()
+  counter = counter + 1
+  return wrk.format(nil, paths[(counter %% n) + 1])
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRK_JSON {"requests":%%d,"duration_us":%%d,"bytes":%%d,"connect":%%d,"read":%%d,"write":%%d,"status":%%d,"timeout":%%d,' ..
+    '"p50_us":%%d,"p90_us":%%d,"p95_us":%%d,"p99_us":%%d,"p999_us":%%d,"max_us":%%d,"mean_us":%%.1f}\n',
+    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(95), latency:percentile(99), latency:percentile(99.9),
+    latency.max, latency.mean))
+end
+"""
+
+
+def write_wrk_script(work: Path, token: str) -> Path:
+    script = work / "check.lua"
+    script.write_text(WRK_SCRIPT % {"paths": work / "paths.txt", "token": token})
+    return script
+
+
+def run_wrk(url: str, script: Path, *, threads: int, connections: int, seconds: float, deadline: Deadline) -> dict[str, Any]:
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "5s", "-s", str(script), url]
+    timeout = min(seconds + 30, deadline.left())
+    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    match = re.search(r"^WRK_JSON (\{.*\})$", result.stdout, re.MULTILINE)
+    if result.returncode != 0 or not match:
+        raise RuntimeError(f"wrk failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    figures = json.loads(match.group(1))
+    figures["command"] = " ".join(command[:-3] + ["-s", "check.lua", url])
+    return figures
+
+
+def wrk_run(config: StackConfig, identity: Identity, work: Path, args: argparse.Namespace, deadline: Deadline) -> Run:
+    script = write_wrk_script(work, identity.sign_in())
+    meter = CpuMeter(config, lambda: identity.pid)
+    before = meter.snapshot()
+    figures = run_wrk(identity.url, script, threads=args.wrk_threads, connections=args.wrk_connections, seconds=args.wrk_seconds, deadline=deadline)
+    cpu = CpuMeter.delta(before, meter.snapshot(), wrk=True)
+    seconds = figures["duration_us"] / 1e6
+    errors = figures["connect"] + figures["read"] + figures["write"] + figures["status"] + figures["timeout"]
+    latency = {k: round(figures[f"{n}_us"] / 1000, 3) for k, n in (("p50_ms", "p50"), ("p90_ms", "p90"), ("p95_ms", "p95"), ("p99_ms", "p99"), ("p99.9_ms", "p999"), ("max_ms", "max"))}
+    latency["mean_ms"] = round(figures["mean_us"] / 1000, 3)
+    return Run("http", "max", f"wrk -t{args.wrk_threads} -c{args.wrk_connections}", figures["requests"], round(seconds, 2),
+               round(figures["requests"] / seconds, 1), latency, errors=errors, cpu=cpu, details={"wrk": figures})
+
+
+# -- load shapes: closed loop (max) and open loop (steady) ---------------------------------------
+
+Fire = Callable[[int], Awaitable[tuple[float, bool]]]  # i -> (time the request left, answer as expected)
+
+
+async def closed_loop(fire: Fire, *, concurrency: int, seconds: float, deadline: Deadline) -> dict[str, Any]:
+    latencies: list[float] = []
+    errors = wrong = 0
+    counter = iter(range(10**12))
+    end = time.perf_counter() + min(seconds, deadline.left())
+
+    async def worker() -> None:
+        nonlocal errors, wrong
+        while time.perf_counter() < end:
+            i = next(counter)
+            started = time.perf_counter()
+            try:
+                _, ok = await asyncio.wait_for(fire(i), 5)
+            except Exception:  # noqa: BLE001 - counted
+                errors += 1
+                continue
+            latencies.append(time.perf_counter() - started)
+            wrong += not ok
+
+    started = time.perf_counter()
+    await asyncio.wait_for(asyncio.gather(*[worker() for _ in range(concurrency)]), seconds + 15)
+    elapsed = time.perf_counter() - started
+    return {"requests": len(latencies), "seconds": elapsed, "latencies": latencies, "errors": errors, "wrong": wrong}
+
+
+async def open_loop(fire: Fire, *, rate: float, seconds: float, deadline: Deadline, max_in_flight: int = 2_000) -> dict[str, Any]:
+    """Request i is due at start + i/rate and is sent then, whatever happened to the others;
+    latency counts from the time it was due (coordinated omission corrected), `service` from the
+    time it actually left."""
+    total = int(rate * min(seconds, deadline.left() - 20))
+    latencies: list[float] = []
+    service: list[float] = []
+    errors = wrong = shed = 0
+    max_lag = 0.0
+    in_flight: set[asyncio.Task[None]] = set()
+
+    async def one(i: int, due: float) -> None:
+        nonlocal errors, wrong
+        try:
+            sent, ok = await asyncio.wait_for(fire(i), 5)
+        except Exception:  # noqa: BLE001 - counted
+            errors += 1
+            return
+        done = time.perf_counter()
+        latencies.append(done - due)
+        service.append(done - sent)
+        wrong += not ok
+
+    start = time.perf_counter() + 0.05
+    i = 0
+    while i < total:
+        now = time.perf_counter()
+        while i < total and start + i / rate <= now:
+            due = start + i / rate
+            max_lag = max(max_lag, now - due)
+            if len(in_flight) >= max_in_flight:
+                shed += 1  # far behind: not sent, counted as an error
+            else:
+                task = asyncio.create_task(one(i, due))
+                in_flight.add(task)
+                task.add_done_callback(in_flight.discard)
+            i += 1
+        if i < total:
+            await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))
+        deadline.left()
+    if in_flight:
+        await asyncio.wait(set(in_flight), timeout=10)
+    elapsed = time.perf_counter() - start
+    return {"requests": len(latencies), "offered": total, "seconds": elapsed, "latencies": latencies, "service": service,
+            "errors": errors + shed, "shed": shed, "wrong": wrong, "max_schedule_lag_ms": round(max_lag * 1000, 2)}
+
+
+# -- clients ------------------------------------------------------------------------------------
+
+
+class RawHttp:
+    """Keep-alive HTTP/1.1 connections on asyncio streams, one request at a time per connection:
+    enough for GET /v1/check (Content-Length bodies), far cheaper per request than httpx."""
+
+    def __init__(self, port: int, connections: int) -> None:
+        self.port, self.count = port, connections
+        self.idle: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
+        self.all: list[asyncio.StreamWriter] = []
+
+    async def _open(self) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+        writer.transport.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.all.append(writer)
+        self.idle.put_nowait((reader, writer))
+
+    async def start(self) -> None:
+        await asyncio.gather(*[self._open() for _ in range(self.count)])
+
+    async def get(self, raw_request: bytes) -> tuple[float, int, bytes]:
+        reader, writer = await self.idle.get()
+        try:
+            sent = time.perf_counter()
+            writer.write(raw_request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head[9:12])
+            length = re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head)
+            if length is None:
+                raise RuntimeError("response without Content-Length")
+            body = await reader.readexactly(int(length.group(1)))
+        except BaseException:
+            writer.close()
+            asyncio.ensure_future(self._open())  # replace it
+            raise
+        self.idle.put_nowait((reader, writer))
+        return sent, status, body
+
+    async def close(self) -> None:
+        for writer in self.all:
+            writer.close()
+
+
+def http_fire(client: Any, kind: str, identity: Identity, tuples: list[dict[str, Any]], token: str) -> Fire:
+    n = len(tuples)
+    if kind == "raw":
+        requests = [f"GET {check_path(t)} HTTP/1.1\r\nHost: 127.0.0.1:{identity.port}\r\nAuthorization: Bearer {token}\r\n\r\n".encode() for t in tuples]
+        expected = [b'"allowed":true' if t["allowed"] else b'"allowed":false' for t in tuples]
+
+        async def fire(i: int) -> tuple[float, bool]:
+            sent, status, body = await client.get(requests[i % n])
+            if status != 200:
+                raise RuntimeError(f"HTTP {status}")
+            return sent, expected[i % n] in body.replace(b" ", b"")
+
+        return fire
+    headers = {"Authorization": f"Bearer {token}"}
+    paths = [check_path(t) for t in tuples]
+
+    async def fire_httpx(i: int) -> tuple[float, bool]:
+        sent = time.perf_counter()
+        response = await client.get(paths[i % n], headers=headers)
+        if response.status_code != 200:
+            raise RuntimeError(f"HTTP {response.status_code}")
+        return sent, response.json()["allowed"] == tuples[i % n]["allowed"]
+
+    return fire_httpx
+
+
+def sql_fire(pool: asyncpg.Pool, tuples: list[dict[str, Any]], on: date, *, transaction: bool) -> Fire:
+    n = len(tuples)
+    arguments = [query_args(t, on) for t in tuples]
+
+    async def fire(i: int) -> tuple[float, bool]:
+        sent = time.perf_counter()
+        async with pool.acquire() as connection:
+            if transaction:  # as identity.views.run does: acquire, BEGIN, query, COMMIT
+                async with connection.transaction():
+                    allowed = await connection.fetchval(IDENTITY_QUERY, *arguments[i % n])
+            else:
+                allowed = await connection.fetchval(IDENTITY_QUERY, *arguments[i % n])
+        return sent, bool(allowed) == tuples[i % n]["allowed"]
+
+    return fire
+
+
+def make_run(name: str, mode: str, client: str, figures: dict[str, Any], cpu: dict[str, float], **details: Any) -> Run:
+    latency = latency_summary(figures["latencies"])
+    if "service" in figures:
+        details["from_send"] = latency_summary(figures["service"])
+        details.update({k: figures[k] for k in ("offered", "shed", "max_schedule_lag_ms")})
+    return Run(name, mode, client, figures["requests"], round(figures["seconds"], 2), round(figures["requests"] / figures["seconds"], 1),
+               latency, errors=figures["errors"], wrong_answers=figures["wrong"], cpu=cpu, details=details)
+
+
+# -- the runs -----------------------------------------------------------------------------------
+
+
+async def correctness(identity: Identity, identity_url: str, projection_url: str, tuples: list[dict[str, Any]], on: date, token: str) -> dict[str, Any]:
+    """Every sample tuple through SQL (both databases) and 1,000 through HTTP give the expected answer."""
+    out: dict[str, Any] = {}
+    for name, url, check in (("identity_sql", identity_url, None), ("projection_inproc", projection_url, runtime_auth.holds_right)):
+        connection = await asyncpg.connect(url)
+        try:
+            wrong = 0
+            for t in tuples:
+                if check is None:
+                    answer = await connection.fetchval(IDENTITY_QUERY, *query_args(t, on))
+                else:
+                    answer = await check(connection, person_id=UUID(t["person_id"]), organisation_id=UUID(t["organisation_id"]), role=t["role"], context=t["context"], on=on)
+                wrong += bool(answer) != t["allowed"]
+            out[name] = {"checked": len(tuples), "wrong": wrong}
+        finally:
+            await connection.close()
+    async with httpx.AsyncClient(base_url=identity.url, timeout=10, headers={"Authorization": f"Bearer {token}"}) as client:
+        subset = tuples[:1000]
+        semaphore = asyncio.Semaphore(8)
+
+        async def one(t: dict[str, Any]) -> bool:
+            async with semaphore:
+                response = await client.get(check_path(t))
+                return response.status_code == 200 and response.json() == {"allowed": t["allowed"]}
+
+        results = await asyncio.gather(*[one(t) for t in subset])
+        out["http"] = {"checked": len(subset), "wrong": results.count(False)}
+    return out
+
+
+async def inproc_sequential(name: str, url: str, tuples: list[dict[str, Any]], on: date, calls: int, deadline: Deadline, meter: CpuMeter) -> Run:
+    """One connection, one call after the other, as a route guard in another service makes it."""
+    connection = await asyncpg.connect(url)
+    await configure_connection(connection)  # as a service's pool connection
+    try:
+        keys = [(UUID(t["person_id"]), UUID(t["organisation_id"]), t["role"], t["context"], t["allowed"]) for t in tuples]
+        if name == "inproc-projection":
+            async def check(p, o, r, c) -> bool:
+                return await runtime_auth.holds_right(connection, person_id=p, organisation_id=o, role=r, context=c, on=on)
+        else:
+            async def check(p, o, r, c) -> bool:
+                return bool(await connection.fetchval(IDENTITY_QUERY, p, o, r, c, on))
+        for p, o, r, c, _ in keys[:1000]:  # warm-up: prepared statement cache, buffers
+            await check(p, o, r, c)
+        latencies: list[float] = []
+        wrong = 0
+        before = meter.snapshot()
+        started = time.perf_counter()
+        for i in range(calls):
+            if i % 1000 == 0:
+                deadline.left()
+            p, o, r, c, expected = keys[i % len(keys)]
+            t0 = time.perf_counter()
+            answer = await check(p, o, r, c)
+            latencies.append(time.perf_counter() - t0)
+            wrong += answer != expected
+        elapsed = time.perf_counter() - started
+        cpu = CpuMeter.delta(before, meter.snapshot())
+    finally:
+        await connection.close()
+    what = "service_runtime.auth.holds_right, projection DB" if name == "inproc-projection" else "identity's query (rights JOIN memberships), identity DB"
+    return Run(name, "sequential", what, calls, round(elapsed, 2), round(calls / elapsed, 1), latency_summary(latencies), wrong_answers=wrong, cpu=cpu)
+
+
+async def measure(config: StackConfig, identity: Identity, work: Path, args: argparse.Namespace, urls: dict[str, str],
+                  tuples: list[dict[str, Any]], on: date, runs: list[Run], report: dict[str, Any], deadline: Deadline) -> None:
+    meter = CpuMeter(config, lambda: identity.pid)
+
+    def done(run: Run) -> None:
+        runs.append(run)
+        print(f"   {run.requests} requests in {run.seconds} s: {run.per_s:.0f}/s, p50 {run.latency['p50_ms']:.2f} ms, "
+              f"p99 {run.latency['p99_ms']:.2f} ms, errors {run.errors}, wrong {run.wrong_answers}; CPU {fmt_cpu(run.cpu)}", flush=True)
+
+    print("-> correctness: sample through SQL, the projection and HTTP ...", flush=True)
+    report["correctness"] = await correctness(identity, urls["identity"], urls["projection"], tuples, on, identity.sign_in())
+    print(f"   {report['correctness']}", flush=True)
+    if any(v["wrong"] for v in report["correctness"].values()):
+        raise RuntimeError(f"wrong answers before measuring: {report['correctness']}")
+
+    print(f"-> warm-up: wrk {args.warmup_seconds:g} s (not counted) ...", flush=True)
+    run_wrk(identity.url, write_wrk_script(work, identity.sign_in()), threads=args.wrk_threads, connections=args.wrk_connections,
+            seconds=args.warmup_seconds, deadline=deadline)
+
+    print(f"-> http / max: wrk -t{args.wrk_threads} -c{args.wrk_connections} -d{args.wrk_seconds:g}s ...", flush=True)
+    done(await asyncio.to_thread(wrk_run, config, identity, work, args, deadline))
+
+    pool = await asyncpg.create_pool(urls["identity"], min_size=args.pool_size, max_size=args.pool_size, init=configure_connection)
+    try:
+        for transaction in (True, False):
+            name = "sql-tx" if transaction else "sql"
+            print(f"-> {name} / max: asyncpg pool of {args.pool_size}, {args.wrk_connections} workers, {args.wrk_seconds:g} s ...", flush=True)
+            fire = sql_fire(pool, tuples, on, transaction=transaction)
+            await closed_loop(fire, concurrency=args.wrk_connections, seconds=1, deadline=deadline)  # warm-up
+            before = meter.snapshot()
+            figures = await closed_loop(fire, concurrency=args.wrk_connections, seconds=args.wrk_seconds, deadline=deadline)
+            done(make_run(name, "max", f"asyncpg pool {args.pool_size}, {args.wrk_connections} workers", figures, CpuMeter.delta(before, meter.snapshot())))
+
+        token = identity.sign_in()
+        if args.steady_client == "raw":
+            client: Any = RawHttp(identity.port, args.steady_connections)
+            await client.start()
+        else:
+            client = httpx.AsyncClient(base_url=identity.url, timeout=5,
+                                       limits=httpx.Limits(max_connections=args.steady_connections, max_keepalive_connections=args.steady_connections))
+        try:
+            fire = http_fire(client, args.steady_client, identity, tuples, token)
+            await open_loop(fire, rate=args.rate, seconds=2, deadline=deadline)  # warm-up of the connections
+            print(f"-> http / steady: {args.rate:g} requests/s open loop for {args.steady_seconds:g} s ({args.steady_client} client, {args.steady_connections} connections) ...", flush=True)
+            before = meter.snapshot()
+            figures = await open_loop(fire, rate=args.rate, seconds=args.steady_seconds, deadline=deadline)
+            done(make_run("http", "steady", f"open loop {args.rate:g}/s, {args.steady_client}, {args.steady_connections} conns", figures, CpuMeter.delta(before, meter.snapshot())))
+        finally:
+            await (client.close() if args.steady_client == "raw" else client.aclose())
+
+        print(f"-> sql-tx / steady: {args.rate:g} queries/s open loop for {args.steady_seconds:g} s ...", flush=True)
+        fire = sql_fire(pool, tuples, on, transaction=True)
+        before = meter.snapshot()
+        figures = await open_loop(fire, rate=args.rate, seconds=args.steady_seconds, deadline=deadline)
+        done(make_run("sql-tx", "steady", f"open loop {args.rate:g}/s, asyncpg pool {args.pool_size}", figures, CpuMeter.delta(before, meter.snapshot())))
+    finally:
+        await pool.close()
+
+    for name, url in (("inproc-projection", urls["projection"]), ("inproc-identity", urls["identity"])):
+        print(f"-> {name} / sequential: {args.inproc_calls} calls on one connection ...", flush=True)
+        done(await inproc_sequential(name, url, tuples, on, args.inproc_calls, deadline, meter))
+
+
+# -- profile ------------------------------------------------------------------------------------
+
+BUCKETS = [  # (label, substring of a frame's file or function); first match from the leaf up wins for "self"
+    ("token verification (PyJWT / cryptography)", ("jwt/", "cryptography", "service_runtime/auth.py")),
+    ("asyncpg (protocol, pool, transaction)", ("asyncpg",)),
+    ("litestar (routing, params, guards, serialisation)", ("litestar",)),
+    ("msgspec / pydantic", ("msgspec", "pydantic")),
+    ("structlog / logging", ("structlog", "logging/")),
+    ("uvicorn / httptools (HTTP parsing, ASGI)", ("uvicorn", "httptools")),
+    ("asyncio / uvloop event loop", ("asyncio/", "uvloop")),
+    ("service code (identity, service_runtime)", ("identity/", "service_runtime/")),
+]
+
+
+def summarise_profile(path: Path) -> dict[str, Any]:
+    """py-spy raw (collapsed) stacks: leaf functions by self time, and inclusive shares of buckets."""
+    self_time: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    total = 0
+    for line in path.read_text().splitlines():
+        stack_text, _, count_text = line.rpartition(" ")
+        if not count_text.isdigit():
+            continue
+        count = int(count_text)
+        total += count
+        frames = stack_text.split(";")
+        self_time[frames[-1]] += count
+        for label, needles in BUCKETS:
+            if any(any(needle in frame for needle in needles) for frame in frames):
+                inclusive[label] += count
+    return {
+        "samples": total,
+        "inclusive_pct": {label: round(100 * inclusive[label] / total, 1) for label, _ in BUCKETS} if total else {},
+        "top_self_pct": [(frame, round(100 * count / total, 1)) for frame, count in self_time.most_common(20)] if total else [],
+    }
+
+
+def profile(identity: Identity, work: Path, args: argparse.Namespace, deadline: Deadline) -> dict[str, Any]:
+    spy = [shutil.which("py-spy")] if shutil.which("py-spy") else ([shutil.which("uvx"), "py-spy"] if shutil.which("uvx") else None)
+    if not spy or identity.pid is None:
+        return {"error": "py-spy not found (pip install py-spy, or install uv for uvx)"}
+    out = RESULTS_DIR / "identity-profile.txt"
+    seconds = args.profile_seconds
+    command = [*spy, "record", "--pid", str(identity.pid), "--duration", f"{seconds:g}", "--rate", "250", "--nonblocking",
+               "--format", "raw", "--output", str(out)]
+    script = write_wrk_script(work, identity.sign_in())
+    spying = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        time.sleep(3)  # py-spy attached (uvx may first install it)
+        figures = run_wrk(identity.url, script, threads=args.wrk_threads, connections=args.wrk_connections, seconds=seconds - 4, deadline=deadline)
+        output, _ = spying.communicate(timeout=min(seconds + 60, deadline.left()))
+    finally:
+        if spying.poll() is None:
+            spying.kill()
+            spying.wait(10)
+    if spying.returncode != 0 or not out.exists():
+        return {"error": f"py-spy failed ({spying.returncode}): {output[-2000:]}"}
+    summary = summarise_profile(out)
+    summary["collapsed_stacks"] = str(out.relative_to(REPO_ROOT))
+    summary["wrk_during_profile_rps"] = round(figures["requests"] / (figures["duration_us"] / 1e6), 1)
+    summary["note"] = "py-spy --nonblocking, idle (waiting) samples excluded: shares of the service's busy CPU time"
+    return summary
+
+
+# -- output -------------------------------------------------------------------------------------
+
+
+def fmt_cpu(cpu: dict[str, float]) -> str:
+    return " ".join(f"{k[:4]} {v:.0f}%" for k, v in cpu.items() if k in ("service", "postgres", "generator", "kafka")) + \
+        f" (machine {cpu.get('machine_busy_pct_of_all', math.nan):.0f}% of {cpu.get('cores', 0)} cores)"
+
+
+def table(runs: list[Run]) -> str:
+    header = (f"{'check':<18} {'mode':<10} {'requests':>8} {'per s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'p99.9':>7} {'max ms':>7} "
+              f"{'err':>4} {'wrong':>5}  {'CPU % of one core: svc / pg / gen; machine % of all':<50}")
+    lines = [header, "-" * len(header)]
+    for r in runs:
+        c = r.cpu
+        cpu = f"{c.get('service', 0):>5.0f} / {c.get('postgres', 0):>4.0f} / {c.get('generator', 0):>4.0f}; {c.get('machine_busy_pct_of_all', math.nan):>3.0f}"
+        lines.append(f"{r.name:<18} {r.mode:<10} {r.requests:>8} {r.per_s:>8.0f} {r.latency['p50_ms']:>7.2f} {r.latency['p95_ms']:>7.2f} "
+                     f"{r.latency['p99_ms']:>7.2f} {r.latency['p99.9_ms']:>7.2f} {r.latency['max_ms']:>7.1f} {r.errors:>4} {r.wrong_answers:>5}  {cpu}")
+    return "\n".join(lines)
+
+
+def verdicts(runs: list[Run]) -> list[dict[str, Any]]:
+    found = []
+
+    def one(name: str, mode: str) -> Run | None:
+        return next((r for r in runs if r.name == name and r.mode == mode), None)
+
+    if r := one("http", "max"):
+        base = one("sql-tx", "max")
+        found.append({"target": f"GET /v1/check, one process: >= {TARGET_HTTP_RPS:,.0f} requests/s", "met": r.per_s >= TARGET_HTTP_RPS and r.errors == 0,
+                      "measured": f"{r.per_s:,.0f}/s ({r.errors} errors)",
+                      "baseline": f"same query through asyncpg (in a transaction, one Python process): {base.per_s:,.0f}/s" if base else None})
+    if r := one("http", "steady"):
+        base = one("sql-tx", "steady")
+        found.append({"target": f"GET /v1/check p99 <= {TARGET_HTTP_P99_MS:g} ms at {r.details.get('offered', 0) / max(r.seconds, 1e-9):,.0f}/s offered",
+                      "met": r.latency["p99_ms"] <= TARGET_HTTP_P99_MS and r.errors == 0,
+                      "measured": f"p99 {r.latency['p99_ms']:.2f} ms, p95 {r.latency['p95_ms']:.2f} ms ({r.errors} errors)",
+                      "baseline": f"same query through asyncpg at the same rate: p99 {base.latency['p99_ms']:.2f} ms" if base else None})
+    if r := one("inproc-projection", "sequential"):
+        base = one("inproc-identity", "sequential")
+        found.append({"target": f"in-process check from the projection: p99 <= {TARGET_INPROC_P99_MS:g} ms", "met": r.latency["p99_ms"] <= TARGET_INPROC_P99_MS,
+                      "measured": f"p99 {r.latency['p99_ms']:.3f} ms, p50 {r.latency['p50_ms']:.3f} ms",
+                      "baseline": f"identity's own join query, same way: p99 {base.latency['p99_ms']:.3f} ms" if base else None})
+    return found
+
+
+def code_state() -> dict[str, Any]:
+    try:
+        def git(*command: str) -> str:
+            return subprocess.run(["git", *command], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10, check=True).stdout
+
+        return {"commit": git("rev-parse", "--short", "HEAD").strip(),
+                "uncommitted": [line[3:] for line in git("status", "--porcelain", "--", "runtime", "services/identity").splitlines() if line.strip()]}
+    except (OSError, subprocess.SubprocessError):
+        return {}
+
+
+# -- main ---------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bench/identity/run.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--organisations", type=int, default=10_000)
+    parser.add_argument("--persons", type=int, default=100_000)
+    parser.add_argument("--rights", type=int, default=300_000)
+    parser.add_argument("--sample", type=int, default=10_000, help="distinct check tuples the load is spread over (default 10000)")
+    parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--wrk-connections", type=int, default=32, help="wrk connections, and workers of the SQL max run (default 32)")
+    parser.add_argument("--wrk-seconds", type=float, default=20.0, help="length of each max run (default 20)")
+    parser.add_argument("--warmup-seconds", type=float, default=5.0)
+    parser.add_argument("--rate", type=float, default=1_000.0, help="requests/s of the steady runs (default 1000)")
+    parser.add_argument("--steady-seconds", type=float, default=30.0)
+    parser.add_argument("--steady-connections", type=int, default=32)
+    parser.add_argument("--steady-client", choices=["raw", "httpx"], default="raw")
+    parser.add_argument("--pool-size", type=int, default=10, help="asyncpg pool of the SQL baseline (default 10, the service's database_pool_max)")
+    parser.add_argument("--inproc-calls", type=int, default=20_000)
+    parser.add_argument("--profile", action="store_true", help="afterwards, sample the service with py-spy during a wrk run")
+    parser.add_argument("--profile-seconds", type=float, default=15.0)
+    parser.add_argument("--timeout", type=float, default=900.0, help="hard limit in seconds after the stack is up (default 900)")
+    parser.add_argument("--output", type=Path, default=RESULTS_DIR / "latest.json")
+    args = parser.parse_args(argv)
+    if args.profile_seconds < 8:
+        parser.error("--profile-seconds must be at least 8")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if not shutil.which("wrk"):
+        print("wrk is needed: apt-get install -y wrk", file=sys.stderr)
+        return 2
+    config = StackConfig.bench()
+    work = config.state_dir / "identity-bench"
+    runs: list[Run] = []
+    report: dict[str, Any] = {}
+    error: str | None = None
+    identity: Identity | None = None
+    print(f"Benchmark stack '{config.name}' in {config.state_dir} (PostgreSQL 127.0.0.1:{config.postgres_port}, Kafka {config.kafka_bootstrap})", flush=True)
+    stack.down(config)  # whatever an interrupted run left behind
+    try:
+        started = time.monotonic()
+        stack.start_infrastructure(config)
+        print(f"Infrastructure up in {time.monotonic() - started:.1f} s.", flush=True)
+        deadline = Deadline(args.timeout)
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+
+        async def databases() -> dict[str, str]:
+            return {"identity": await postgres.recreate_database(config, IDENTITY_DB), "projection": await postgres.recreate_database(config, PROJECTION_DB)}
+
+        urls = asyncio.run(databases())
+        print(f"-> generating {args.organisations} organisations, {args.persons} persons, {args.rights} rights (COPY) ...", flush=True)
+        sample_path = work / "sample.json"
+        generated = subprocess.run(
+            [sys.executable, str(HERE / "generate.py"), "--identity-url", urls["identity"], "--projection-url", urls["projection"],
+             "--organisations", str(args.organisations), "--persons", str(args.persons), "--rights", str(args.rights),
+             "--sample", str(args.sample), "--sample-out", str(sample_path)],
+            capture_output=True, text=True, timeout=min(600, deadline.left()), cwd=REPO_ROOT, env={**os.environ, "LOG_LEVEL": "WARNING"})
+        if generated.returncode != 0:
+            raise RuntimeError(f"generate.py failed:\n{generated.stdout[-3000:]}\n{generated.stderr[-3000:]}")
+        report["data"] = json.loads(generated.stdout.strip().splitlines()[-1])
+        print(f"   {report['data']['counts']} in {report['data']['seconds']} s; sample {report['data'].get('sample')}", flush=True)
+        sample = json.loads(sample_path.read_text())
+        tuples, on = sample["tuples"], date.fromisoformat(sample["today"])
+        (work / "paths.txt").write_text("\n".join(check_path(t) for t in tuples) + "\n")
+
+        identity = Identity(config, urls["identity"], config.logs_dir / "identity-bench.log")
+        print("-> bootstrapping the operator and starting ONE identity process ...", flush=True)
+        identity.cli("bootstrap", *[f"--{k.replace('_', '-')}={v}" for k, v in OPERATOR.items()])
+        identity.start(deadline)
+        print(f"   identity pid {identity.pid} at {identity.url}", flush=True)
+
+        gc.collect()
+        gc.freeze()  # this process's own collector must not pause the load generators
+        uvloop.run(asyncio.wait_for(measure(config, identity, work, args, urls, tuples, on, runs, report, deadline), deadline.left()))
+        if args.profile:
+            print(f"-> profile: py-spy on the service during wrk ({args.profile_seconds:g} s) ...", flush=True)
+            report["profile"] = profile(identity, work, args, deadline)
+    except (TimeoutError, asyncio.TimeoutError, subprocess.TimeoutExpired) as failure:
+        error = f"timed out: {failure}"
+    except KeyboardInterrupt:
+        error = "interrupted"
+    except StackError as failure:
+        error = f"stack: {failure}"
+    except Exception as failure:  # noqa: BLE001 - reported below; the stack still goes down
+        import traceback
+
+        traceback.print_exc()
+        error = repr(failure)
+    finally:
+        if identity is not None:
+            identity.stop()
+        print("Stopping the benchmark stack ...", flush=True)
+        stack.down(config)
+
+    print()
+    print(f"Results: GET /v1/check on ONE identity process vs the same check as raw SQL; {os.cpu_count()} CPUs shared by load generator, service, PostgreSQL, Kafka")
+    print(table(runs))
+    print("  http/max: wrk closed loop; sql*/max: asyncpg closed loop in this Python process; */steady: open loop, latency from the scheduled send time;")
+    print("  inproc-*: sequential calls on one connection. CPU: % of one core over the run (generator = wrk or this process).")
+    checks = verdicts(runs)
+    for check in checks:
+        print(f"  {'MET   ' if check['met'] else 'MISSED'} {check['target']}: {check['measured']}" + (f"  [baseline: {check['baseline']}]" if check["baseline"] else ""))
+    print("  Anchors: " + "; ".join(f"{k} {v}" for k, v in ANCHORS.items()))
+    if prof := report.get("profile"):
+        if "error" in prof:
+            print(f"  profile: {prof['error']}")
+        else:
+            print(f"  profile ({prof['samples']} samples at {prof['wrk_during_profile_rps']:.0f} req/s; share of the service's busy CPU, inclusive):")
+            for label, pct in prof["inclusive_pct"].items():
+                print(f"    {pct:>5.1f}%  {label}")
+            print("  top self frames: " + "; ".join(f"{frame} {pct}%" for frame, pct in prof["top_self_pct"][:8]))
+    if error:
+        print(f"FAILED: {error}")
+
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps({
+        "benchmark": "identity-check",
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "command": "uv run python bench/identity/run.py " + " ".join(sys.argv[1:] if argv is None else argv),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(), "shared": "load generator, service, PostgreSQL, Kafka"},
+        "code": code_state(),
+        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "targets": {"http_rps": TARGET_HTTP_RPS, "http_p99_ms_at_1000": TARGET_HTTP_P99_MS, "inproc_p99_ms": TARGET_INPROC_P99_MS},
+        "anchors": ANCHORS,
+        **report,
+        "runs": [asdict(r) for r in runs],
+        "verdicts": checks,
+        "error": error,
+    }, indent=2, default=str) + "\n")
+    print(f"Written to {args.output}")
+    return 1 if error else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
