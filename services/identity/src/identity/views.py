@@ -41,12 +41,15 @@ def _actor(request: Request) -> Actor:
     return Actor(person_id=principal.person_id, acting_for=principal.organisation_id)
 
 
-async def run(request: Request, use_case: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
-    """The use case in one transaction; a refusal is audited in a transaction of its own (the
-    use case's is rolled back), and domain errors become problem+json."""
+async def run(request: Request, use_case: Callable[..., Awaitable[Any]], *, read_only: bool = False, **kwargs: Any) -> Any:
+    """The use case in one transaction (a single query needs none: `read_only`); a refusal is
+    audited in a transaction of its own (the use case's is rolled back), and domain errors
+    become problem+json."""
     runtime = request.app.state.runtime
     async with runtime.pool.acquire() as connection:
         try:
+            if read_only:
+                return await use_case(connection, **kwargs)
             async with connection.transaction():
                 return await use_case(connection, **kwargs)
         except Forbidden as denial:
@@ -408,7 +411,7 @@ async def check(
     """May this person act as role@context for this organisation today (and read documents of
     this theme)? Applications ask this, e.g. the dual-learning app (ID-7), Mijn Onderwijs (ID-13)."""
     allowed = await run(
-        request, service.check, person_id=person_id, organisation_id=organisation_id, role=role, context=context, theme=theme, on=_today(request)
+        request, service.check, read_only=True, person_id=person_id, organisation_id=organisation_id, role=role, context=context, theme=theme, on=_today(request)
     )
     return {"allowed": allowed}
 
