@@ -89,3 +89,25 @@ def test_an_invalid_enterprise_number_is_a_422_naming_the_field_and_writes_nothi
     assert refused.status_code == 422
     assert refused.json()["errors"] == [{"field": "enterprise_number", "reason": refused.json()["errors"][0]["reason"]}]
     assert "check" in refused.json()["errors"][0]["reason"]
+
+
+def test_there_is_one_department_and_an_operator_cannot_make_a_second_one(world):
+    refused = world.operator.post("/v1/organisations", {"name": "Tweede departement", "kind": "department"})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "kind"
+    assert world.operator.get("/v1/audit").status_code == 200  # still the operator
+
+
+def test_text_with_a_nul_character_is_refused_not_a_server_error(world):
+    body = world.operator.post("/v1/organisations", {"name": "Nul\u0000centrum", "kind": "other"})
+    assert body.status_code == 422 and body.json()["errors"][0]["field"] == "name"
+    query = world.operator.get("/v1/check", params={"person_id": str(world.operator.person_id), "organisation_id": str(world.department_id),
+                                                    "role": "x\x00", "context": "y"})
+    assert query.status_code == 422
+
+
+def test_the_openapi_document_is_served_to_anyone(world):
+    import httpx
+
+    document = httpx.get(world.url + "/schema/openapi.json")
+    assert document.status_code == 200
+    assert "/v1/check" in document.json()["paths"]

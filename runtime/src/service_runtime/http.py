@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 import structlog
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
@@ -81,6 +82,12 @@ def _on_http_exception(request: Request, exc: HTTPException) -> Response:
     return problem_response(exc.status_code, exc.detail or "Error", instance=request.url.path)
 
 
+def _on_unstorable_text(request: Request, exc: Exception) -> Response:
+    # A NUL character in a query or path parameter: PostgreSQL cannot hold it. Bodies are
+    # refused earlier, field by field (StrictModel).
+    return problem_response(422, "The request is not valid", "Text must not contain a NUL character.", instance=request.url.path)
+
+
 def _on_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error", path=request.url.path)
     return problem_response(500, "Internal error", "The error was logged with this request's correlation id.", instance=request.url.path)
@@ -90,6 +97,8 @@ EXCEPTION_HANDLERS = {
     ValidationException: _on_validation_error,
     Problem: _on_problem,
     HTTPException: _on_http_exception,
+    asyncpg.exceptions.CharacterNotInRepertoireError: _on_unstorable_text,
+    asyncpg.exceptions.UntranslatableCharacterError: _on_unstorable_text,
     Exception: _on_unexpected,
 }
 

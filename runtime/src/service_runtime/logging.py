@@ -16,8 +16,9 @@ correlation_id_var: ContextVar[str | None] = ContextVar("correlation_id", defaul
 # A national register number (or BIS number) is 11 digits, written plain or as
 # YY.MM.DD-XXX.CC / YYMMDD-XXX-CC. The check digits are not verified here on purpose: a log line
 # with a mistyped number is still personal data.
+# Not inside a run of hex characters, so a UUID's last group (…-f69055713518) stays readable.
 _NATIONAL_REGISTER_NUMBER = re.compile(
-    r"(?<!\d)(\d{2})[.\- ]?(\d{2})[.\- ]?(\d{2})[.\- ]?(\d{3})[.\- ]?(\d{2})(?!\d)"
+    r"(?<![0-9a-fA-F])(\d{2})[.\- ]?(\d{2})[.\- ]?(\d{2})[.\- ]?(\d{3})[.\- ]?(\d{2})(?![0-9a-fA-F])"
 )
 MASK = "***********"
 

@@ -16,7 +16,9 @@ import asyncpg
 import structlog
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
-from litestar import Litestar, get
+from litestar import Litestar, Router, get
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, ScalarRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.response import Response
 
@@ -232,6 +234,14 @@ class ServiceRuntime:
             exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
             lifespan=[self.lifespan],
             request_max_body_size=self.settings.request_max_body_bytes,
+            # The API's description is public; like every route it says so explicitly.
+            openapi_config=OpenAPIConfig(
+                title=f"WSE {self.service.name} service",
+                version=self.service.version,
+                description=self.service.description,
+                openapi_router=Router(path="/schema", route_handlers=[], opt=access(Public()), include_in_schema=False),
+                render_plugins=[ScalarRenderPlugin(), JsonRenderPlugin()],
+            ),
             debug=False,
             logging_config=None,  # logs are configured once, by configure_logging (JSON, masked)
         )

@@ -110,7 +110,7 @@ async def holds_right(
 
 
 async def require_operator(connection: asyncpg.Connection, actor: Actor) -> None:
-    department = await connection.fetchval("SELECT organisation_id FROM organisations WHERE kind = 'department' LIMIT 1")
+    department = await connection.fetchval("SELECT organisation_id FROM organisations WHERE kind = 'department'")
     role, context = DEPARTMENT_OPERATOR
     if (
         department is None
@@ -176,6 +176,8 @@ async def register_organisation(
     None is the bootstrap of the department itself, from the command line."""
     if actor is not None:
         await require_operator(connection, actor)
+        if kind == domain.DEPARTMENT_KIND:
+            raise Invalid("there is one department; it is created by the bootstrap command", field="kind")
     if kind == "adult_education_centre" and not institution_number:
         raise Invalid("an adult-education centre is added with its institution number (ID-11)", field="institution_number")
     number = parse_enterprise_number(enterprise_number).value if enterprise_number else None
