@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
@@ -124,21 +125,43 @@ async def verified_claims(token: str, keys: KeySource, *, issuer: str, audience:
 
 
 class TokenVerifier:
-    def __init__(self, keys: KeySource, *, issuer: str, audience: str) -> None:
+    """Verifies platform tokens; a token already verified is remembered until it expires.
+
+    A portal sends the same token with every request for up to 15 minutes, and the signature
+    check is most of the cost of an authorised request. A token cannot change, so the outcome
+    of its check cannot either; only its expiry is checked again.
+    """
+
+    def __init__(self, keys: KeySource, *, issuer: str, audience: str, cache_size: int = 10_000) -> None:
         self._keys = keys
         self._issuer = issuer
         self._audience = audience
+        self._cache: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+        self._cache_size = cache_size
 
     async def verify(self, token: str) -> Principal:
+        cached = self._cache.get(token)
+        if cached is not None:
+            principal, expires_at = cached
+            if time.time() < expires_at:
+                self._cache.move_to_end(token)
+                return principal
+            del self._cache[token]
+            raise InvalidToken("Signature has expired")
         claims = await verified_claims(token, self._keys, issuer=self._issuer, audience=self._audience, required=["exp", "iat", "sub", "iss", "aud"])
         try:
-            return Principal(
+            principal = Principal(
                 person_id=UUID(claims["sub"]),
                 organisation_id=UUID(claims["org"]) if claims.get("org") else None,
                 token_id=claims.get("jti"),
             )
+            expires_at = float(claims["exp"])
         except (ValueError, TypeError) as error:
             raise InvalidToken(f"malformed claims: {error}") from error
+        self._cache[token] = (principal, expires_at)
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return principal
 
 
 async def holds_right(
