@@ -13,10 +13,13 @@ development identity provider for a platform token, checks that every answer is 
 and then measures, in this order:
 
   http   max      wrk -t2 -c32 -d20s (closed loop), requests spread over 10,000 real tuples;
-  sql    max      the service's query on an asyncpg pool of 10 connections, 32 concurrent workers,
-                  each check in a transaction as the service runs it (sql-tx) and bare (sql);
-  http   steady   1,000 requests/s, open loop (see below), 30 s;
-  sql    steady   the same 1,000/s schedule on the asyncpg pool (in a transaction);
+  http-floor max  wrk on GET /health/live of the same process: the HTTP stack alone, its ceiling;
+  sql    max      the service's query on an asyncpg pool of 10 connections, 32 concurrent workers:
+                  acquire, query, release, as identity.views.run runs the check since commit
+                  cc1c42e (sql), and inside BEGIN/COMMIT as it ran before (sql-tx);
+  pgbench max     the same query from a C client (pgbench -M prepared -c 10), bare and in BEGIN/COMMIT;
+  http   steady   1,000 requests/s, open loop (see below), 30 s; then 250/s and 500/s, 15 s each;
+  sql    steady   the same 1,000/s schedule on the asyncpg pool;
   inproc seq      service_runtime.auth.holds_right on one connection to the projection database,
                   sequentially (20,000 calls), and identity's own query the same way;
 
@@ -115,6 +118,16 @@ def latency_summary(latencies_s: list[float]) -> dict[str, float]:
     return out
 
 
+def cpu_per_request(run: "Run") -> dict[str, float]:
+    """CPU microseconds per answered request: of the Python process doing the work (the service
+    for http runs; this process for sql and inproc runs; pgbench for pgbench runs) and of PostgreSQL."""
+    if not run.requests or not run.seconds or not run.cpu:
+        return {}
+    python = run.cpu.get("service", 0.0) if run.name.startswith("http") else run.cpu.get("generator", 0.0)
+    scale = run.seconds * 1e6 / 100 / run.requests
+    return {"client_or_service_us": round(python * scale, 1), "postgres_us": round(run.cpu.get("postgres", 0.0) * scale, 1)}
+
+
 @dataclass
 class Run:
     name: str  # http / sql-tx / sql / inproc-projection / inproc-identity
@@ -146,14 +159,14 @@ class Deadline:
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _stat(pid: int) -> tuple[int, float] | None:
-    """(parent pid, CPU seconds) of a process, None if it is gone."""
+def _stat(pid: int) -> tuple[int, float, float] | None:
+    """(parent pid, own CPU seconds, CPU seconds of its exited children) of a process, None if gone."""
     try:
         raw = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     fields = raw[raw.rindex(")") + 2:].split()
-    return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICK
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICK, (int(fields[13]) + int(fields[14])) / TICK
 
 
 def _children(parent: int) -> list[int]:
@@ -166,11 +179,11 @@ def _children(parent: int) -> list[int]:
     return found
 
 
-def _machine() -> tuple[float, float]:
-    """(busy, total) jiffies of all CPUs."""
+def _machine() -> tuple[float, float, float, float]:
+    """(busy, total, irq + softirq, steal) jiffies of all CPUs."""
     values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     total = sum(values[:8])
-    return total - values[3] - values[4], total
+    return total - values[3] - values[4], total, values[5] + values[6], values[7]
 
 
 class CpuMeter:
@@ -181,35 +194,42 @@ class CpuMeter:
         self.config = config
         self.service_pid = service_pid
 
-    def _groups(self) -> dict[str, list[int]]:
-        groups: dict[str, list[int]] = {}
-        if pid := self.service_pid():
-            groups["service"] = [pid]
-        if pid := processes.running_pid(self.config, "postgres"):
-            groups["postgres"] = [pid, *_children(pid)]
-        if pid := processes.running_pid(self.config, "kafka"):
-            groups["kafka"] = [pid]
-        return groups
+    @staticmethod
+    def _tree_seconds(root: int) -> float:
+        """CPU of a process and all its children, living or exited (PostgreSQL's backends come and
+        go: an exited one's time moves into the postmaster's cutime/cstime)."""
+        stat = _stat(root)
+        if stat is None:
+            return 0.0
+        return stat[1] + stat[2] + sum(child[1] for pid in _children(root) if (child := _stat(pid)))
 
     def snapshot(self) -> dict[str, Any]:
-        per_pid = {name: {pid: stat[1] for pid in pids if (stat := _stat(pid))} for name, pids in self._groups().items()}
+        roots = {"service": self.service_pid(), "postgres": processes.running_pid(self.config, "postgres"),
+                 "kafka": processes.running_pid(self.config, "kafka")}
+        per_pid = {name: {pid: self._tree_seconds(pid)} for name, pid in roots.items() if pid}
         own = resource.getrusage(resource.RUSAGE_SELF)
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         return {"at": time.monotonic(), "pids": per_pid, "self": own.ru_utime + own.ru_stime,
                 "children": children.ru_utime + children.ru_stime, "machine": _machine()}
 
     @staticmethod
-    def delta(before: dict[str, Any], after: dict[str, Any], *, wrk: bool = False) -> dict[str, float]:
+    def delta(before: dict[str, Any], after: dict[str, Any], *, child: bool = False) -> dict[str, float]:
         wall = after["at"] - before["at"]
         out: dict[str, float] = {}
         for name, pids in after["pids"].items():
             used = sum(seconds - before["pids"].get(name, {}).get(pid, 0.0) for pid, seconds in pids.items())
             out[name] = round(100 * used / wall, 1)
-        out["generator"] = round(100 * ((after["children"] - before["children"]) if wrk else (after["self"] - before["self"])) / wall, 1)
+        out["generator"] = round(100 * ((after["children"] - before["children"]) if child else (after["self"] - before["self"])) / wall, 1)
         busy = after["machine"][0] - before["machine"][0]
         total = after["machine"][1] - before["machine"][1]
         out["machine_busy_pct_of_all"] = round(100 * busy / total, 1) if total else math.nan
         out["cores"] = os.cpu_count() or 0
+        cores = out["cores"]
+        out["irq_softirq"] = round(100 * cores * (after["machine"][2] - before["machine"][2]) / total, 1) if total else math.nan
+        out["steal"] = round(100 * cores * (after["machine"][3] - before["machine"][3]) / total, 1) if total else math.nan
+        # What the rest of the (shared) machine used meanwhile: other people's stacks and tests.
+        ours = sum(out.get(k, 0.0) for k in ("service", "postgres", "kafka", "generator"))
+        out["others"] = round(out["cores"] * out["machine_busy_pct_of_all"] - ours, 1) if total else math.nan
         return out
 
 
@@ -346,18 +366,69 @@ def run_wrk(url: str, script: Path, *, threads: int, connections: int, seconds: 
     return figures
 
 
-def wrk_run(config: StackConfig, identity: Identity, work: Path, args: argparse.Namespace, deadline: Deadline) -> Run:
-    script = write_wrk_script(work, identity.sign_in())
+def wrk_run(config: StackConfig, identity: Identity, work: Path, args: argparse.Namespace, deadline: Deadline, *, floor: bool = False) -> Run:
+    """wrk at full speed on /v1/check; with floor, on GET /health/live (the HTTP stack alone:
+    uvicorn, Litestar, the correlation-id middleware and the access guard, which lets it through)."""
+    if floor:
+        script = work / "floor.lua"
+        script.write_text("-- Generated by bench/identity/run.py: wrk's own request (GET /health/live), figures as JSON.\nfunction done"
+                          + WRK_SCRIPT.split("function done", 1)[1].replace("%%", "%"))
+        url, seconds = identity.url + "/health/live", args.floor_seconds
+    else:
+        script, url, seconds = write_wrk_script(work, identity.sign_in()), identity.url, args.wrk_seconds
     meter = CpuMeter(config, lambda: identity.pid)
     before = meter.snapshot()
-    figures = run_wrk(identity.url, script, threads=args.wrk_threads, connections=args.wrk_connections, seconds=args.wrk_seconds, deadline=deadline)
-    cpu = CpuMeter.delta(before, meter.snapshot(), wrk=True)
+    figures = run_wrk(url, script, threads=args.wrk_threads, connections=args.wrk_connections, seconds=seconds, deadline=deadline)
+    cpu = CpuMeter.delta(before, meter.snapshot(), child=True)
     seconds = figures["duration_us"] / 1e6
     errors = figures["connect"] + figures["read"] + figures["write"] + figures["status"] + figures["timeout"]
     latency = {k: round(figures[f"{n}_us"] / 1000, 3) for k, n in (("p50_ms", "p50"), ("p90_ms", "p90"), ("p95_ms", "p95"), ("p99_ms", "p99"), ("p99.9_ms", "p999"), ("max_ms", "max"))}
     latency["mean_ms"] = round(figures["mean_us"] / 1000, 3)
-    return Run("http", "max", f"wrk -t{args.wrk_threads} -c{args.wrk_connections}", figures["requests"], round(seconds, 2),
+    return Run("http-floor" if floor else "http", "max", f"wrk -t{args.wrk_threads} -c{args.wrk_connections}", figures["requests"], round(seconds, 2),
                round(figures["requests"] / seconds, 1), latency, errors=errors, cpu=cpu, details={"wrk": figures})
+
+
+# -- pgbench: the same check from a C client ----------------------------------------------------
+
+PGBENCH_QUERY = """SELECT EXISTS (SELECT 1 FROM bench_sample s
+  JOIN rights r ON r.person_id = s.person_id AND r.organisation_id = s.organisation_id AND r.role = s.role AND r.context = s.context
+  JOIN memberships m ON m.organisation_id = r.organisation_id AND m.person_id = r.person_id
+  WHERE s.i = :i AND r.revoked_at IS NULL AND r.valid_from <= '{day}' AND (r.valid_until IS NULL OR r.valid_until >= '{day}'));"""
+
+
+async def load_bench_sample(url: str, tuples: list[dict[str, Any]]) -> None:
+    """The sample as a table, so pgbench can pick tuple :i (one primary-key lookup more than the service's query)."""
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute("DROP TABLE IF EXISTS bench_sample; CREATE TABLE bench_sample (i integer PRIMARY KEY, person_id uuid, organisation_id uuid, role text, context text)")
+        await connection.copy_records_to_table("bench_sample", records=[(i + 1, UUID(t["person_id"]), UUID(t["organisation_id"]), t["role"], t["context"]) for i, t in enumerate(tuples)])
+        await connection.execute("ANALYZE bench_sample")
+    finally:
+        await connection.close()
+
+
+def pgbench_run(name: str, url: str, work: Path, size: int, on: date, args: argparse.Namespace, meter: CpuMeter, deadline: Deadline) -> Run:
+    body = PGBENCH_QUERY.format(day=on.isoformat())
+    script = work / f"{name}.sql"
+    script.write_text(f"\\set i random(1, {size})\n" + (f"BEGIN;\n{body}\nCOMMIT;\n" if name.endswith("-tx") else body + "\n"))
+    prefix = work / f"{name}-log"
+    for old in work.glob(f"{prefix.name}*"):
+        old.unlink()
+    command = [str(postgres._bin_dir() / "pgbench"), "-n", "-M", "prepared", "-c", str(args.pool_size), "-j", "1", "-T", f"{args.wrk_seconds:.0f}",
+               "-f", str(script), "-l", f"--log-prefix={prefix}", url]
+    before = meter.snapshot()
+    result = subprocess.run(command, capture_output=True, text=True, timeout=min(args.wrk_seconds + 30, deadline.left()))
+    cpu = CpuMeter.delta(before, meter.snapshot(), child=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"pgbench failed:\n{result.stdout}\n{result.stderr}")
+    latencies = []
+    for log in work.glob(f"{prefix.name}*"):
+        latencies += [int(line.split()[2]) / 1e6 for line in log.read_text().splitlines() if line.strip()]
+    failed = re.search(r"number of failed transactions: (\d+)", result.stdout)
+    seconds = float(args.wrk_seconds)
+    return Run(name, "max", f"pgbench -M prepared -c {args.pool_size} -j 1 (C client)", len(latencies), seconds, round(len(latencies) / seconds, 1),
+               latency_summary(latencies), errors=int(failed.group(1)) if failed else 0, cpu=cpu,
+               details={"pgbench_tps_line": next((l.strip() for l in result.stdout.splitlines() if l.startswith("tps")), None), "script": script.read_text()})
 
 
 # -- load shapes: closed loop (max) and open loop (steady) ---------------------------------------
@@ -529,8 +600,9 @@ def make_run(name: str, mode: str, client: str, figures: dict[str, Any], cpu: di
     if "service" in figures:
         details["from_send"] = latency_summary(figures["service"])
         details.update({k: figures[k] for k in ("offered", "shed", "max_schedule_lag_ms")})
-    return Run(name, mode, client, figures["requests"], round(figures["seconds"], 2), round(figures["requests"] / figures["seconds"], 1),
-               latency, errors=figures["errors"], wrong_answers=figures["wrong"], cpu=cpu, details=details)
+    run = Run(name, mode, client, figures["requests"], round(figures["seconds"], 2), round(figures["requests"] / figures["seconds"], 1),
+              latency, errors=figures["errors"], wrong_answers=figures["wrong"], cpu=cpu, details=details)
+    return run
 
 
 # -- the runs -----------------------------------------------------------------------------------
@@ -621,6 +693,9 @@ async def measure(config: StackConfig, identity: Identity, work: Path, args: arg
 
     print(f"-> http / max: wrk -t{args.wrk_threads} -c{args.wrk_connections} -d{args.wrk_seconds:g}s ...", flush=True)
     done(await asyncio.to_thread(wrk_run, config, identity, work, args, deadline))
+    if args.floor_seconds > 0:
+        print(f"-> http-floor / max: wrk on GET /health/live of the same process (no token, no database), {args.floor_seconds:g} s ...", flush=True)
+        done(await asyncio.to_thread(wrk_run, config, identity, work, args, deadline, floor=True))
 
     pool = await asyncpg.create_pool(urls["identity"], min_size=args.pool_size, max_size=args.pool_size, init=configure_connection)
     try:
@@ -633,6 +708,12 @@ async def measure(config: StackConfig, identity: Identity, work: Path, args: arg
             figures = await closed_loop(fire, concurrency=args.wrk_connections, seconds=args.wrk_seconds, deadline=deadline)
             done(make_run(name, "max", f"asyncpg pool {args.pool_size}, {args.wrk_connections} workers", figures, CpuMeter.delta(before, meter.snapshot())))
 
+        if not args.no_pgbench:
+            await load_bench_sample(urls["identity"], tuples)
+            for name in ("pgbench-tx", "pgbench"):
+                print(f"-> {name} / max: pgbench -c {args.pool_size} -j 1 -T {args.wrk_seconds:.0f} ...", flush=True)
+                done(await asyncio.to_thread(pgbench_run, name, urls["identity"], work, len(tuples), on, args, meter, deadline))
+
         token = identity.sign_in()
         if args.steady_client == "raw":
             client: Any = RawHttp(identity.port, args.steady_connections)
@@ -642,19 +723,22 @@ async def measure(config: StackConfig, identity: Identity, work: Path, args: arg
                                        limits=httpx.Limits(max_connections=args.steady_connections, max_keepalive_connections=args.steady_connections))
         try:
             fire = http_fire(client, args.steady_client, identity, tuples, token)
-            await open_loop(fire, rate=args.rate, seconds=2, deadline=deadline)  # warm-up of the connections
-            print(f"-> http / steady: {args.rate:g} requests/s open loop for {args.steady_seconds:g} s ({args.steady_client} client, {args.steady_connections} connections) ...", flush=True)
-            before = meter.snapshot()
-            figures = await open_loop(fire, rate=args.rate, seconds=args.steady_seconds, deadline=deadline)
-            done(make_run("http", "steady", f"open loop {args.rate:g}/s, {args.steady_client}, {args.steady_connections} conns", figures, CpuMeter.delta(before, meter.snapshot())))
+            await open_loop(fire, rate=min(args.rate, 500), seconds=2, deadline=deadline)  # warm-up of the connections
+            for rate, seconds in [(args.rate, args.steady_seconds), *[(r, args.extra_seconds) for r in args.extra_rates]]:
+                print(f"-> http / steady: {rate:g} requests/s open loop for {seconds:g} s ({args.steady_client} client, {args.steady_connections} connections) ...", flush=True)
+                await asyncio.sleep(2)  # let a backlog of the previous run drain
+                before = meter.snapshot()
+                figures = await open_loop(fire, rate=rate, seconds=seconds, deadline=deadline)
+                done(make_run("http", "steady", f"open loop {rate:g}/s, {args.steady_client}, {args.steady_connections} conns", figures,
+                              CpuMeter.delta(before, meter.snapshot()), rate=rate))
         finally:
             await (client.close() if args.steady_client == "raw" else client.aclose())
 
-        print(f"-> sql-tx / steady: {args.rate:g} queries/s open loop for {args.steady_seconds:g} s ...", flush=True)
-        fire = sql_fire(pool, tuples, on, transaction=True)
+        print(f"-> sql / steady: {args.rate:g} queries/s open loop for {args.steady_seconds:g} s ...", flush=True)
+        fire = sql_fire(pool, tuples, on, transaction=False)
         before = meter.snapshot()
         figures = await open_loop(fire, rate=args.rate, seconds=args.steady_seconds, deadline=deadline)
-        done(make_run("sql-tx", "steady", f"open loop {args.rate:g}/s, asyncpg pool {args.pool_size}", figures, CpuMeter.delta(before, meter.snapshot())))
+        done(make_run("sql", "steady", f"open loop {args.rate:g}/s, asyncpg pool {args.pool_size}", figures, CpuMeter.delta(before, meter.snapshot()), rate=args.rate))
     finally:
         await pool.close()
 
@@ -665,22 +749,37 @@ async def measure(config: StackConfig, identity: Identity, work: Path, args: arg
 
 # -- profile ------------------------------------------------------------------------------------
 
-BUCKETS = [  # (label, substring of a frame's file or function); first match from the leaf up wins for "self"
-    ("token verification (PyJWT / cryptography)", ("jwt/", "cryptography", "service_runtime/auth.py")),
-    ("asyncpg (protocol, pool, transaction)", ("asyncpg",)),
-    ("litestar (routing, params, guards, serialisation)", ("litestar",)),
-    ("msgspec / pydantic", ("msgspec", "pydantic")),
-    ("structlog / logging", ("structlog", "logging/")),
-    ("uvicorn / httptools (HTTP parsing, ASGI)", ("uvicorn", "httptools")),
-    ("asyncio / uvloop event loop", ("asyncio/", "uvloop")),
-    ("service code (identity, service_runtime)", ("identity/", "service_runtime/")),
+# Components, by the leaf-most frame that belongs to one (a C extension's time shows under the
+# Python frame that called it): together they make 100 % of the service's busy samples.
+COMPONENTS = [
+    ("token verification: PyJWT, cryptography (Ed25519)", ("jwt/", "cryptography/")),
+    ("asyncpg: pool, transaction, protocol, socket writes", ("asyncpg/",)),
+    ("prometheus metrics middleware", ("prometheus",)),
+    ("litestar: routing, middleware, params, guards, responses", ("litestar/",)),
+    ("msgspec / pydantic", ("msgspec/", "pydantic/", "pydantic_core/")),
+    ("structlog / logging", ("structlog/", "logging/")),
+    ("uvicorn + httptools: HTTP parsing, ASGI, socket writes", ("uvicorn/", "httptools/")),
+    ("service code: identity, service_runtime", ("identity/", "service_runtime/")),
+    ("event loop: uvloop/asyncio (C: callbacks, I/O, epoll)", ("asyncio/", "uvloop/")),
+]
+_STDLIB_FRAME = re.compile(r"\((?:[A-Za-z_][A-Za-z0-9_]*\.py|<frozen [^>]+>):\d+\)$")
+# Stages of a request, inclusive (nested stages overlap their parent).
+STAGES = [
+    ("guard: platform token verification (TokenVerifier.verify)", ("TokenVerifier.verify",)),
+    ("handler: identity.views.run (pool acquire, the query; BEGIN/COMMIT unless read_only)", ("run (identity/views.py",)),
+    ("the check query itself (holds_right fetchval)", ("holds_right (identity/service.py",)),
+    ("BEGIN / COMMIT (asyncpg Transaction)", ("asyncpg/transaction.py",)),
+    ("pool acquire / release, incl. the reset query (release runs in a task of its own)", ("asyncpg/pool.py",)),
+    ("response: serialisation and send", ("ASGIResponse.__call__", "to_response (litestar")),
 ]
 
 
 def summarise_profile(path: Path) -> dict[str, Any]:
-    """py-spy raw (collapsed) stacks: leaf functions by self time, and inclusive shares of buckets."""
+    """py-spy raw (collapsed) stacks: shares of the service's busy samples by component
+    (exclusive) and by request stage (inclusive), and the leaf frames with most self time."""
+    components: Counter[str] = Counter()
+    stages: Counter[str] = Counter()
     self_time: Counter[str] = Counter()
-    inclusive: Counter[str] = Counter()
     total = 0
     for line in path.read_text().splitlines():
         stack_text, _, count_text = line.rpartition(" ")
@@ -690,13 +789,25 @@ def summarise_profile(path: Path) -> dict[str, Any]:
         total += count
         frames = stack_text.split(";")
         self_time[frames[-1]] += count
-        for label, needles in BUCKETS:
+        label = "other"
+        for frame in reversed(frames):
+            match = next((name for name, needles in COMPONENTS if any(needle in frame for needle in needles)), None)
+            if match:
+                label = match
+                break
+            if _STDLIB_FRAME.search(frame):
+                label = "python stdlib (uuid, json, datetime, contextvars ...)"
+                break
+        components[label] += count
+        for name, needles in STAGES:
             if any(any(needle in frame for needle in needles) for frame in frames):
-                inclusive[label] += count
+                stages[name] += count
+    share = (lambda n: round(100 * n / total, 1)) if total else (lambda n: 0.0)
     return {
         "samples": total,
-        "inclusive_pct": {label: round(100 * inclusive[label] / total, 1) for label, _ in BUCKETS} if total else {},
-        "top_self_pct": [(frame, round(100 * count / total, 1)) for frame, count in self_time.most_common(20)] if total else [],
+        "components_pct": {name: share(n) for name, n in components.most_common()},
+        "stages_pct": {name: share(stages[name]) for name, _ in STAGES},
+        "top_self_pct": [(frame, share(n)) for frame, n in self_time.most_common(20)],
     }
 
 
@@ -706,7 +817,7 @@ def profile(identity: Identity, work: Path, args: argparse.Namespace, deadline: 
         return {"error": "py-spy not found (pip install py-spy, or install uv for uvx)"}
     out = RESULTS_DIR / "identity-profile.txt"
     seconds = args.profile_seconds
-    command = [*spy, "record", "--pid", str(identity.pid), "--duration", f"{seconds:g}", "--rate", "250", "--nonblocking",
+    command = [*spy, "record", "--pid", str(identity.pid), "--duration", f"{seconds:g}", "--rate", "250",
                "--format", "raw", "--output", str(out)]
     script = write_wrk_script(work, identity.sign_in())
     spying = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -723,7 +834,7 @@ def profile(identity: Identity, work: Path, args: argparse.Namespace, deadline: 
     summary = summarise_profile(out)
     summary["collapsed_stacks"] = str(out.relative_to(REPO_ROOT))
     summary["wrk_during_profile_rps"] = round(figures["requests"] / (figures["duration_us"] / 1e6), 1)
-    summary["note"] = "py-spy --nonblocking, idle (waiting) samples excluded: shares of the service's busy CPU time"
+    summary["note"] = "py-spy record (idle samples excluded): shares of the service's busy CPU time"
     return summary
 
 
@@ -731,38 +842,42 @@ def profile(identity: Identity, work: Path, args: argparse.Namespace, deadline: 
 
 
 def fmt_cpu(cpu: dict[str, float]) -> str:
-    return " ".join(f"{k[:4]} {v:.0f}%" for k, v in cpu.items() if k in ("service", "postgres", "generator", "kafka")) + \
-        f" (machine {cpu.get('machine_busy_pct_of_all', math.nan):.0f}% of {cpu.get('cores', 0)} cores)"
+    return " ".join(f"{k} {cpu[k]:.0f}%" for k in ("service", "postgres", "generator", "kafka", "others") if k in cpu) + \
+        f" (machine busy {cpu.get('machine_busy_pct_of_all', math.nan):.0f}% of {cpu.get('cores', 0)} cores)"
 
 
 def table(runs: list[Run]) -> str:
-    header = (f"{'check':<18} {'mode':<10} {'requests':>8} {'per s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'p99.9':>7} {'max ms':>7} "
-              f"{'err':>4} {'wrong':>5}  {'CPU % of one core: svc / pg / gen; machine % of all':<50}")
+    header = (f"{'check':<18} {'mode':<12} {'requests':>8} {'per s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'p99.9':>7} {'max ms':>7} "
+              f"{'err':>4} {'wrong':>5}  {'CPU % of a core: svc / pg / gen / others':<40} {'CPU us/req: py / pg':<20}")
     lines = [header, "-" * len(header)]
     for r in runs:
         c = r.cpu
-        cpu = f"{c.get('service', 0):>5.0f} / {c.get('postgres', 0):>4.0f} / {c.get('generator', 0):>4.0f}; {c.get('machine_busy_pct_of_all', math.nan):>3.0f}"
-        lines.append(f"{r.name:<18} {r.mode:<10} {r.requests:>8} {r.per_s:>8.0f} {r.latency['p50_ms']:>7.2f} {r.latency['p95_ms']:>7.2f} "
-                     f"{r.latency['p99_ms']:>7.2f} {r.latency['p99.9_ms']:>7.2f} {r.latency['max_ms']:>7.1f} {r.errors:>4} {r.wrong_answers:>5}  {cpu}")
+        cpu = f"{c.get('service', 0):>4.0f} / {c.get('postgres', 0):>4.0f} / {c.get('generator', 0):>4.0f} / {c.get('others', math.nan):>4.0f}"
+        mode = f"{r.mode} {r.details['rate']:g}" if "rate" in r.details else r.mode
+        per = cpu_per_request(r)
+        lines.append(f"{r.name:<18} {mode:<12} {r.requests:>8} {r.per_s:>8.0f} {r.latency['p50_ms']:>7.2f} {r.latency['p95_ms']:>7.2f} "
+                     f"{r.latency['p99_ms']:>7.2f} {r.latency['p99.9_ms']:>7.2f} {r.latency['max_ms']:>7.1f} {r.errors:>4} {r.wrong_answers:>5}  {cpu:<40} "
+                     f"{per.get('client_or_service_us', math.nan):>6.0f} / {per.get('postgres_us', math.nan):>4.0f}")
     return "\n".join(lines)
 
 
-def verdicts(runs: list[Run]) -> list[dict[str, Any]]:
+def verdicts(runs: list[Run], rate: float) -> list[dict[str, Any]]:
     found = []
 
     def one(name: str, mode: str) -> Run | None:
-        return next((r for r in runs if r.name == name and r.mode == mode), None)
+        return next((r for r in runs if r.name == name and r.mode == mode and r.details.get("rate", rate) == rate), None)
 
     if r := one("http", "max"):
-        base = one("sql-tx", "max")
+        bases = [f"{label} {b.per_s:,.0f}/s" for name, label in (("http-floor", "GET /health/live of the same process"),
+                 ("sql", "the query through asyncpg in one Python process"), ("sql-tx", "the same in BEGIN/COMMIT"), ("pgbench", "pgbench (C client)"))
+                 if (b := one(name, "max"))]
         found.append({"target": f"GET /v1/check, one process: >= {TARGET_HTTP_RPS:,.0f} requests/s", "met": r.per_s >= TARGET_HTTP_RPS and r.errors == 0,
-                      "measured": f"{r.per_s:,.0f}/s ({r.errors} errors)",
-                      "baseline": f"same query through asyncpg (in a transaction, one Python process): {base.per_s:,.0f}/s" if base else None})
+                      "measured": f"{r.per_s:,.0f}/s ({r.errors} errors)", "baseline": "; ".join(bases) or None})
     if r := one("http", "steady"):
-        base = one("sql-tx", "steady")
-        found.append({"target": f"GET /v1/check p99 <= {TARGET_HTTP_P99_MS:g} ms at {r.details.get('offered', 0) / max(r.seconds, 1e-9):,.0f}/s offered",
+        base = one("sql", "steady")
+        found.append({"target": f"GET /v1/check p99 <= {TARGET_HTTP_P99_MS:g} ms at a steady {rate:,.0f}/s",
                       "met": r.latency["p99_ms"] <= TARGET_HTTP_P99_MS and r.errors == 0,
-                      "measured": f"p99 {r.latency['p99_ms']:.2f} ms, p95 {r.latency['p95_ms']:.2f} ms ({r.errors} errors)",
+                      "measured": f"p99 {r.latency['p99_ms']:.2f} ms, p95 {r.latency['p95_ms']:.2f} ms, {r.per_s:,.0f}/s answered ({r.errors} errors)",
                       "baseline": f"same query through asyncpg at the same rate: p99 {base.latency['p99_ms']:.2f} ms" if base else None})
     if r := one("inproc-projection", "sequential"):
         base = one("inproc-identity", "sequential")
@@ -796,17 +911,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--wrk-connections", type=int, default=32, help="wrk connections, and workers of the SQL max run (default 32)")
     parser.add_argument("--wrk-seconds", type=float, default=20.0, help="length of each max run (default 20)")
     parser.add_argument("--warmup-seconds", type=float, default=5.0)
+    parser.add_argument("--floor-seconds", type=float, default=10.0, help="wrk on /health/live, the HTTP stack's own ceiling (default 10; 0 skips it)")
     parser.add_argument("--rate", type=float, default=1_000.0, help="requests/s of the steady runs (default 1000)")
     parser.add_argument("--steady-seconds", type=float, default=30.0)
     parser.add_argument("--steady-connections", type=int, default=32)
+    parser.add_argument("--extra-rates", default="250,500", help="comma-separated further HTTP steady rates, to find the knee (default 250,500; '' for none)")
+    parser.add_argument("--extra-seconds", type=float, default=15.0)
     parser.add_argument("--steady-client", choices=["raw", "httpx"], default="raw")
     parser.add_argument("--pool-size", type=int, default=10, help="asyncpg pool of the SQL baseline (default 10, the service's database_pool_max)")
     parser.add_argument("--inproc-calls", type=int, default=20_000)
+    parser.add_argument("--no-pgbench", action="store_true", help="skip the pgbench baseline")
     parser.add_argument("--profile", action="store_true", help="afterwards, sample the service with py-spy during a wrk run")
     parser.add_argument("--profile-seconds", type=float, default=15.0)
     parser.add_argument("--timeout", type=float, default=900.0, help="hard limit in seconds after the stack is up (default 900)")
     parser.add_argument("--output", type=Path, default=RESULTS_DIR / "latest.json")
     args = parser.parse_args(argv)
+    args.extra_rates = [float(r) for r in args.extra_rates.split(",") if r.strip()]
     if args.profile_seconds < 8:
         parser.error("--profile-seconds must be at least 8")
     return args
@@ -853,6 +973,7 @@ def main(argv: list[str] | None = None) -> int:
         tuples, on = sample["tuples"], date.fromisoformat(sample["today"])
         (work / "paths.txt").write_text("\n".join(check_path(t) for t in tuples) + "\n")
 
+        report["code_at_start"] = code_state()  # what the service process loads (others may commit meanwhile)
         identity = Identity(config, urls["identity"], config.logs_dir / "identity-bench.log")
         print("-> bootstrapping the operator and starting ONE identity process ...", flush=True)
         identity.cli("bootstrap", *[f"--{k.replace('_', '-')}={v}" for k, v in OPERATOR.items()])
@@ -886,8 +1007,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Results: GET /v1/check on ONE identity process vs the same check as raw SQL; {os.cpu_count()} CPUs shared by load generator, service, PostgreSQL, Kafka")
     print(table(runs))
     print("  http/max: wrk closed loop; sql*/max: asyncpg closed loop in this Python process; */steady: open loop, latency from the scheduled send time;")
-    print("  inproc-*: sequential calls on one connection. CPU: % of one core over the run (generator = wrk or this process).")
-    checks = verdicts(runs)
+    print("  inproc-*: sequential calls on one connection. CPU: % of one core over the run (generator = wrk, pgbench or this process;")
+    print("  others = the rest of the shared machine: other people's stacks and tests, and interrupt time charged to no process).")
+    print("  CPU us/req: py = the service (http*) or this process (sql*, inproc*) or pgbench; pg = PostgreSQL, per answered request.")
+    checks = verdicts(runs, args.rate)
     for check in checks:
         print(f"  {'MET   ' if check['met'] else 'MISSED'} {check['target']}: {check['measured']}" + (f"  [baseline: {check['baseline']}]" if check["baseline"] else ""))
     print("  Anchors: " + "; ".join(f"{k} {v}" for k, v in ANCHORS.items()))
@@ -895,10 +1018,18 @@ def main(argv: list[str] | None = None) -> int:
         if "error" in prof:
             print(f"  profile: {prof['error']}")
         else:
-            print(f"  profile ({prof['samples']} samples at {prof['wrk_during_profile_rps']:.0f} req/s; share of the service's busy CPU, inclusive):")
-            for label, pct in prof["inclusive_pct"].items():
+            print(f"  profile of the service ({prof['samples']} busy samples during wrk at {prof['wrk_during_profile_rps']:.0f} req/s), by component:")
+            for label, pct in prof["components_pct"].items():
+                print(f"    {pct:>5.1f}%  {label}")
+            print("  by request stage (inclusive):")
+            for label, pct in prof["stages_pct"].items():
                 print(f"    {pct:>5.1f}%  {label}")
             print("  top self frames: " + "; ".join(f"{frame} {pct}%" for frame, pct in prof["top_self_pct"][:8]))
+    code_now = code_state()
+    if report.get("code_at_start") and report["code_at_start"] != code_now:
+        print(f"  NOTE: the code changed during the run: the service loaded {report['code_at_start']}, now {code_now}")
+    elif code_now:
+        print(f"  Code measured: commit {code_now.get('commit')}" + (f" + uncommitted {code_now['uncommitted']}" if code_now.get("uncommitted") else ""))
     if error:
         print(f"FAILED: {error}")
 
@@ -908,7 +1039,7 @@ def main(argv: list[str] | None = None) -> int:
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "command": "uv run python bench/identity/run.py " + " ".join(sys.argv[1:] if argv is None else argv),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(), "shared": "load generator, service, PostgreSQL, Kafka"},
-        "code": code_state(),
+        "code": {"at_service_start": report.pop("code_at_start", None), "at_end": code_state()},
         "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "targets": {"http_rps": TARGET_HTTP_RPS, "http_p99_ms_at_1000": TARGET_HTTP_P99_MS, "inproc_p99_ms": TARGET_INPROC_P99_MS},
         "anchors": ANCHORS,
