@@ -185,3 +185,16 @@ def test_id_8_granting_the_right_directly_cancels_the_pending_request_for_it(wor
     assert requests[request_id] == "cancelled"
     assert member.post(f"/v1/organisations/{organisation_id}/right-requests",
                        {"role": "administrator", "context": "mijn_onderwijs", "reason": "nog eens"}).status_code == 409  # already held
+
+
+def test_id_5_a_person_removed_from_the_organisation_loses_its_rights_there(world, provider):
+    organisation_id, head, _ = provider
+    hugo = world.register_person(head, born=date(1999, 9, 9), sequence=115, first_name="Hugo")
+    assert head.post(f"/v1/organisations/{organisation_id}/members", {"person_id": str(hugo)}).status_code == 204
+    grant(head, organisation_id, hugo, "dwse_organisation_officer", "training_database")
+    assert check(head, hugo, organisation_id, "dwse_organisation_officer", "training_database")
+    assert head.delete(f"/v1/organisations/{organisation_id}/members/{hugo}").status_code == 204
+    assert not check(head, hugo, organisation_id, "dwse_organisation_officer", "training_database")
+    assert all(r["person_id"] != str(hugo) for r in head.get(f"/v1/organisations/{organisation_id}/rights").json())
+    # An administrator is removed as administrator first (by a head), not as a member.
+    assert head.delete(f"/v1/organisations/{organisation_id}/members/{head.person_id}").status_code == 409
