@@ -48,14 +48,12 @@ import json
 import math
 import os
 import platform
-import random
 import re
 import resource
 import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field

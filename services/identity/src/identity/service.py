@@ -390,10 +390,10 @@ async def add_member(connection: asyncpg.Connection, *, actor: Actor, organisati
     await require_administrator(connection, actor, organisation_id)
     await _organisation(connection, organisation_id, lock=True)
     await _person(connection, person_id)
-    before = await _set_membership(connection, organisation_id=organisation_id, person_id=person_id, role="user", by=actor.person_id) \
-        if await membership_role(connection, organisation_id, person_id) is None else "existing"
-    if before is None:
-        await record_audit(connection, actor_id=actor.person_id, action="membership.added", organisation_id=organisation_id, subject=str(person_id))
+    if await membership_role(connection, organisation_id, person_id) is not None:
+        return  # already a member, in whatever role: adding again changes nothing
+    await _set_membership(connection, organisation_id=organisation_id, person_id=person_id, role="user", by=actor.person_id)
+    await record_audit(connection, actor_id=actor.person_id, action="membership.added", organisation_id=organisation_id, subject=str(person_id))
 
 
 async def remove_member(connection: asyncpg.Connection, *, actor: Actor, organisation_id: UUID, person_id: UUID) -> None:

@@ -19,7 +19,7 @@ from pydantic import EmailStr, Field
 
 from identity import service
 from identity.domain import Actor, Conflict, DomainError, Forbidden, Invalid, NotFound
-from identity.numbers import InvalidNumber
+from identity.numbers import InvalidNumber, parse_national_register_number
 from identity.tokens import issue_access_token, sign_development_proof
 from service_runtime.auth import InvalidToken
 from service_runtime.clock import local_today
@@ -187,7 +187,7 @@ class SignInController(Controller):
 
         async def find(connection, **_: Any):
             return await connection.fetchval(
-                "SELECT person_id FROM persons WHERE national_register_number = $1", service.parse_national_register_number(number).value
+                "SELECT person_id FROM persons WHERE national_register_number = $1", parse_national_register_number(number).value
             )
 
         person_id = await run(request, find)
@@ -229,7 +229,7 @@ class SignInController(Controller):
         """Local runs and tests only: the proof a real identity provider would give after sign-in."""
         _development_provider_enabled(request)
         try:
-            number = service.parse_national_register_number(data.national_register_number).value
+            number = parse_national_register_number(data.national_register_number).value
         except InvalidNumber as error:
             raise Problem(422, "The request is not valid", errors=[FieldProblem(error.field, error.reason)]) from None
         settings = request.app.state.runtime.settings
