@@ -40,7 +40,11 @@ import structlog
 from aiokafka import AIOKafkaClient, AIOKafkaConsumer, AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 
-# The workspace packages (installed by uv sync); nothing is imported from tests/.
+# The workspace packages (installed by uv sync); nothing is imported from tests/. The repo root
+# for bench.stats, shared with bench/identity.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.stats import percentile  # noqa: E402
 from devstack import postgres, stack
 from devstack.config import StackConfig
 from devstack.processes import StackError
@@ -82,13 +86,6 @@ class Result:
     p99_ms: float
     max_ms: float
     details: dict[str, Any] = field(default_factory=dict)
-
-
-def percentile(ordered: list[float], q: float) -> float:
-    """Nearest-rank percentile of an already sorted list."""
-    if not ordered:
-        return math.nan
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
 def summary_ms(latencies_s: list[float]) -> dict[str, float]:

@@ -70,6 +70,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+from bench.stats import percentile  # noqa: E402
 from devstack import postgres, processes, stack  # noqa: E402
 from devstack.config import StackConfig  # noqa: E402
 from devstack.processes import StackError  # noqa: E402
@@ -99,13 +100,6 @@ IDENTITY_QUERY = """
 
 
 # -- figures --------------------------------------------------------------------------------
-
-
-def percentile(ordered: list[float], q: float) -> float:
-    """Nearest-rank percentile of a sorted list."""
-    if not ordered:
-        return math.nan
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
 def latency_summary(latencies_s: list[float]) -> dict[str, float]:

@@ -53,6 +53,9 @@ BATCH_FAILURES = Counter("consumer_batch_failures_total", "Batches rolled back a
 
 DEAD_LETTER_EVENT_TYPE = "be.vlaanderen.wse.runtime.dead_letter.v1"
 
+# Not the event's fault: the batch is rolled back and read again, never dead-lettered.
+CONNECTION_LOST = (asyncpg.InterfaceError, asyncpg.exceptions.ConnectionDoesNotExistError, OSError)
+
 
 @dataclass
 class Consumer:
@@ -170,17 +173,19 @@ class ConsumerRunner:
             log.warning("offset commit failed, the batch will be redelivered", consumer=self.group_id, error=repr(error))
 
     async def handle_batch(self, records: list[_Record]) -> None:
-        self._retry_budget_ends = time.monotonic() + self._retry.batch_budget_seconds
         """The whole batch in one transaction. First the fast way: the inbox rows in one
         statement and the handlers without savepoints. If anything in it fails, that transaction
         is rolled back and the batch is done again the careful way: a savepoint, retries and,
         at worst, a dead letter per event."""
+        self._retry_budget_ends = time.monotonic() + self._retry.batch_budget_seconds
         started = time.perf_counter()
         async with self._pool.acquire() as connection:
             try:
                 async with connection.transaction():
-                    await self._handle_batch_fast(connection, records)
-            except (asyncpg.InterfaceError, asyncpg.exceptions.ConnectionDoesNotExistError, OSError):
+                    outcomes = await self._handle_batch_fast(connection, records)
+                for outcome, count in outcomes.items():  # counted once it committed
+                    CONSUMED.labels(self.group_id, outcome).inc(count)
+            except CONNECTION_LOST:
                 raise
             except Exception as error:  # noqa: BLE001 - some event failed: undo all, go one by one
                 log.info("batch fell back to one event at a time", consumer=self.group_id, error=repr(error))
@@ -190,16 +195,16 @@ class ConsumerRunner:
             failpoint("consumer.after_db_commit")
         BATCH_SECONDS.labels(self.group_id).observe(time.perf_counter() - started)
 
-    async def _handle_batch_fast(self, connection: asyncpg.Connection, records: list[_Record]) -> None:
+    async def _handle_batch_fast(self, connection: asyncpg.Connection, records: list[_Record]) -> dict[str, int]:
+        """Handles the batch; returns how many events had each outcome."""
         known = self.consumer.handlers.keys() | self.consumer.batch_handlers.keys()
         envelopes: list[Envelope] = []
         for record in records:
             envelope = from_kafka_record(record.headers, record.value)  # MalformedRecord: careful path
             if envelope.type in known:
                 envelopes.append(envelope)
-        CONSUMED.labels(self.group_id, "ignored").inc(len(records) - len(envelopes))
         if not envelopes:
-            return
+            return {"ignored": len(records)}
         first_time = {
             row["event_id"]
             for row in await connection.fetch(
@@ -215,7 +220,6 @@ class ConsumerRunner:
             if envelope.id in first_time:
                 first_time.discard(envelope.id)  # the same event twice in one batch: once
                 todo.append(envelope)
-        CONSUMED.labels(self.group_id, "duplicate").inc(len(envelopes) - len(todo))
         failpoint("consumer.in_handler")
         # Consecutive events of a type with a batch handler go together; order is kept.
         for event_type, run in itertools.groupby(todo, key=lambda envelope: envelope.type):
@@ -227,7 +231,7 @@ class ConsumerRunner:
                 for envelope in run:
                     await self._call(connection, envelope, self.consumer.handlers[event_type])
             log.debug("events handled", event_type=event_type, events=len(run), consumer=self.group_id)
-        CONSUMED.labels(self.group_id, "processed").inc(len(todo))
+        return {"ignored": len(records) - len(envelopes), "duplicate": len(envelopes) - len(todo), "processed": len(todo)}
 
     async def _call(self, connection: asyncpg.Connection, envelope: Envelope, handler: EventHandler) -> None:
         with self._about(envelope):
@@ -272,7 +276,7 @@ class ConsumerRunner:
                 CONSUMED.labels(self.group_id, outcome).inc()
                 log.debug("event handled", outcome=outcome)
                 return
-            except (asyncpg.InterfaceError, asyncpg.exceptions.ConnectionDoesNotExistError, OSError):
+            except CONNECTION_LOST:
                 raise  # the connection is gone: the whole batch is re-read, not dead-lettered
             except Exception as error:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
                 if attempt == max_attempts or time.monotonic() >= self._retry_budget_ends:
