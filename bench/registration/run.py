@@ -1,0 +1,1020 @@
+"""Public register benchmark: GET /v1/register/trainings (search) on ONE registration service
+process over 100,000 registered trainings, side by side with the same SQL through asyncpg.
+
+    uv run python bench/registration/run.py [options]          (from the repository root)
+
+It starts the bench stack of its own exactly as bench/identity/run.py does (devstack, .run/bench,
+PostgreSQL/Kafka/mail sink on the bench ports, 127.0.0.1 only; whatever an interrupted run left
+is stopped first, and the stack is stopped at the end, also on an error or Ctrl-C), creates the
+database bench_registration, migrates it with `python -m registration migrate`, loads 100,000
+registered trainings of 3,000 providers with bench/registration/generate.py (COPY, ~40 s), starts
+one `python -m registration serve` (LOG_LEVEL=WARNING, the service's default pool of 10
+connections, uvicorn's default uvloop + httptools), and builds a mix of 4,000 distinct public
+requests (see `build_requests`): a topic word ('lassen', 'heftruck'), two words, a typo or a
+prefix, text with a filter, a city (found in provider names), filters only (group, blended,
+hours), a provider by id or by part of its name, an ODB number, a training's page.
+
+Before measuring it checks the answers (`check_answers`): 600 requests over HTTP, each against
+the generated data (every item in the register today and meeting every filter; the first page
+of a listing without text exactly the expected trainings in the expected order; a training's
+page or 404 for a stopped one; for a word that is in some training's name, name matches first;
+no contact address, self-analysis or deciding body anywhere), each HTTP body byte for byte the
+same as the SQL gives, and 30 searches paged three pages by cursor equal to the same pages by
+offset, without duplicates. Then, in this order:
+
+  http   max      wrk -t2 -c32 -d20s (closed loop), requests spread over the mix;
+  sql    max      the service's own statements (registration.register.fetch_search and
+                  training_detail, the same SQL and the same way of running it) on an asyncpg
+                  pool of 10 connections, 32 concurrent workers, in this Python process;
+  http   steady   200 requests/s, open loop, 30 s (latency from the scheduled send time, no
+                  coordinated omission: the generator of bench/identity/run.py); then 300/s, 15 s;
+  sql    steady   the same 200/s schedule through the asyncpg pool;
+
+prints a table with the verdicts and writes bench/registration/results/latest.json.
+
+With --submissions it measures providers applying instead (same stack, same data): 200 providers of
+the data set each get a staff member holding dwse_organisation_officer@training_database, written
+into the service's rights_projection as identity's events would leave it; run.py signs their
+platform tokens itself (RS256, key served as JWKS on loopback, REGISTRATION_JWKS_URL), so the
+service verifies them as in production without an identity process. Applications arrive open loop
+at 200 requests/s for 30 s, each POST draft, PUT contact, training, self_analysis and
+deciding_body, POST submit (Idempotency-Key), in turn. It reports each step's latency and the whole
+application's, checks that every application is in review with its submitted event, its e-mail
+request and its decision-term job, all published by the outbox relay, and writes
+results/submissions.json.
+
+Everything shares the machine's cores: the load generator, the service, PostgreSQL and Kafka
+(idle here). Only figures from the same run are comparable; the CPU columns say who used the cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import threading
+import uuid
+import os
+import platform
+import random
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import asdict
+from datetime import date, datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+from uuid import UUID
+
+import asyncpg
+import httpx
+import jwt
+import uvloop
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from bench.identity.run import (  # noqa: E402 - the same load shapes, client and CPU accounting as the identity benchmark
+    CpuMeter,
+    Deadline,
+    Fire,
+    RawHttp,
+    Run,
+    closed_loop,
+    cpu_per_request,
+    fmt_cpu,
+    free_port,
+    make_run,
+    open_loop,
+    run_wrk,
+)
+from devstack import postgres, stack  # noqa: E402
+from devstack.config import StackConfig  # noqa: E402
+from devstack.processes import StackError  # noqa: E402
+from registration import register  # noqa: E402
+from registration.register import Search  # noqa: E402
+from service_runtime.clock import SystemClock, local_today  # noqa: E402
+from service_runtime.db import configure_connection  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+RESULTS_DIR = HERE / "results"
+DATABASE = "bench_registration"
+PATH = "/v1/register/trainings"
+
+TARGET_P99_MS = 20.0  # at a steady 200 requests/s over 100,000 registered trainings
+QUALIFIER_WORDS = ["gevorderden", "beginners", "basis", "praktijk", "intensief", "online", "opfrissing", "verdieping"]
+
+
+# -- the service ---------------------------------------------------------------------------------
+
+
+class Registration:
+    def __init__(self, config: StackConfig, database_url: str, log_path: Path, **extra_env: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "REGISTRATION_DATABASE_URL": database_url,
+            "REGISTRATION_HTTP_PORT": str(self.port),
+            "REGISTRATION_HTTP_HOST": "127.0.0.1",
+            "KAFKA_BOOTSTRAP_SERVERS": config.kafka_bootstrap,
+            "LOG_LEVEL": "WARNING",
+            "REGISTRATION_LOG_LEVEL": "WARNING",
+            **extra_env,
+        }
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def cli(self, *args: str, timeout: float = 120) -> str:
+        result = subprocess.run([sys.executable, "-m", "registration", *args], env=self.env, capture_output=True, text=True, cwd=REPO_ROOT, timeout=timeout)
+        if result.returncode != 0:
+            raise RuntimeError(f"registration {args[0]} failed:\n{result.stdout}{result.stderr}")
+        return result.stdout
+
+    def start(self, deadline: Deadline) -> None:
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen([sys.executable, "-m", "registration", "serve"], env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                            stdin=subprocess.DEVNULL, cwd=REPO_ROOT)
+        until = time.monotonic() + min(90, deadline.left())
+        while time.monotonic() < until:
+            if self.process.poll() is not None:
+                raise RuntimeError("registration exited while starting:\n" + self.log_path.read_text()[-3000:])
+            try:
+                if httpx.get(self.url + "/health/ready", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("registration did not become ready:\n" + self.log_path.read_text()[-3000:])
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process and self.process.poll() is None else None
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+
+
+# -- the request mix -----------------------------------------------------------------------------
+
+
+def typo(rng: random.Random, word: str) -> str:
+    if len(word) < 6:
+        return word[:-1] + rng.choice("aeiou")
+    i = rng.randrange(2, len(word) - 2)
+    if rng.random() < 0.5:
+        return word[:i] + word[i + 1:]  # a letter left out
+    return word[:i] + word[i + 1] + word[i] + word[i + 2:]  # two letters swapped
+
+
+def build_requests(sample: dict[str, Any], size: int, seed: int) -> list[dict[str, Any]]:
+    """Public requests drawn in these proportions (popular ones come back, as on a real site); each {"kind", "params"}
+    (a search) or {"kind": "detail", "odb"} (a training's page)."""
+    rng = random.Random(seed)
+    topics, providers, trainings = sample["topics"], sample["providers"], sample["trainings"]
+    cities = sorted({word for p in providers for word in p["name"].split() if word[:1].isupper() and len(word) > 3 and word.isalpha()} & set(CITY_WORDS))
+    kinds = {"word": 30, "two_words": 8, "typo": 6, "prefix": 4, "word_filter": 10, "city": 4, "filters": 12, "provider_id": 6,
+             "provider_name": 3, "odb_filter": 4, "detail": 8, "word_page_2": 5}
+    out: list[dict[str, Any]] = []
+    while len(out) < size:
+        kind = rng.choices(list(kinds), weights=list(kinds.values()))[0]
+        topic = rng.choice(topics)
+        word = rng.choice(topic["words"])
+        params: dict[str, Any] = {}
+        if kind == "word":
+            params["q"] = word if rng.random() < 0.7 else word.capitalize()
+        elif kind == "two_words":
+            params["q"] = f"{word} {rng.choice(QUALIFIER_WORDS)}"
+        elif kind == "typo":
+            params["q"] = typo(rng, word)
+        elif kind == "prefix":
+            params["q"] = word[: max(4, len(word) - 3)]
+        elif kind == "word_filter":
+            params["q"] = word
+            which = rng.choice(["group", "blended", "hours", "group_blended"])
+            if which in ("group", "group_blended"):
+                params["competence_group"] = topic["group"] if rng.random() < 0.8 else rng.choice(["basic", "profession_specific", "general"])
+            if which in ("blended", "group_blended"):
+                params["blended"] = rng.choice(["true", "false"])
+            if which == "hours":
+                params["min_hours"] = rng.choice([16, 32, 40, 60])
+                params["max_hours"] = rng.choice([120, 200, 400])
+        elif kind == "city":
+            params["q"] = rng.choice(cities)
+        elif kind == "filters":
+            which = rng.choice(["group", "group_blended", "blended", "hours", "group_hours"])
+            if "group" in which:
+                params["competence_group"] = rng.choice(["basic", "profession_specific", "general"])
+            if "blended" in which:
+                params["blended"] = "true"
+            if "hours" in which:
+                low = rng.choice([0, 16, 32, 80, 200])
+                params["min_hours"] = low
+                params["max_hours"] = low + rng.choice([40, 100, 400])
+        elif kind == "provider_id":
+            params["provider"] = rng.choice(providers)["id"]
+        elif kind == "provider_name":
+            name = rng.choice(providers)["name"]
+            params["provider"] = name if rng.random() < 0.5 else name[: max(3, len(name) // 2)].strip()
+            if len(params["provider"]) < 3:
+                continue
+        elif kind == "odb_filter":
+            t = rng.choice(trainings)
+            params["odb_number"] = t["odb_number"] if rng.random() < 0.5 else t["odb_number"].lower()
+        elif kind == "detail":
+            t = rng.choice(trainings)
+            out.append({"kind": kind, "odb": t["odb_number"] if rng.random() < 0.8 else t["odb_number"].lower()})
+            continue
+        elif kind == "word_page_2":
+            params["q"] = word
+            params["offset"] = 20
+        if rng.random() < 0.1 and kind not in ("word_page_2",):
+            params["limit"] = rng.choice([10, 50])
+        out.append({"kind": kind, "params": params})
+    return out
+
+
+CITY_WORDS = ["Gent", "Antwerpen", "Brugge", "Leuven", "Mechelen", "Hasselt", "Kortrijk", "Aalst", "Genk", "Roeselare", "Oostende", "Turnhout",
+              "Dendermonde", "Lier", "Geel", "Vilvoorde", "Ieper", "Tienen", "Lokeren", "Beringen", "Herentals", "Waregem", "Tongeren", "Oudenaarde",
+              "Eeklo", "Ninove", "Diest", "Halle", "Zaventem", "Bilzen", "Maaseik", "Lommel", "Knokke", "Torhout", "Tielt", "Deinze", "Wetteren"]
+
+
+def path_of(request: dict[str, Any]) -> str:
+    if request["kind"] == "detail":
+        return f"{PATH}/{quote(request['odb'])}"
+    return f"{PATH}?{urlencode(request['params'])}"
+
+
+def search_of(request: dict[str, Any]) -> Search:
+    """What the handler makes of the request's parameters (registration.register.search_trainings)."""
+    p = request["params"]
+    number = lambda name: float(p[name]) if name in p else None  # noqa: E731
+    return Search.of(q=p.get("q"), provider=p.get("provider"), competence_group=p.get("competence_group"), odb_number=p.get("odb_number"),
+                     blended={"true": True, "false": False}.get(p.get("blended")), min_hours=number("min_hours"), max_hours=number("max_hours"),
+                     limit=int(p.get("limit", 20)), offset=int(p.get("offset", 0)))
+
+
+async def sql_body(connection: asyncpg.Connection, request: dict[str, Any], today: date) -> bytes | None:
+    """The service's own statements, the way it runs them (registration.register)."""
+    if request["kind"] == "detail":
+        return await register.training_detail(connection, request["odb"], today)
+    return await register.search_register(connection, search_of(request), today)
+
+
+# -- correctness -----------------------------------------------------------------------------------
+
+
+class Expectations:
+    """The generated data, to judge answers without the service's SQL."""
+
+    def __init__(self, sample: dict[str, Any]) -> None:
+        self.today = date.fromisoformat(sample["today"])
+        self.trainings = sample["trainings"]
+        self.by_odb = {t["odb_number"]: t for t in self.trainings}
+        self.secrets = [marker.encode() for marker in sample["secret_markers"]]
+        self.stop_words: set[str] = set()  # Dutch stop words ('word', 'voor'): no full-text match, similar names only
+
+    @staticmethod
+    def meets(t: dict[str, Any], p: dict[str, Any]) -> bool:
+        if "competence_group" in p and t["competence_group"] != p["competence_group"]:
+            return False
+        if "blended" in p and t["blended"] != (p["blended"] == "true"):
+            return False
+        if "min_hours" in p and t["total_hours"] < float(p["min_hours"]):
+            return False
+        if "max_hours" in p and t["total_hours"] > float(p["max_hours"]):
+            return False
+        if "odb_number" in p and t["odb_number"].upper() != p["odb_number"].upper():
+            return False
+        if "provider" in p:
+            try:
+                if t["provider_id"] != str(UUID(p["provider"])):
+                    return False
+            except ValueError:
+                if " ".join(p["provider"].split()).lower() not in t["provider_name"].lower():
+                    return False
+        return True
+
+    def problems(self, request: dict[str, Any], status: int, body: bytes) -> list[str]:
+        found = [f"shows {marker.decode()!r}" for marker in self.secrets if marker in body]
+        if request["kind"] == "detail":
+            t = self.by_odb.get(request["odb"].upper())
+            expected = 200 if t and t["in_register"] else 404
+            if status != expected:
+                return found + [f"HTTP {status}, expected {expected}"]
+            if status == 200:
+                item = json.loads(body)
+                if (item["odb_number"], item["name"], item["provider_name"]) != (t["odb_number"], t["name"], t["provider_name"]) or not item["modules"]:
+                    found.append("another training, or no modules")
+            return found
+        if status != 200:
+            return found + [f"HTTP {status}"]
+        page = json.loads(body)
+        p = request["params"]
+        items = page["items"]
+        limit, offset = int(p.get("limit", 20)), int(p.get("offset", 0))
+        odbs = [i["odb_number"] for i in items]
+        if len(items) > limit or len(set(odbs)) != len(odbs):
+            found.append("too many items, or one twice")
+        for item in items:
+            t = self.by_odb[item["odb_number"]]
+            if not t["in_register"]:
+                found.append(f"{t['odb_number']} is not in the register today (R-23)")
+            if not self.meets(t, p):
+                found.append(f"{t['odb_number']} does not meet the filters")
+        if "q" not in p:
+            expected = sorted((t for t in self.trainings if t["in_register"] and self.meets(t, p)), key=lambda t: (t["name"], t["odb_number"]))
+            if odbs != [t["odb_number"] for t in expected[offset:offset + limit]]:
+                found.append("not the expected trainings in the expected order")
+            if bool(page["next_cursor"]) != (len(expected) > offset + limit):
+                found.append("next_cursor wrong")
+        else:
+            order = ["name", "text", "similar_name"]
+            tiers = [order.index(i["match"]) for i in items]
+            if tiers != sorted(tiers):
+                found.append("tiers out of order")
+            word = p["q"].lower()
+            if " " not in word and offset == 0 and word.isalpha() and word not in self.stop_words and any(
+                    t["in_register"] and self.meets(t, p) and word in t["name"].lower().replace("-", " ").replace("/", " ").split() for t in self.trainings):
+                if not items or items[0]["match"] != "name":
+                    found.append(f"'{word}' is in a name in the register, yet no name match comes first")
+        return found
+
+
+async def check_answers(service: Registration, database_url: str, requests: list[dict[str, Any]], expect: Expectations, size: int) -> dict[str, Any]:
+    """`size` requests over HTTP judged against the data, each body the same as the SQL gives; cursor paging against offset paging."""
+    today = local_today(SystemClock())
+    subset = requests[:size]
+    connection = await asyncpg.connect(database_url)
+    await configure_connection(connection)
+    out: dict[str, Any] = {}
+    try:
+        words = sorted({r["params"]["q"].lower() for r in subset if "q" in r.get("params", {})})
+        expect.stop_words = {w for w in words if not await connection.fetchval("SELECT numnode(websearch_to_tsquery('dutch', $1))", w)}
+        out["stop_words_in_mix"] = sorted(expect.stop_words)
+        async with httpx.AsyncClient(base_url=service.url, timeout=20) as client:
+            semaphore = asyncio.Semaphore(8)
+
+            async def one(request: dict[str, Any]) -> tuple[dict[str, Any], int, bytes]:
+                async with semaphore:
+                    response = await client.get(path_of(request))
+                    return request, response.status_code, response.content
+
+            answers = await asyncio.gather(*[one(r) for r in subset])
+            wrong, differs, examples = Counter(), 0, []
+            for request, status, body in answers:
+                problems = expect.problems(request, status, body)
+                if problems:
+                    wrong[request["kind"]] += 1
+                    if len(examples) < 10:
+                        examples.append({"path": path_of(request), "problems": problems[:3]})
+                expected_body = await sql_body(connection, request, today)
+                if (expected_body if expected_body is not None else None) != (body if status == 200 else None):
+                    differs += 1
+            out["http"] = {"checked": len(subset), "wrong": sum(wrong.values()), "wrong_by_kind": dict(wrong), "examples": examples,
+                           "by_kind": dict(Counter(r["kind"] for r in subset)), "not_as_sql": differs}
+
+            paged = [r for r in subset if r["kind"] in ("word", "filters", "city", "typo") and "limit" not in r["params"]][:30]
+            paging_wrong = 0
+            for request in paged:
+                by_cursor, cursor = [], None
+                for _ in range(3):
+                    params = {**request["params"], **({"cursor": cursor} if cursor else {})}
+                    page = (await client.get(PATH, params=params)).json()
+                    by_cursor += [i["odb_number"] for i in page["items"]]
+                    cursor = page["next_cursor"]
+                    if not cursor:
+                        break
+                by_offset = []
+                for page_number in range(3):
+                    items = (await client.get(PATH, params={**request["params"], "offset": 20 * page_number})).json()["items"]
+                    by_offset += [i["odb_number"] for i in items]
+                    if len(items) < 20:
+                        break
+                if by_cursor != by_offset[: len(by_cursor)] or len(set(by_cursor)) != len(by_cursor) or len(by_cursor) != len(by_offset):
+                    paging_wrong += 1
+            out["paging"] = {"checked": len(paged), "wrong": paging_wrong}
+    finally:
+        await connection.close()
+    return out
+
+
+# -- wrk ----------------------------------------------------------------------------------------------
+
+WRK_SCRIPT = r"""
+-- Generated by bench/registration/run.py: spreads requests over the mix's paths.
+local paths = {}
+for line in io.lines("%(paths)s") do paths[#paths + 1] = line end
+local n = #paths
+local threads = 0
+local counter = 0
+
+function setup(thread)
+  thread:set("offset", threads * 1999)
+  threads = threads + 1
+end
+
+function init(args)
+  counter = offset or 0
+end
+
+function request()
+  counter = counter + 1
+  return wrk.format(nil, paths[(counter %% n) + 1])
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRK_JSON {"requests":%%d,"duration_us":%%d,"bytes":%%d,"connect":%%d,"read":%%d,"write":%%d,"status":%%d,"timeout":%%d,' ..
+    '"p50_us":%%d,"p90_us":%%d,"p95_us":%%d,"p99_us":%%d,"p999_us":%%d,"max_us":%%d,"mean_us":%%.1f}\n',
+    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(95), latency:percentile(99), latency:percentile(99.9),
+    latency.max, latency.mean))
+end
+"""
+
+
+def wrk_run(config: StackConfig, service: Registration, script: Path, args: argparse.Namespace, deadline: Deadline, expected_non_2xx: float) -> Run:
+    meter = CpuMeter(config, lambda: service.pid)
+    before = meter.snapshot()
+    figures = run_wrk(service.url, script, threads=args.wrk_threads, connections=args.wrk_connections, seconds=args.wrk_seconds, deadline=deadline)
+    cpu = CpuMeter.delta(before, meter.snapshot(), child=True)
+    seconds = figures["duration_us"] / 1e6
+    # wrk counts every non-2xx answer as a "status" error: the 404s of stopped trainings' pages are expected ones.
+    unexpected_status = max(0, figures["status"] - round(expected_non_2xx * figures["requests"] * 1.5))
+    errors = figures["connect"] + figures["read"] + figures["write"] + figures["timeout"] + unexpected_status
+    latency = {k: round(figures[f"{n}_us"] / 1000, 3) for k, n in (("p50_ms", "p50"), ("p90_ms", "p90"), ("p95_ms", "p95"), ("p99_ms", "p99"), ("p99.9_ms", "p999"), ("max_ms", "max"))}
+    latency["mean_ms"] = round(figures["mean_us"] / 1000, 3)
+    figures["command"] = figures["command"].replace("check.lua", script.name)
+    return Run("http", "max", f"wrk -t{args.wrk_threads} -c{args.wrk_connections}", figures["requests"], round(seconds, 2),
+               round(figures["requests"] / seconds, 1), latency, errors=errors, cpu=cpu, details={"wrk": figures, "non_2xx": figures["status"]})
+
+
+# -- fire functions ---------------------------------------------------------------------------------
+
+
+def http_fire(client: RawHttp, service: Registration, requests: list[dict[str, Any]], statuses: list[int]) -> Fire:
+    raw = [f"GET {path_of(r)} HTTP/1.1\r\nHost: 127.0.0.1:{service.port}\r\n\r\n".encode() for r in requests]
+    n = len(raw)
+
+    async def fire(i: int) -> tuple[float, bool]:
+        sent, status, body = await client.get(raw[i % n])
+        if status >= 500:
+            raise RuntimeError(f"HTTP {status}")
+        return sent, status == statuses[i % n]
+
+    return fire
+
+
+def sql_fire(pool: asyncpg.Pool, requests: list[dict[str, Any]], statuses: list[int], today: date) -> Fire:
+    n = len(requests)
+
+    async def fire(i: int) -> tuple[float, bool]:
+        sent = time.perf_counter()
+        async with pool.acquire() as connection:
+            body = await sql_body(connection, requests[i % n], today)
+        return sent, (200 if body is not None else 404) == statuses[i % n]
+
+    return fire
+
+
+# -- the runs -----------------------------------------------------------------------------------------
+
+
+async def measure(config: StackConfig, service: Registration, work: Path, args: argparse.Namespace, database_url: str, requests: list[dict[str, Any]],
+                  expect: Expectations, runs: list[Run], report: dict[str, Any], deadline: Deadline) -> None:
+    meter = CpuMeter(config, lambda: service.pid)
+    today = local_today(SystemClock())
+
+    def done(run: Run) -> None:
+        runs.append(run)
+        print(f"   {run.requests} requests in {run.seconds} s: {run.per_s:.0f}/s, p50 {run.latency['p50_ms']:.2f} ms, p99 {run.latency['p99_ms']:.2f} ms, "
+              f"errors {run.errors}, wrong {run.wrong_answers}; CPU {fmt_cpu(run.cpu)}", flush=True)
+
+    print(f"-> correctness: {args.check} requests over HTTP against the data and the SQL, 30 searches paged by cursor and by offset ...", flush=True)
+    report["correctness"] = await check_answers(service, database_url, requests, expect, args.check)
+    print(f"   {report['correctness']}", flush=True)
+    c = report["correctness"]
+    if c["http"]["wrong"] or c["http"]["not_as_sql"] or c["paging"]["wrong"]:
+        raise RuntimeError(f"wrong answers before measuring: {c}")
+
+    statuses = []
+    for r in requests:
+        t = expect.by_odb.get(r["odb"].upper()) if r["kind"] == "detail" else None
+        statuses.append(404 if r["kind"] == "detail" and not (t and t["in_register"]) else 200)
+    expected_non_2xx = statuses.count(404) / len(statuses)
+    report["mix"] = {"requests": len(requests), "distinct": len({path_of(r) for r in requests}), "by_kind": dict(Counter(r["kind"] for r in requests)), "expected_404_share": round(expected_non_2xx, 4)}
+
+    (work / "paths.txt").write_text("\n".join(path_of(r) for r in requests) + "\n")
+    script = work / "search.lua"
+    script.write_text(WRK_SCRIPT % {"paths": work / "paths.txt"})
+    print(f"-> warm-up: wrk {args.warmup_seconds:g} s (not counted) ...", flush=True)
+    run_wrk(service.url, script, threads=args.wrk_threads, connections=args.wrk_connections, seconds=args.warmup_seconds, deadline=deadline)
+    print(f"-> http / max: wrk -t{args.wrk_threads} -c{args.wrk_connections} -d{args.wrk_seconds:g}s over the mix of {len(requests)} requests ...", flush=True)
+    done(await asyncio.to_thread(wrk_run, config, service, script, args, deadline, expected_non_2xx))
+
+    pool = await asyncpg.create_pool(database_url, min_size=args.pool_size, max_size=args.pool_size, init=configure_connection)
+    try:
+        print(f"-> sql / max: the same statements, asyncpg pool of {args.pool_size}, {args.wrk_connections} workers, {args.sql_seconds:g} s ...", flush=True)
+        fire = sql_fire(pool, requests, statuses, today)
+        await closed_loop(fire, concurrency=args.wrk_connections, seconds=2, deadline=deadline)  # warm-up
+        before = meter.snapshot()
+        figures = await closed_loop(fire, concurrency=args.wrk_connections, seconds=args.sql_seconds, deadline=deadline)
+        done(make_run("sql", "max", f"asyncpg pool {args.pool_size}, {args.wrk_connections} workers", figures, CpuMeter.delta(before, meter.snapshot())))
+
+        client = RawHttp(service.port, args.steady_connections)
+        await client.start()
+        try:
+            fire = http_fire(client, service, requests, statuses)
+            await open_loop(fire, rate=min(args.rate, 100), seconds=2, deadline=deadline)  # warm-up of the connections
+            for rate, seconds in [(args.rate, args.steady_seconds), *[(r, args.extra_seconds) for r in args.extra_rates]]:
+                print(f"-> http / steady: {rate:g} requests/s open loop for {seconds:g} s ({args.steady_connections} connections) ...", flush=True)
+                await asyncio.sleep(2)  # let a backlog of the previous run drain
+                before = meter.snapshot()
+                figures = await open_loop(fire, rate=rate, seconds=seconds, deadline=deadline)
+                done(make_run("http", "steady", f"open loop {rate:g}/s, raw client, {args.steady_connections} conns", figures,
+                              CpuMeter.delta(before, meter.snapshot()), rate=rate))
+        finally:
+            await client.close()
+
+        print(f"-> sql / steady: {args.rate:g} searches/s open loop for {args.steady_seconds:g} s ...", flush=True)
+        fire = sql_fire(pool, requests, statuses, today)
+        await asyncio.sleep(2)
+        before = meter.snapshot()
+        figures = await open_loop(fire, rate=args.rate, seconds=args.steady_seconds, deadline=deadline)
+        done(make_run("sql", "steady", f"open loop {args.rate:g}/s, asyncpg pool {args.pool_size}", figures, CpuMeter.delta(before, meter.snapshot()), rate=args.rate))
+    finally:
+        await pool.close()
+
+
+async def explain_plans(database_url: str, requests: list[dict[str, Any]], today: date) -> dict[str, Any]:
+    """EXPLAIN (ANALYZE) of one request of each kind: which indexes they use, and what they cost in PostgreSQL."""
+    connection = await asyncpg.connect(database_url)
+    await configure_connection(connection)
+    out: dict[str, Any] = {}
+    try:
+        for kind in sorted({r["kind"] for r in requests}):
+            request = next(r for r in requests if r["kind"] == kind)
+            if kind == "detail":
+                sql, args = register.DETAIL_SQL, [request["odb"], today]
+            else:
+                search = search_of(request)
+                providers = await register.provider_ids(connection, search.provider) if search.provider_by_name else None
+                sql, args = register.search_sql(search, today, providers)
+            lines = [r[0] for r in await connection.fetch("EXPLAIN (ANALYZE, COSTS OFF) " + sql, *args)]  # planned with the request's values
+            indexes = sorted({line.split(" using ")[1].split()[0] if " using " in line else line.split(" on ")[1].split()[0]
+                              for line in lines if "Index" in line and (" using " in line or " on " in line)})
+            out[kind] = {"path": path_of(request), "indexes": indexes, "seq_scan": any("Seq Scan" in line for line in lines),
+                         "planning_ms": next((float(l.split()[-2]) for l in lines if l.startswith("Planning Time")), None),
+                         "execution_ms": next((float(l.split()[-2]) for l in lines if l.startswith("Execution Time")), None)}
+    finally:
+        await connection.close()
+    return out
+
+
+# -- submissions (--submissions) ---------------------------------------------------------------------
+
+KID = "registration-bench"
+
+
+class Tokens:
+    """Platform tokens as identity signs them (RS256 here), verified by the service through a JWKS
+    endpoint on loopback: the service's own verification, without an identity process."""
+
+    def __init__(self) -> None:
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        public = {**json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key())), "kid": KID, "use": "sig", "alg": "RS256"}
+        body = json.dumps({"keys": [public]}).encode()
+
+        class Keys(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", free_port()), Keys)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/.well-known/jwks.json"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def token(self, person: UUID, organisation: UUID) -> str:
+        now = int(time.time())
+        claims = {"iss": "wse-identity", "aud": "wse-platform", "sub": str(person), "org": str(organisation), "iat": now, "exp": now + 900,
+                  "jti": uuid.uuid4().hex}
+        return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": KID})
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+async def provider_staff(database_url: str, sample: dict[str, Any], count: int, today: date) -> list[tuple[UUID, UUID]]:
+    """`count` training providers of the data set, each with a staff member holding
+    dwse_organisation_officer@training_database (R-1) in the service's rights projection, as
+    identity's events leave it. Returns (organisation, person) pairs."""
+    providers = [UUID(p["id"]) for p in sample["providers"] if p["kind"] == "training_provider"][:count]
+    staff = [(organisation, uuid.uuid4()) for organisation in providers]
+    connection = await asyncpg.connect(database_url)
+    try:
+        await connection.copy_records_to_table(
+            "rights_projection", columns=["right_id", "person_id", "organisation_id", "role", "context", "valid_from"],
+            records=[(uuid.uuid4(), person, organisation, "dwse_organisation_officer", "training_database", today - timedelta(days=30))
+                     for organisation, person in staff])
+    finally:
+        await connection.close()
+    return staff
+
+
+STEPS = ["draft", "contact", "training", "self_analysis", "deciding_body", "submit"]
+
+
+def raw_request(method: str, path: str, port: int, token: str, body: Any = None, headers: dict[str, str] | None = None) -> bytes:
+    payload = b"" if body is None else json.dumps(body).encode()
+    head = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", f"Authorization: Bearer {token}", f"Content-Length: {len(payload)}"]
+    if body is not None:
+        head.append("Content-Type: application/json")
+    head += [f"{k}: {v}" for k, v in (headers or {}).items()]
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + payload
+
+
+def sections_for(n: int, today: date) -> dict[str, Any]:
+    """A valid application (profession-specific, integral, not blended): admissible, in review (R-2: the providers are quality-registered)."""
+    starts = today + timedelta(days=30 + n % 60)
+    topic = TOPIC_NAMES[n % len(TOPIC_NAMES)]
+    return {
+        "contact": {"name": "Info Opleidingen", "email": f"dossier{n}@contact.bench.example", "phone": "+32 9 123 45 67"},
+        "training": {"name": f"{topic} (bench {n})", "own_reference": f"BENCH-{uuid.uuid4().hex[:12]}", "target_group": "Werknemers en werkzoekenden",
+                     "workplace_learning": False, "blended": False, "separately_enrollable_parts": False, "leads_to_qualification": True,
+                     "final_assessment": True, "web_page": f"https://opleidingen.bench.example/{n}", "structure": "integral",
+                     "competence_group": "profession_specific", "content": f"In deze opleiding leer je de praktijk van {topic.lower()}.",
+                     "modules": [{"name": topic, "contact_hours": str(32 + n % 100), "starts_on": starts.isoformat(),
+                                  "ends_on": (starts + timedelta(days=60)).isoformat()}]},
+        "self_analysis": {"basic": [], "profession_specific": ["shortage_occupation"], "general_pillars": []},
+        "deciding_body": {"aim": "several_professions"},
+    }
+
+
+TOPIC_NAMES = ["Heftruckchauffeur", "Lassen MIG/MAG", "Boekhouding", "Elektrotechniek", "Zorgkundige", "Projectmanagement", "Metselen", "Kapper"]
+
+
+async def submission_journeys(service: Registration, tokens: Tokens, staff: list[tuple[UUID, UUID]], *, rate: float, seconds: float, connections: int,
+                              deadline: Deadline, today: date) -> dict[str, Any]:
+    """Open loop: journey j starts at start + j/rate (whatever happened to the others) and sends its
+    six requests one after the other; latency per step from its send, per journey from its scheduled start."""
+    client = RawHttp(service.port, connections)
+    await client.start()
+    tokens_by_staff = [tokens.token(person, organisation) for organisation, person in staff]
+    per_step: dict[str, list[float]] = {step: [] for step in STEPS}
+    journeys: list[float] = []
+    failures: Counter[str] = Counter()
+    outcomes: Counter[str] = Counter()
+    submitted: list[str] = []
+    total = int(rate * seconds)
+
+    async def one(j: int, due: float) -> None:
+        token = tokens_by_staff[j % len(staff)]
+        sections = sections_for(j, today)
+        application_id = None
+        for step in STEPS:
+            if step == "draft":
+                request = raw_request("POST", "/v1/provider/applications", service.port, token)
+            elif step == "submit":
+                request = raw_request("POST", f"/v1/provider/applications/{application_id}/submit", service.port, token,
+                                      headers={"Idempotency-Key": f"bench-{j}-{uuid.uuid4().hex[:8]}"})
+            else:
+                request = raw_request("PUT", f"/v1/provider/applications/{application_id}/sections/{step}", service.port, token, sections[step])
+            try:
+                sent, status, body = await asyncio.wait_for(client.get(request), 10)
+            except Exception as error:  # noqa: BLE001 - counted
+                failures[f"{step}: {type(error).__name__}"] += 1
+                return
+            per_step[step].append(time.perf_counter() - sent)
+            if status not in (200, 201):
+                failures[f"{step}: HTTP {status} {body[:120].decode(errors='replace')}"] += 1
+                return
+            if step == "draft":
+                application_id = json.loads(body)["application_id"]
+            if step == "submit":
+                outcomes[json.loads(body)["status"]] += 1
+                submitted.append(application_id)
+        journeys.append(time.perf_counter() - due)
+
+    tasks: set[asyncio.Task[None]] = set()
+    start = time.perf_counter() + 0.05
+    for j in range(total):
+        due = start + j / rate
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        deadline.left()
+        task = asyncio.create_task(one(j, due))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+    if tasks:
+        await asyncio.wait(set(tasks), timeout=30)
+    elapsed = time.perf_counter() - start
+    await client.close()
+    from bench.identity.run import latency_summary
+
+    return {"journeys_offered": total, "journeys_done": len(journeys), "seconds": round(elapsed, 2), "journeys_per_s": round(len(journeys) / elapsed, 1),
+            "requests_per_s": round(sum(len(v) for v in per_step.values()) / elapsed, 1), "outcomes": dict(outcomes), "failures": dict(failures),
+            "journey_latency": latency_summary(journeys), "step_latency": {step: latency_summary(v) for step, v in per_step.items() if v},
+            "all_requests_latency": latency_summary([x for v in per_step.values() for x in v]), "submitted": submitted}
+
+
+async def check_submissions(database_url: str, submitted: list[str]) -> dict[str, Any]:
+    """Every submitted application is in review in the database, with its events and e-mail in the outbox, published."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        ids = [UUID(a) for a in submitted]
+        statuses = dict(await connection.fetch("SELECT status, count(*) FROM applications WHERE application_id = ANY($1) GROUP BY status", ids))
+        deadline = time.monotonic() + 30
+        while True:  # the relay publishes within its poll interval
+            unpublished = await connection.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+            if not unpublished or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.5)
+        events = await connection.fetchval("SELECT count(*) FROM outbox WHERE event_type LIKE '%registration.application_submitted%'")
+        emails = await connection.fetchval("SELECT count(*) FROM outbox WHERE event_type LIKE '%notification.requested%'")
+        jobs = await connection.fetchval("SELECT count(*) FROM scheduled_jobs WHERE job = 'registration.decision_term'") if await connection.fetchval(
+            "SELECT to_regclass('scheduled_jobs') IS NOT NULL") else None
+    finally:
+        await connection.close()
+    return {"applications_by_status": statuses, "submitted_events": events, "email_requests": emails, "decision_term_jobs": jobs,
+            "outbox_unpublished_after_30s": unpublished}
+
+
+async def measure_submissions(config: StackConfig, service: Registration, tokens: Tokens, staff: list[tuple[UUID, UUID]], args: argparse.Namespace,
+                              database_url: str, runs: list[Run], report: dict[str, Any], deadline: Deadline) -> None:
+    meter = CpuMeter(config, lambda: service.pid)
+    today = local_today(SystemClock())
+    rate = args.submission_rate / len(STEPS)
+    print(f"-> warm-up: 2 s of submissions at {args.submission_rate / 2:g} requests/s (not counted) ...", flush=True)
+    warm = await submission_journeys(service, tokens, staff, rate=rate / 2, seconds=2, connections=args.steady_connections, deadline=deadline, today=today)
+    if warm["failures"]:
+        raise RuntimeError(f"submissions fail: {warm['failures']}")
+    await asyncio.sleep(2)
+    print(f"-> submissions / steady: {args.submission_rate:g} requests/s ({rate:.1f} journeys/s: POST draft, PUT 4 sections, POST submit) "
+          f"for {args.steady_seconds:g} s ...", flush=True)
+    before = meter.snapshot()
+    figures = await submission_journeys(service, tokens, staff, rate=rate, seconds=args.steady_seconds, connections=args.steady_connections,
+                                        deadline=deadline, today=today)
+    cpu = CpuMeter.delta(before, meter.snapshot())
+    submitted = figures.pop("submitted")
+    report["submissions"] = figures
+    report["submissions_check"] = await check_submissions(database_url, warm["submitted"] + submitted)
+    requests = sum(1 for _ in submitted) * len(STEPS)
+    lat = figures["all_requests_latency"]
+    runs.append(Run("http", "submit", f"open loop {args.submission_rate:g} req/s, {len(staff)} providers", requests, figures["seconds"],
+                    figures["requests_per_s"], lat, errors=sum(figures["failures"].values()), cpu=cpu, details={"rate": args.submission_rate, **figures}))
+    print(f"   {figures['journeys_done']}/{figures['journeys_offered']} journeys, {figures['requests_per_s']:.0f} requests/s; per request p50 "
+          f"{lat['p50_ms']:.2f} ms, p99 {lat['p99_ms']:.2f} ms; journey p99 {figures['journey_latency']['p99_ms']:.1f} ms; failures {figures['failures']}; "
+          f"CPU {fmt_cpu(cpu)}", flush=True)
+    for step, figures_step in figures["step_latency"].items():
+        print(f"     {step:<14} p50 {figures_step['p50_ms']:7.2f} ms  p99 {figures_step['p99_ms']:7.2f} ms", flush=True)
+    print(f"   check: {report['submissions_check']}", flush=True)
+
+
+# -- output --------------------------------------------------------------------------------------------
+
+
+def table(runs: list[Run]) -> str:
+    header = (f"{'what':<8} {'mode':<12} {'requests':>8} {'per s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'p99.9':>7} {'max ms':>7} "
+              f"{'err':>4} {'wrong':>5}  {'CPU % of a core: svc / pg / gen / others':<40} {'CPU us/req: py / pg':<20}")
+    lines = [header, "-" * len(header)]
+    for r in runs:
+        c = r.cpu
+        cpu = f"{c.get('service', 0):>4.0f} / {c.get('postgres', 0):>4.0f} / {c.get('generator', 0):>4.0f} / {c.get('others', float('nan')):>4.0f}"
+        mode = f"{r.mode} {r.details['rate']:g}" if "rate" in r.details else r.mode
+        per = cpu_per_request(r)
+        lines.append(f"{r.name:<8} {mode:<12} {r.requests:>8} {r.per_s:>8.0f} {r.latency['p50_ms']:>7.2f} {r.latency['p95_ms']:>7.2f} "
+                     f"{r.latency['p99_ms']:>7.2f} {r.latency['p99.9_ms']:>7.2f} {r.latency['max_ms']:>7.1f} {r.errors:>4} {r.wrong_answers:>5}  {cpu:<40} "
+                     f"{per.get('client_or_service_us', float('nan')):>6.0f} / {per.get('postgres_us', float('nan')):>4.0f}")
+    return "\n".join(lines)
+
+
+def verdicts(runs: list[Run], rate: float) -> list[dict[str, Any]]:
+    def one(name: str, mode: str) -> Run | None:
+        return next((r for r in runs if r.name == name and r.mode == mode and r.details.get("rate", rate) == rate), None)
+
+    found = []
+    if r := one("http", "steady"):
+        base = one("sql", "steady")
+        found.append({"target": f"public search p99 <= {TARGET_P99_MS:g} ms at a steady {rate:,.0f}/s over 100,000 registered trainings",
+                      "met": r.latency["p99_ms"] <= TARGET_P99_MS and r.errors == 0 and r.wrong_answers == 0,
+                      "measured": f"p99 {r.latency['p99_ms']:.2f} ms, p95 {r.latency['p95_ms']:.2f} ms, p50 {r.latency['p50_ms']:.2f} ms, "
+                                  f"{r.per_s:,.0f}/s answered ({r.errors} errors, {r.wrong_answers} wrong)",
+                      "baseline": f"the same SQL through asyncpg at the same rate: p99 {base.latency['p99_ms']:.2f} ms, p50 {base.latency['p50_ms']:.2f} ms" if base else None})
+    if r := one("http", "max"):
+        base = one("sql", "max")
+        found.append({"target": "maximum (no target; the headroom over the steady rate)", "met": r.errors == 0,
+                      "measured": f"{r.per_s:,.0f}/s ({r.errors} errors)", "baseline": f"the same SQL through asyncpg: {base.per_s:,.0f}/s" if base else None})
+    return found
+
+
+def submission_verdicts(report: dict[str, Any], args: argparse.Namespace) -> list[dict[str, Any]]:
+    figures, check = report.get("submissions"), report.get("submissions_check")
+    if not figures or not check:
+        return []
+    done = figures["journeys_done"]
+    in_review = check["applications_by_status"].get("in_review", 0)
+    lat = figures["all_requests_latency"]
+    return [{"target": f"submissions at a steady {args.submission_rate:g} requests/s (no target set yet): every request answered, every application in review",
+             "met": not figures["failures"] and done == figures["journeys_offered"] and in_review == sum(check["applications_by_status"].values()),
+             "measured": f"{done} applications submitted, {figures['requests_per_s']:.0f} requests/s; per request p50 {lat['p50_ms']:.2f} ms, "
+                         f"p99 {lat['p99_ms']:.2f} ms; submit p99 {figures['step_latency'].get('submit', {}).get('p99_ms', float('nan')):.2f} ms; "
+                         f"whole application p99 {figures['journey_latency']['p99_ms']:.1f} ms; {in_review} in review",
+             "baseline": None}]
+
+
+def code_state() -> dict[str, Any]:
+    try:
+        def git(*command: str) -> str:
+            return subprocess.run(["git", *command], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10, check=True).stdout
+
+        return {"commit": git("rev-parse", "--short", "HEAD").strip(),
+                "uncommitted": [line[3:] for line in git("status", "--porcelain", "--", "runtime", "services/registration").splitlines() if line.strip()]}
+    except (OSError, subprocess.SubprocessError):
+        return {}
+
+
+# -- main ----------------------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bench/registration/run.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--trainings", type=int, default=100_000)
+    parser.add_argument("--providers", type=int, default=3_000)
+    parser.add_argument("--requests", type=int, default=4_000, help="requests in the mix the load cycles through (default 4000)")
+    parser.add_argument("--check", type=int, default=600, help="requests checked over HTTP before measuring (default 600)")
+    parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--wrk-connections", type=int, default=32, help="wrk connections, and workers of the SQL max run (default 32)")
+    parser.add_argument("--wrk-seconds", type=float, default=20.0)
+    parser.add_argument("--sql-seconds", type=float, default=15.0, help="length of the SQL max run (default 15)")
+    parser.add_argument("--warmup-seconds", type=float, default=5.0)
+    parser.add_argument("--rate", type=float, default=200.0, help="requests/s of the steady runs (default 200)")
+    parser.add_argument("--steady-seconds", type=float, default=30.0)
+    parser.add_argument("--steady-connections", type=int, default=32)
+    parser.add_argument("--extra-rates", default="300", help="comma-separated further HTTP steady rates (default 300; '' for none)")
+    parser.add_argument("--extra-seconds", type=float, default=15.0)
+    parser.add_argument("--pool-size", type=int, default=10, help="asyncpg pool of the SQL baseline (default 10, the service's database_pool_max)")
+    parser.add_argument("--submissions", action="store_true",
+                        help="instead of search: providers submitting applications (POST draft, PUT 4 sections, POST submit), open loop")
+    parser.add_argument("--submission-rate", type=float, default=200.0, help="requests/s of the submissions run (default 200; six per application)")
+    parser.add_argument("--submission-providers", type=int, default=200, help="providers submitting, one staff member each (default 200)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--timeout", type=float, default=600.0, help="hard limit in seconds after the stack is up (default 600)")
+    parser.add_argument("--output", type=Path, help="default results/latest.json (search) or results/submissions.json (--submissions)")
+    args = parser.parse_args(argv)
+    args.output = args.output or RESULTS_DIR / ("submissions.json" if args.submissions else "latest.json")
+    args.extra_rates = [float(r) for r in args.extra_rates.split(",") if r.strip()]
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if not shutil.which("wrk"):
+        print("wrk is needed: apt-get install -y wrk", file=sys.stderr)
+        return 2
+    config = StackConfig.bench()
+    work = config.state_dir / "registration-bench"
+    runs: list[Run] = []
+    report: dict[str, Any] = {}
+    error: str | None = None
+    service: Registration | None = None
+    tokens: Tokens | None = None
+    print(f"Benchmark stack '{config.name}' in {config.state_dir} (PostgreSQL 127.0.0.1:{config.postgres_port}, Kafka {config.kafka_bootstrap})", flush=True)
+    stack.down(config)  # whatever an interrupted run left behind
+    try:
+        started = time.monotonic()
+        stack.start_infrastructure(config)
+        print(f"Infrastructure up in {time.monotonic() - started:.1f} s.", flush=True)
+        deadline = Deadline(args.timeout)
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+
+        database_url = asyncio.run(postgres.recreate_database(config, DATABASE))
+        extra_env = {}
+        if args.submissions:
+            tokens = Tokens()
+            extra_env["REGISTRATION_JWKS_URL"] = tokens.url
+        service = Registration(config, database_url, config.logs_dir / "registration-bench.log", **extra_env)
+        print("-> migrating the registration database (python -m registration migrate) ...", flush=True)
+        report["migrations"] = json.loads(service.cli("migrate").strip().splitlines()[-1])
+        print(f"-> generating {args.trainings} registered trainings of {args.providers} providers (COPY) ...", flush=True)
+        sample_path = work / "sample.json"
+        generated = subprocess.run(
+            [sys.executable, str(HERE / "generate.py"), "--url", database_url, "--trainings", str(args.trainings), "--providers", str(args.providers),
+             "--seed", str(args.seed), "--sample-out", str(sample_path)],
+            capture_output=True, text=True, timeout=min(600, deadline.left()), cwd=REPO_ROOT, env={**os.environ, "LOG_LEVEL": "WARNING"})
+        if generated.returncode != 0:
+            raise RuntimeError(f"generate.py failed:\n{generated.stdout[-3000:]}\n{generated.stderr[-3000:]}")
+        report["data"] = json.loads(generated.stdout.strip().splitlines()[-1])
+        print(f"   {report['data']['counts']} in {report['data']['seconds']} s; sizes {report['data']['sizes']}", flush=True)
+        sample = json.loads(sample_path.read_text())
+        expect = Expectations(sample)
+        requests = build_requests(sample, args.requests, args.seed)
+        staff: list[tuple[UUID, UUID]] = []
+        if args.submissions:
+            staff = asyncio.run(provider_staff(database_url, sample, args.submission_providers, local_today(SystemClock())))
+            print(f"   {len(staff)} providers with a staff member holding dwse_organisation_officer@training_database; tokens from {tokens.url}", flush=True)
+        else:
+            print("-> EXPLAIN (ANALYZE) of one request of each kind ...", flush=True)
+            report["plans"] = asyncio.run(explain_plans(database_url, requests, local_today(SystemClock())))
+            for kind, plan in report["plans"].items():
+                print(f"   {kind:<14} {plan['indexes']}{'  SEQ SCAN' if plan['seq_scan'] else ''}  planning {plan['planning_ms']} ms, "
+                      f"execution {plan['execution_ms']} ms", flush=True)
+
+        report["code_at_start"] = code_state()
+        print("-> starting ONE registration process ...", flush=True)
+        service.start(deadline)
+        print(f"   registration pid {service.pid} at {service.url}", flush=True)
+
+        gc.collect()
+        gc.freeze()  # this process's own collector must not pause the load generators
+        if args.submissions:
+            uvloop.run(asyncio.wait_for(measure_submissions(config, service, tokens, staff, args, database_url, runs, report, deadline), deadline.left()))
+        else:
+            uvloop.run(asyncio.wait_for(measure(config, service, work, args, database_url, requests, expect, runs, report, deadline), deadline.left()))
+    except (TimeoutError, asyncio.TimeoutError, subprocess.TimeoutExpired) as failure:
+        error = f"timed out: {failure}"
+    except KeyboardInterrupt:
+        error = "interrupted"
+    except StackError as failure:
+        error = f"stack: {failure}"
+    except Exception as failure:  # noqa: BLE001 - reported below; the stack still goes down
+        import traceback
+
+        traceback.print_exc()
+        error = repr(failure)
+    finally:
+        if service is not None:
+            service.stop()
+        if tokens is not None:
+            tokens.close()
+        print("Stopping the benchmark stack ...", flush=True)
+        stack.down(config)
+
+    print()
+    if args.submissions:
+        print(f"Results: providers submitting applications on ONE registration process; {os.cpu_count()} CPUs shared by load generator, service, "
+              "PostgreSQL, Kafka (latencies per request, from its send)")
+    else:
+        print(f"Results: public search (GET {PATH}) on ONE registration process vs the same SQL through asyncpg; "
+              f"{os.cpu_count()} CPUs shared by load generator, service, PostgreSQL, Kafka")
+    print(table(runs))
+    if args.submissions:
+        print("  http/submit: open loop of applications (each: POST draft, PUT contact, training, self_analysis, deciding_body, POST submit, in turn);")
+        print("  latency of each request from its send; the whole application's from its scheduled start (see the verdict).")
+    else:
+        print("  http/max: wrk closed loop; sql/max: asyncpg closed loop in this Python process; */steady: open loop, latency from the scheduled send time.")
+    print("  CPU: % of one core over the run (generator = wrk or this process; others = the rest of the shared machine).")
+    print("  CPU us/req: py = the service (http) or this process (sql); pg = PostgreSQL, per answered request.")
+    checks = verdicts(runs, args.rate) if not args.submissions else submission_verdicts(report, args)
+    for check in checks:
+        print(f"  {'MET   ' if check['met'] else 'MISSED'} {check['target']}: {check['measured']}" + (f"  [baseline: {check['baseline']}]" if check["baseline"] else ""))
+    code_now = code_state()
+    if report.get("code_at_start") and report["code_at_start"] != code_now:
+        print(f"  NOTE: the code changed during the run: the service loaded {report['code_at_start']}, now {code_now}")
+    elif code_now:
+        print(f"  Code measured: commit {code_now.get('commit')}" + (f" + uncommitted {code_now['uncommitted']}" if code_now.get("uncommitted") else ""))
+    if error:
+        print(f"FAILED: {error}")
+
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps({
+        "benchmark": "registration-submissions" if args.submissions else "registration-public-search",
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "command": "uv run python bench/registration/run.py " + " ".join(sys.argv[1:] if argv is None else argv),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(), "shared": "load generator, service, PostgreSQL, Kafka"},
+        "code": {"at_service_start": report.pop("code_at_start", None), "at_end": code_now},
+        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "targets": {"http_p99_ms_at_rate": TARGET_P99_MS, "rate": args.rate},
+        **report,
+        "runs": [asdict(r) for r in runs],
+        "verdicts": checks,
+        "error": error,
+    }, indent=2, default=str) + "\n")
+    print(f"Written to {args.output}")
+    return 1 if error else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
