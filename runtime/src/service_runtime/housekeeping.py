@@ -35,6 +35,6 @@ def housekeeping(*, outbox_retention_hours: int, inbox_retention_days: int) -> J
         )
         inbox = await connection.execute("DELETE FROM inbox WHERE processed_at < $1", job.due_at - timedelta(days=inbox_retention_days))
         log.info("housekeeping done", outbox_rows_removed=int(outbox.split()[-1]), inbox_rows_removed=int(inbox.split()[-1]))
-        await _arm(connection, _next_hour(job.due_at))
+        await _arm(connection, _next_hour(max(job.due_at, job.ran_at or job.due_at)))
 
     return run

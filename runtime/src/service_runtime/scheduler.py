@@ -33,6 +33,9 @@ class Job:
     due_at: datetime
     payload: dict[str, Any]
     attempts: int
+    # The scheduler's clock when the job ran: a recurring job arms its next run from here, so a
+    # service that was down for a day runs it once, not once for every hour it missed.
+    ran_at: datetime | None = None
 
 
 JobHandler = Callable[[asyncpg.Connection, Job], Awaitable[None]]
@@ -137,7 +140,7 @@ class Scheduler:
                 )
                 if row is None:
                     return False
-                job = Job(**dict(row))
+                job = Job(**dict(row), ran_at=now)
                 with structlog.contextvars.bound_contextvars(job=job.job, job_id=job.id, dedup_key=job.dedup_key):
                     try:
                         async with connection.transaction():

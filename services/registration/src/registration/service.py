@@ -737,7 +737,7 @@ async def contact_verification(connection: asyncpg.Connection, job: Job) -> None
             key=f"{r['organisation_id']}:contact-verification:{year}", organisation_name=r["name"], year=year,
             contact_name=r["general_contact"]["name"],
         )
-    await arm_contact_verification(connection, after=brussels_date(job.due_at))
+    await arm_contact_verification(connection, after=brussels_date(job.ran_at or job.due_at))
 
 
 async def arm_contact_verification(connection: asyncpg.Connection, *, after: date) -> None:
