@@ -453,3 +453,29 @@ async def test_r26_a_negative_yearly_evaluation_is_emailed_to_the_general_contac
     assert (await case_handler.client.post(path, json={"year": 2026, "outcome": "positive"})).status_code == 409
     email = (await registration.emails(number))[-1]
     assert email["template_id"] == "registration.negative_evaluation" and email["recipients"][0]["email"] == "algemeen@opleidingen.example"
+
+
+async def test_r14_office_software_is_basic_ict_and_cad_profession_specific(provider):
+    # rule R-14: the self-analysis offers both groups; either one makes the training qualify.
+    office = await submitted(provider, training_overrides={"name": "Rekenblad voor kantoormedewerkers", "competence_group": "basic"},
+                             analysis=self_analysis(profession_specific=[], basic=["basic_ict"]))
+    assert office["status"] == "in_review"
+    cad = await submitted(provider, training_overrides={"name": "CAD voor tekenaars"}, analysis=self_analysis(profession_specific=["shortage_occupation"]))
+    assert cad["status"] == "in_review"
+
+
+async def test_r16_extra_documents_are_for_the_back_office_only(provider, case_handler, public_client):
+    # rule R-16
+    upload = await provider.client.post("/v1/provider/documents", params={"purpose": "extra", "filename": "brochure.pdf"},
+                                        content=b"%PDF-1.4\n%brochure\n", headers={"content-type": "application/pdf"})
+    document_id = upload.json()["document_id"]
+    application = await draft(provider, contact=contact(), training=training(), self_analysis=self_analysis(), deciding_body=deciding_body(),
+                              documents={"document_ids": [document_id]})
+    result = (await submit(provider, application["application_id"])).json()
+    path = f"/v1/back-office/applications/{result['application_id']}"
+    assert (await case_handler.client.get(path)).json()["sections"]["documents"]["document_ids"] == [document_id]
+    assert (await case_handler.client.get(f"/v1/back-office/documents/{document_id}")).content.startswith(b"%PDF")
+    await case_handler.client.post(f"{path}/forward", json={})
+    number = (await case_handler.client.post(f"{path}/decision", json={"outcome": "approved"})).json()["odb_number"]
+    public = (await public_client.get(f"/v1/register/trainings/{number}")).text
+    assert document_id not in public and "self_analysis" not in public and "shortage_occupation" not in public
