@@ -1,4 +1,5 @@
-"""The registration service on the test stack: its runtime in this process (so the tests hold its
+"""The registration service on the test stack (the session fixtures `registration` and
+`department` are in tests/conftest.py, so the whole run has one runtime): its runtime in this process (so the tests hold its
 clock and move time instead of sleeping), on a real PostgreSQL database of its own and real
 Kafka. Identity's side is real events on identity's topics: an organisation registered, a right
 granted; the service learns them through its consumers as it does in production.
@@ -14,12 +15,11 @@ Fixtures:
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -27,11 +27,9 @@ import httpx
 import jwt
 import pytest
 from aiokafka import AIOKafkaProducer
-from cryptography.hazmat.primitives.asymmetric import rsa
 
-from registration.definition import service as registration_service
 from service_runtime.clock import FixedClock
-from tests.platform.helpers import connect, eventually, new_database, serve_jwks
+from tests.platform.helpers import connect, eventually
 from wse_contracts.identity import OrganisationRegisteredV1, QualityRegistration, RightGrantedV1
 from wse_contracts.kafka_binding import to_kafka_record
 
@@ -128,39 +126,6 @@ class Registration:
         return [d for d in found if all(str(d.get(k)) == str(v) for k, v in match.items())]
 
 
-@pytest.fixture(scope="session")
-async def registration(stack) -> Registration:
-    signing_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    public = {**json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(signing_key.public_key())), "kid": KID, "use": "sig", "alg": "RS256"}
-    clock = FixedClock(datetime.now(timezone.utc).replace(microsecond=0))
-    with serve_jwks([public]) as jwks_url:
-        settings = registration_service.load_settings(
-            database_url=await new_database(stack, "registration"),
-            kafka_bootstrap_servers=stack.kafka_bootstrap,
-            jwks_url=jwks_url,
-            jwks_min_refresh_seconds=0,
-            scheduler_poll_seconds=3600,  # the tests run due jobs themselves, after moving the clock
-            outbox_poll_seconds=0.2,
-            consumer_backoff_initial_seconds=0.05,
-            log_level="WARNING",
-        )
-        runtime = registration_service.runtime(settings, clock=clock)
-        registration = Registration(runtime, clock, signing_key, stack)
-        await runtime.start()
-        registration.producer = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap)
-        await registration.producer.start()
-        try:
-            yield registration
-        finally:
-            await registration.producer.stop()
-            try:
-                await asyncio.wait_for(runtime.stop(), timeout=30)
-            except TimeoutError:
-                for task in asyncio.all_tasks():
-                    task.print_stack()
-                raise
-
-
 @pytest.fixture
 async def clock(registration) -> FixedClock:
     start = registration.clock.now()
@@ -180,11 +145,6 @@ async def other_provider(registration) -> Actor:
     organisation_id = await registration.organisation()
     actor = await registration.actor(organisation_id=organisation_id, role="dwse_organisation_officer")
     return actor
-
-
-@pytest.fixture(scope="session")
-async def department(registration) -> UUID:
-    return await registration.organisation(kind="department", name="Departement Werk en Sociale Economie")
 
 
 @pytest.fixture

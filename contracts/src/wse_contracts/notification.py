@@ -34,3 +34,29 @@ class NotificationRequestedV1(Event):
     reference: str
     idempotency_key: str
     requested_by: str
+
+
+class _DeliveryOutcome(Event):
+    topic: ClassVar[str] = "notification.deliveries"
+    key_field: ClassVar[str] = "reference"
+
+    notification_id: str
+    reference: str
+    template_id: str
+    requested_by: str
+    idempotency_key: str
+
+
+class NotificationDeliveredV1(_DeliveryOutcome):
+    """The SMTP server accepted the email for this recipient."""
+
+    event_type: ClassVar[str] = TYPE_PREFIX + "notification.delivered.v1"
+
+
+class NotificationFailedV1(_DeliveryOutcome):
+    """No email went out, for good: permanent-failure (the server refused), technical-failure
+    (retries exhausted, or the request could not be rendered)."""
+
+    event_type: ClassVar[str] = TYPE_PREFIX + "notification.failed.v1"
+    status: str
+    reason: str

@@ -46,6 +46,8 @@ class Service:
     route_handlers: list[Any] = field(default_factory=list)
     consumers: list[Consumer] = field(default_factory=list)
     jobs: dict[str, JobHandler] = field(default_factory=dict)
+    # Jobs that need the running runtime (its settings, a client it holds): built at start.
+    runtime_jobs: Callable[["ServiceRuntime"], dict[str, JobHandler]] | None = None
     publishes: list[type[Event]] = field(default_factory=list)
     settings_class: type[ServiceSettings] = ServiceSettings
     version: str = "0.1.0"
@@ -56,6 +58,8 @@ class Service:
     signing_keys: Callable[["ServiceRuntime"], KeySource] | None = None
     # Called with the running runtime after start, before requests are served.
     on_start: Callable[["ServiceRuntime"], Awaitable[None]] | None = None
+    # Called before the runtime stops its pool (close what on_start opened).
+    on_stop: Callable[["ServiceRuntime"], Awaitable[None]] | None = None
 
     def load_settings(self, **overrides: Any) -> ServiceSettings:
         return load_settings(self.name, self.settings_class, **overrides)
@@ -164,6 +168,7 @@ class ServiceRuntime:
         await self.relay.start()
         jobs = {
             **self.service.jobs,
+            **(self.service.runtime_jobs(self) if self.service.runtime_jobs else {}),
             HOUSEKEEPING_JOB: housekeeping(
                 outbox_retention_hours=settings.outbox_retention_hours, inbox_retention_days=settings.inbox_retention_days
             ),
@@ -182,6 +187,9 @@ class ServiceRuntime:
             await self.broker.stop()
         if self.scheduler:
             await self.scheduler.stop()
+        if self.service.on_stop:
+            with contextlib.suppress(Exception):
+                await self.service.on_stop(self)
         if self.relay:
             await self.relay.stop()
         if self.pool:
