@@ -1,13 +1,80 @@
 """The notification service's definition: what it stores, serves, consumes and publishes."""
 
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import asyncpg
+
+from notification import service as use_cases
+from notification import templates
+from notification.smtp import SmtpSender
+from notification.views import ROUTES
+from service_runtime.consumer import Consumer
 from service_runtime.rights_projection import rights_projection_consumer
-from service_runtime.service import Service
+from service_runtime.service import Service, ServiceRuntime
 from service_runtime.settings import ServiceSettings
+from wse_contracts import Envelope
+from wse_contracts.notification import NotificationDeliveredV1, NotificationFailedV1, NotificationRequestedV1
 
 
 class Settings(ServiceSettings):
     http_port: int = 8005
     database_url: str = "postgresql://notification:notification@127.0.0.1:5433/notification"
+    scheduler_poll_seconds: float = 0.05  # deliveries are scheduler jobs: pick up new ones quickly
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_tls: bool = False
+    smtp_timeout_seconds: float = 10.0
+    smtp_rate_per_second: float = 0.0  # 0: unlimited; a relay's limit goes here
+    mail_from: str = "Departement Werk en Sociale Economie <noreply@wse.vlaanderen.be>"
+    reply_to: str | None = "opleidingsdatabank@vlaanderen.be"
+    delivery_max_attempts: int = 8
+    delivery_backoff_initial_seconds: float = 2.0
+    delivery_backoff_max_seconds: float = 600.0
+
+
+async def _requested(connection: asyncpg.Connection, envelope: Envelope) -> None:
+    request = NotificationRequestedV1.model_validate(envelope.data)
+    await use_cases.accept_request(connection, request=request, now=datetime.now(timezone.utc))
+
+
+def requests_consumer() -> Consumer:
+    return Consumer(
+        name="requests",
+        topics=[NotificationRequestedV1.topic],
+        description="Renders each requested email (or fails it with the reason) and schedules its delivery.",
+        handlers={NotificationRequestedV1.event_type: _requested},
+    )
+
+
+def _jobs(runtime: ServiceRuntime):
+    settings = runtime.settings
+    sender = SmtpSender(
+        host=settings.smtp_host, port=settings.smtp_port, username=settings.smtp_username, password=settings.smtp_password,
+        starttls=settings.smtp_starttls, use_tls=settings.smtp_tls, timeout=settings.smtp_timeout_seconds,
+        rate_per_second=settings.smtp_rate_per_second,
+    )
+    runtime.extensions["smtp"] = sender
+    return {
+        use_cases.DELIVER_JOB: use_cases.deliver_job(
+            sender=sender, mail_from=settings.mail_from, reply_to=settings.reply_to, max_attempts=settings.delivery_max_attempts,
+            backoff_initial=settings.delivery_backoff_initial_seconds, backoff_max=settings.delivery_backoff_max_seconds,
+        )
+    }
+
+
+async def _start(runtime: ServiceRuntime) -> None:
+    templates.catalogue()  # a broken template fails the start, not the first email that needs it
+
+
+async def _stop(runtime: ServiceRuntime) -> None:
+    sender = runtime.extensions.get("smtp")
+    if sender is not None:
+        await sender.close()
 
 
 service = Service(
@@ -15,5 +82,10 @@ service = Service(
     description="Dutch emails to contact persons over SMTP, with a delivery log.",
     migrations_package="notification.migrations",
     settings_class=Settings,
-    consumers=[rights_projection_consumer()],
+    route_handlers=ROUTES,
+    consumers=[rights_projection_consumer(), requests_consumer()],
+    runtime_jobs=_jobs,
+    publishes=[NotificationDeliveredV1, NotificationFailedV1],
+    on_start=_start,
+    on_stop=_stop,
 )
