@@ -81,12 +81,15 @@ async def department(registration) -> UUID:
 
 
 @pytest.fixture(scope="session")
-async def notifications(stack) -> Notifications:
+async def notifications(stack, registration) -> Notifications:
+    # Tokens: the same test signing key as the registration runtime's (its JWKS endpoint).
     from notification.definition import service as notification_service
 
     settings = notification_service.load_settings(
         database_url=await new_database(stack, "notification"),
         kafka_bootstrap_servers=stack.kafka_bootstrap,
+        jwks_url=registration.runtime.settings.jwks_url,
+        jwks_min_refresh_seconds=0,
         smtp_host="127.0.0.1",
         smtp_port=stack.smtp_port,
         delivery_backoff_initial_seconds=0.2,

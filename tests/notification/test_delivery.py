@@ -4,6 +4,9 @@ the reason when a placeholder is missing."""
 
 from __future__ import annotations
 
+import asyncio
+
+import httpx
 import pytest
 
 from tests.platform.helpers import eventually
@@ -71,3 +74,53 @@ async def test_a_missing_placeholder_fails_with_the_reason_and_sends_nothing(not
     row = await notifications.settled(request.reference, "technical-failure")
     assert "training_name" in row["last_answer"] and row["subject"] is None
     assert await notifications.mails_to(str(request.recipients[0].email)) == []
+
+
+async def test_with_the_smtp_server_down_it_is_retried_until_it_is_back_nothing_lost(notifications, stack):
+    from devstack import processes
+    from devstack.stack import MAILSINK, start_mailsink
+
+    processes.stop(stack, MAILSINK)  # the SMTP server is down (its stored messages stay on disk)
+    try:
+        request = await notifications.request(template_id="registration.application_submitted", personalisation=SUBMITTED)
+
+        async def retrying():
+            row = await notifications.notification(request.reference)
+            return row if row and row["status"] == "temporary-failure" else None
+
+        row = await eventually(retrying, what="a temporary failure while the server is down")
+        assert "Connect" in row["last_answer"] or "Errno" in row["last_answer"] or "connect" in row["last_answer"].lower()
+    finally:
+        await asyncio.to_thread(start_mailsink, stack)
+    row = await notifications.settled(request.reference, "delivered")
+    assert row["log"][0] == "created" and row["log"][-1] == "delivered" and "temporary-failure" in row["log"]
+    assert len(await notifications.mails_to(str(request.recipients[0].email))) == 1
+
+
+async def test_the_back_office_reads_the_log_and_previews_templates(notifications, registration, department):
+    request = await notifications.request(template_id="registration.application_submitted", personalisation=SUBMITTED)
+    await notifications.settled(request.reference, "delivered")
+    # The back office: a department operator (a right learned from identity's events).
+    operator = await registration.grant(organisation_id=department, role="operator", context="department")
+    from tests.platform.helpers import eventually as _eventually
+
+    async def known():
+        async with notifications.runtime.pool.acquire() as connection:
+            return await connection.fetchval("SELECT 1 FROM rights_projection WHERE person_id = $1", operator)
+
+    await _eventually(known, what="the notification service to learn the operator's right")
+    app = notifications.runtime.app()
+    token = registration.token(person=operator, organisation=department)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notification", headers={"authorization": f"Bearer {token}"}) as client:
+        listed = (await client.get("/v1/notifications", params={"reference": request.reference})).json()
+        assert [n["status"] for n in listed] == ["delivered"]
+        one = (await client.get(f"/v1/notifications/{listed[0]['notification_id']}")).json()
+        assert [entry["status"] for entry in one["log"]] == ["created", "delivered"] and "4711" in one["subject"]
+        templates = (await client.get("/v1/templates")).json()
+        assert {"identity.right_requested", "registration.application_submitted"} <= {t["template_id"] for t in templates}
+        preview = await client.post("/v1/templates/registration.application_submitted/preview", json={"personalisation": SUBMITTED})
+        assert preview.status_code == 200 and "Lastechnieken &lt;basis&gt;" in preview.json()["html"]
+        missing = await client.post("/v1/templates/registration.application_submitted/preview", json={"personalisation": {}})
+        assert missing.status_code == 422 and "personalisation.training_name" in {e["field"] for e in missing.json()["errors"]}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notification") as anonymous:
+        assert (await anonymous.get("/v1/notifications")).status_code == 401
