@@ -21,6 +21,7 @@ import structlog
 
 from notification import templates
 from notification.smtp import PermanentFailure, SmtpSender, TemporaryFailure
+from service_runtime.failpoints import failpoint
 from service_runtime.outbox import publish_event
 from service_runtime.scheduler import Job, schedule_job
 from wse_contracts.notification import NotificationDeliveredV1, NotificationFailedV1, NotificationRequestedV1
@@ -138,6 +139,7 @@ def deliver_job(*, sender: SmtpSender, mail_from: str, reply_to: str | None, max
             )
             log.info("temporary failure, retrying", notification_id=str(row["notification_id"]), attempts=attempts, answer=error.answer)
             return
+        failpoint("notification.after_send")  # tests: killed between the server's 250 and the commit
         await _finish(connection, row, status="delivered", answer=answer, attempts=attempts, now=now)
 
     return deliver
