@@ -220,17 +220,33 @@ def parse_section(name: str, body: Any):
         raise Invalid([Violation(".".join(str(p) for p in e["loc"]) or "body", e["msg"]) for e in error.errors()]) from None
 
 
-async def _check_section(connection: asyncpg.Connection, *, name: str, section: Any, organisation_id: UUID) -> None:
+async def _check_sections(connection: asyncpg.Connection, *, sections: dict[str, Any], organisation_id: UUID) -> asyncpg.Record:
+    """Every problem of these sections at once (the rules between fields, and that documents are
+    the organisation's own). Reads what the rules need once; returns the organisation."""
     organisation = await _organisation(connection, organisation_id)
-    problems = domain.validate_section(name, section, organisation_kind=organisation["kind"], known_committees=await _committees(connection))
-    if name == "documents":
-        for i, document_id in enumerate(section.document_ids):
-            if not await _document_of(connection, organisation_id, document_id):
-                problems.append(Violation(f"document_ids[{i}]", "no such document of this organisation", "R-16"))
-    if name == "training" and section.follow_up_document_id and not await _document_of(connection, organisation_id, section.follow_up_document_id):
-        problems.append(Violation("follow_up_document_id", "no such document of this organisation", "R-7"))
+    committees = await _committees(connection)
+    named = [d for name, section in sections.items() for d in _documents_named(name, section)]
+    owned = {r["document_id"] for r in await connection.fetch(
+        "SELECT document_id FROM documents WHERE organisation_id = $1 AND document_id = ANY($2::uuid[])", organisation_id, named
+    )} if named else set()
+    problems = []
+    for name, section in sections.items():
+        problems += domain.validate_section(name, section, organisation_kind=organisation["kind"], known_committees=committees)
+        if name == "documents":
+            problems += [Violation(f"document_ids[{i}]", "no such document of this organisation", "R-16") for i, d in enumerate(section.document_ids) if d not in owned]
+        if name == "training" and section.follow_up_document_id and section.follow_up_document_id not in owned:
+            problems.append(Violation("follow_up_document_id", "no such document of this organisation", "R-7"))
     if problems:
         raise Invalid(problems)
+    return organisation
+
+
+def _documents_named(name: str, section: Any) -> list[UUID]:
+    if name == "documents":
+        return list(section.document_ids)
+    if name == "training" and section.follow_up_document_id:
+        return [section.follow_up_document_id]
+    return []
 
 
 async def save_section(
@@ -242,7 +258,7 @@ async def save_section(
     row = await _own_application(connection, organisation_id=organisation_id, application_id=application_id, for_update=True)
     if row["status"] != "draft":
         raise Conflict("a submitted application can no longer be edited; ask the back office to amend it (R-17)")
-    await _check_section(connection, name=name, section=section, organisation_id=organisation_id)
+    await _check_sections(connection, sections={name: section}, organisation_id=organisation_id)
     row = await connection.fetchrow(
         "UPDATE applications SET sections = sections || jsonb_build_object($2::text, $3::jsonb), version = version + 1, updated_at = $4 "
         "WHERE application_id = $1 RETURNING *",
@@ -309,12 +325,10 @@ async def submit_application(
         raise Invalid([Violation(f"sections.{name}", "this section is still to be filled in", "R-17") for name in missing])
     sections = row["sections"]
     # Sections were valid when saved; the organisation data they depend on may have changed since.
-    for name in domain.SECTIONS:
-        if name in sections:
-            await _check_section(connection, name=name, section=parse_section(name, sections[name]), organisation_id=organisation_id)
-    training = TrainingSection.model_validate(sections["training"])
+    parsed = {name: parse_section(name, sections[name]) for name in domain.SECTIONS if name in sections}
+    organisation = await _check_sections(connection, sections=parsed, organisation_id=organisation_id)
+    training = parsed["training"]
     await _ensure_unique_reference(connection, organisation_id=organisation_id, application_id=application_id, training=training, replaces=row["replaces_odb_number"])
-    organisation = await _organisation(connection, organisation_id)
     data = await connection.fetchrow("SELECT lms, follow_up_document_id FROM organisation_data WHERE organisation_id = $1", organisation_id)
     today = brussels_date(now)
     facts = OrganisationFacts(
@@ -567,7 +581,7 @@ async def amend_application(
     row = await _application(connection, application_id, for_update=True)
     if row["status"] not in ("held", "in_review", "awaiting_information"):
         raise Conflict(f"a dossier that is {row['status']} can no longer be amended")
-    await _check_section(connection, name=name, section=section, organisation_id=row["organisation_id"])
+    await _check_sections(connection, sections={name: section}, organisation_id=row["organisation_id"])
     before = row["sections"].get(name)
     await connection.execute(
         "UPDATE applications SET sections = sections || jsonb_build_object($2::text, $3::jsonb), version = version + 1, updated_at = $4 WHERE application_id = $1",
