@@ -17,6 +17,7 @@ from devstack.config import REPO_ROOT
 from service_runtime.auth import holds_right
 from tests.identity.conftest import national_register_number, sign_in
 from tests.platform.helpers import connect, eventually, free_port, new_database, records_on_topic
+from service_runtime.clock import SystemClock, local_today  # the Brussels date, as the services judge validity
 
 pytestmark = pytest.mark.slow
 
@@ -47,14 +48,14 @@ async def test_rights_granted_and_revoked_in_identity_reach_another_services_pro
     eva = world.register_person(head, born=date(1989, 9, 9), sequence=403, first_name="Eva")
     assert head.post(f"/v1/organisations/{organisation_id}/members", {"person_id": str(eva)}).status_code == 204
     right = head.post(f"/v1/organisations/{organisation_id}/rights", {
-        "person_id": str(eva), "role": "dwse_organisation_officer", "context": "training_database", "valid_from": date.today().isoformat()})
+        "person_id": str(eva), "role": "dwse_organisation_officer", "context": "training_database", "valid_from": local_today(SystemClock()).isoformat()})
     assert right.status_code == 201
 
     connection = await connect(registration)
     try:
         async def holds() -> bool:
             return await holds_right(connection, person_id=eva, organisation_id=organisation_id, role="dwse_organisation_officer",
-                                     context="training_database", on=date.today())
+                                     context="training_database", on=local_today(SystemClock()))
 
         await eventually(holds, what="the right in registration's projection")
         assert head.delete(f"/v1/organisations/{organisation_id}/rights/{right.json()['right_id']}").status_code == 204

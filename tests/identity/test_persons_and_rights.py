@@ -9,10 +9,11 @@ from datetime import date, timedelta
 import pytest
 
 from tests.identity.conftest import national_register_number, sign_in
+from service_runtime.clock import SystemClock, local_today  # the Brussels date, as the services judge validity
 
 pytestmark = pytest.mark.slow
 
-TODAY = date.today()
+TODAY = local_today(SystemClock())
 
 
 def check(session, person_id, organisation_id, role, context, theme=None) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import httpx
 import jwt
@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from tests.platform.helpers import Probe, connect, eventually, new_database, new_topic, serve_jwks
 from wse_contracts import to_kafka_record
 from wse_contracts.identity import RightGrantedV1, RightRevokedV1
+from service_runtime.clock import SystemClock, local_today  # the Brussels date, as the services judge validity
 
 pytestmark = pytest.mark.slow
 
@@ -114,12 +115,12 @@ async def test_a_right_from_identitys_events_opens_the_route_and_its_revocation_
     assert httpx.get(probe.url + "/probe/officer", headers=headers).status_code == 403
 
     in_other_context = RightGrantedV1(right_id=uuid.uuid4(), person_id=person, organisation_id=organisation,
-                                      role="dwse_organisation_officer", context="platos", valid_from=date.today())
+                                      role="dwse_organisation_officer", context="platos", valid_from=local_today(SystemClock()))
     expired = RightGrantedV1(right_id=uuid.uuid4(), person_id=person, organisation_id=organisation,
                              role="dwse_organisation_officer", context="training_database",
-                             valid_from=date.today() - timedelta(days=30), valid_until=date.today() - timedelta(days=1))
+                             valid_from=local_today(SystemClock()) - timedelta(days=30), valid_until=local_today(SystemClock()) - timedelta(days=1))
     valid = RightGrantedV1(right_id=uuid.uuid4(), person_id=person, organisation_id=organisation,
-                           role="dwse_organisation_officer", context="training_database", valid_from=date.today())
+                           role="dwse_organisation_officer", context="training_database", valid_from=local_today(SystemClock()))
     await publish(stack, in_other_context, expired)
 
     connection = await connect(probe.database_url)

@@ -4,6 +4,7 @@ Terms are proven by moving the service's clock and running its due jobs, never b
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 import pytest
 
@@ -365,7 +366,8 @@ async def test_r20_approval_registers_the_training_with_a_prefix_by_kind(registr
     number = dossier["odb_number"]
     assert number.startswith(prefix) and number[len(prefix):].isdigit()
     event = (await registration.events("registration.training_registered.v1", odb_number=number))[0]
-    assert event["holds_from"] == dossier["submitted_at"][:10]  # by default the day it came in
+    submitted_on = datetime.fromisoformat(dossier["submitted_at"]).astimezone(BRUSSELS).date()
+    assert event["holds_from"] == submitted_on.isoformat()  # by default the day it came in (in Brussels)
     assert event["modules"][0]["hours"] == "40" and event["school_years"] == ["2026-2027"]
 
 
