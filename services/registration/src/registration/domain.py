@@ -306,6 +306,27 @@ def ensure_stop_date(*, stop_on: date, today: date, holds_from: date, already_st
         raise Invalid([Violation("stop_on", f"the registration only holds from {holds_from}", "R-23")])
 
 
+def validate_lms(*, lms: str | None, lms_other: str | None) -> list[Violation]:
+    """R-4: one system from the list, or 'other' with its name in free text."""
+    if lms == "other" and not lms_other:
+        return [Violation("lms_other", "name the learning management system when choosing 'other'", "R-4")]
+    if lms != "other" and lms_other:
+        return [Violation("lms_other", "only with lms 'other'", "R-4")]
+    return []
+
+
+def ensure_decision(*, outcome: str, reasons: str | None) -> None:
+    """R-20: a rejection carries its reasons."""
+    if outcome == "rejected" and not reasons:
+        raise Invalid([Violation("reasons", "a rejection gives its reasons", "R-20")])
+
+
+def ensure_evaluation(*, outcome: str, remarks: str | None) -> None:
+    """R-26: a negative evaluation says why (it goes to the general contact)."""
+    if outcome == "negative" and not remarks:
+        raise Invalid([Violation("remarks", "a negative evaluation says why", "R-26")])
+
+
 def next_contact_verification(after: date) -> date:
     """R-25: once a year (in January) every provider is asked whether its contacts still work there."""
     candidate = date(after.year, 1, 15)

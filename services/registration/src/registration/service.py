@@ -137,12 +137,8 @@ async def organisation_data(connection: asyncpg.Connection, *, organisation_id: 
 
 
 async def update_organisation_data(connection: asyncpg.Connection, *, actor_id: UUID, organisation_id: UUID, data: OrganisationData) -> dict[str, Any]:
-    problems = []
-    if data.lms == "other" and not data.lms_other:
-        problems.append(Violation("lms_other", "name the learning management system when choosing 'other'", "R-4"))
-    if data.lms != "other" and data.lms_other:
-        problems.append(Violation("lms_other", "only with lms 'other'", "R-4"))
-    if data.follow_up_document_id and not await _document_of(connection, organisation_id, data.follow_up_document_id):
+    problems = domain.validate_lms(lms=data.lms, lms_other=data.lms_other)
+    if data.follow_up_document_id and not await _owned_documents(connection, organisation_id, [data.follow_up_document_id]):
         problems.append(Violation("follow_up_document_id", "no such document of this organisation"))
     if problems:
         raise Invalid(problems)
@@ -172,8 +168,14 @@ async def confirm_contacts(connection: asyncpg.Connection, *, organisation_id: U
     return await organisation_data(connection, organisation_id=organisation_id)
 
 
-async def _document_of(connection: asyncpg.Connection, organisation_id: UUID, document_id: UUID) -> bool:
-    return bool(await connection.fetchval("SELECT 1 FROM documents WHERE document_id = $1 AND organisation_id = $2", document_id, organisation_id))
+async def _owned_documents(connection: asyncpg.Connection, organisation_id: UUID, document_ids: list[UUID]) -> set[UUID]:
+    """Which of these documents belong to the organisation (one query, however many are named)."""
+    if not document_ids:
+        return set()
+    rows = await connection.fetch(
+        "SELECT document_id FROM documents WHERE organisation_id = $1 AND document_id = ANY($2::uuid[])", organisation_id, document_ids
+    )
+    return {r["document_id"] for r in rows}
 
 
 # ------------------------------------------------------------------------------- drafts (R-17, R-18)
@@ -226,9 +228,7 @@ async def _check_sections(connection: asyncpg.Connection, *, sections: dict[str,
     organisation = await _organisation(connection, organisation_id)
     committees = await _committees(connection)
     named = [d for name, section in sections.items() for d in _documents_named(name, section)]
-    owned = {r["document_id"] for r in await connection.fetch(
-        "SELECT document_id FROM documents WHERE organisation_id = $1 AND document_id = ANY($2::uuid[])", organisation_id, named
-    )} if named else set()
+    owned = await _owned_documents(connection, organisation_id, named)
     problems = []
     for name, section in sections.items():
         problems += domain.validate_section(name, section, organisation_kind=organisation["kind"], known_committees=committees)
@@ -497,7 +497,8 @@ async def answer_information_request(
     )
     if request is None or row["status"] != "awaiting_information":
         raise Conflict("there is no open question on this dossier")
-    problems = [Violation(f"document_ids[{i}]", "no such document of this organisation") for i, d in enumerate(document_ids) if not await _document_of(connection, organisation_id, d)]
+    owned = await _owned_documents(connection, organisation_id, document_ids)
+    problems = [Violation(f"document_ids[{i}]", "no such document of this organisation") for i, d in enumerate(document_ids) if d not in owned]
     if problems:
         raise Invalid(problems)
     await connection.execute(
@@ -625,8 +626,7 @@ async def decide_application(
     row = await _application(connection, application_id, for_update=True)
     if row["status"] != "forwarded":
         raise Conflict(f"the deciding body decides on a forwarded dossier; this one is {row['status']}")
-    if outcome == "rejected" and not reasons:
-        raise Invalid([Violation("reasons", "a rejection gives its reasons")])
+    domain.ensure_decision(outcome=outcome, reasons=reasons)
     organisation = await _organisation(connection, row["organisation_id"])
     training = _training_of(row)
     odb = None
@@ -719,8 +719,7 @@ async def record_evaluation(
     training = await connection.fetchrow("SELECT * FROM trainings WHERE upper(odb_number) = upper($1)", odb_number)
     if training is None:
         raise NotFound("no such registered training")
-    if outcome == "negative" and not remarks:
-        raise Invalid([Violation("remarks", "a negative evaluation says why", "R-26")])
+    domain.ensure_evaluation(outcome=outcome, remarks=remarks)
     inserted = await connection.fetchval(
         "INSERT INTO evaluations (odb_number, year, outcome, remarks, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6) "
         "ON CONFLICT DO NOTHING RETURNING 1",
