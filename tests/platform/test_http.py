@@ -4,6 +4,7 @@ against published keys, rights answered from the local projection fed by Kafka, 
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from datetime import timedelta
@@ -171,4 +172,13 @@ def test_the_correlation_id_is_returned_and_health_and_metrics_answer(probe):
     assert httpx.get(probe.url + "/probe/effects").status_code == 200
     metrics = httpx.get(probe.url + "/metrics").text
     assert 'outbox_pending{service="probe"}' in metrics
-    assert 'http_requests_total{app_name="probe",method="GET",path="/probe/effects"' in metrics
+    assert 'http_requests_total{app_name="probe",method="GET",path="/probe/effects",status_code="200"}' in metrics
+    assert 'http_request_duration_seconds_count{app_name="probe",method="GET",path="/probe/effects",status_code="200"}' in metrics
+    assert 'path="/health/live"' not in metrics  # probes are not counted
+
+    # Without one from the caller, each request gets a fresh id.
+    made = {httpx.get(probe.url + "/health/live").headers["x-correlation-id"] for _ in range(3)}
+    assert len(made) == 3
+    # A header that could forge log lines is not taken over.
+    forged = httpx.get(probe.url + "/health/live", headers={"X-Correlation-ID": "a b\"c"}).headers["x-correlation-id"]
+    assert forged != 'a b"c' and re.fullmatch(r"[A-Za-z0-9._:\-]+", forged), forged

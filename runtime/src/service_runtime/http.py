@@ -3,13 +3,16 @@ access rules, health and metrics."""
 
 from __future__ import annotations
 
+import itertools
 import re
-import uuid
+import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 import structlog
+from prometheus_client import Counter, Gauge, Histogram
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException, ValidationException
@@ -103,34 +106,92 @@ EXCEPTION_HANDLERS = {
 }
 
 
-# ---------------------------------------------------------------- correlation ids
+# ---------------------------------------------------------------- correlation ids and metrics
+
+# Correlation ids made here: a random prefix per process and a counter. Unique across processes
+# and cheap (a uuid4 per request was 2 % of a rights check); they are not secrets.
+_CORRELATION_PREFIX = secrets.token_hex(6)
+_correlation_counter = itertools.count(1)
+
+_REQUESTS = Counter("http_requests_total", "HTTP requests answered", ["app_name", "method", "path", "status_code"])
+_ERRORS = Counter("http_requests_error_total", "HTTP requests answered with a 5xx", ["app_name", "method", "path", "status_code"])
+_DURATION = Histogram("http_request_duration_seconds", "Time to answer an HTTP request", ["app_name", "method", "path", "status_code"])
+_IN_PROGRESS = Gauge("http_requests_in_progress", "HTTP requests being answered", ["app_name", "method", "path"])
 
 
-class CorrelationIdMiddleware:
-    """Takes the caller's X-Correlation-ID (or makes one), binds it to the logs of this request
-    and to every event the request writes, and returns it on the response."""
+class RequestMiddleware:
+    """Every HTTP request: the caller's X-Correlation-ID (or a new one) bound to the request's logs
+    and events and returned on the response, and the Prometheus metrics per route template.
 
-    def __init__(self, app: ASGIApp) -> None:
+    One middleware with one wrapped `send` instead of Litestar's Prometheus middleware and a
+    correlation middleware of its own: the two cost a fifth of a rights check (`/v1/check`),
+    mostly in building a Request, its URL and the labels on every call. Metric children are
+    looked up once per (method, route, status) and kept.
+    """
+
+    _EXCLUDED = ("/metrics", "/health")
+
+    def __init__(self, app: ASGIApp, *, app_name: str) -> None:
         self.app = app
+        self.app_name = app_name
+        self._children: dict[tuple[str, str, int], tuple[Any, Any, Any]] = {}
+        self._in_progress: dict[tuple[str, str], Any] = {}
+
+    def _metrics_for(self, method: str, path: str, status: int) -> tuple[Any, Any, Any]:
+        key = (method, path, status)
+        children = self._children.get(key)
+        if children is None:
+            labels = (self.app_name, method, path, str(status))
+            children = (_REQUESTS.labels(*labels), _DURATION.labels(*labels), _ERRORS.labels(*labels) if status >= 500 else None)
+            self._children[key] = children
+        return children
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = next((v.decode() for k, v in scope["headers"] if k == CORRELATION_HEADER.encode()), None)
-        correlation_id = incoming if incoming and _SAFE_CORRELATION_ID.match(incoming) else str(uuid.uuid4())
-        token = correlation_id_var.set(correlation_id)
+        incoming = None
+        for name, value in scope["headers"]:
+            if name == b"x-correlation-id":
+                incoming = value.decode("latin-1")
+                break
+        correlation_id = incoming if incoming and _SAFE_CORRELATION_ID.match(incoming) else f"{_CORRELATION_PREFIX}-{next(_correlation_counter):x}"
+        header = (b"x-correlation-id", correlation_id.encode())
+        path = scope.get("path_template") or scope["path"]
+        measured = not path.startswith(self._EXCLUDED)
+        status = 500  # if the app fails before it answers
 
         async def send_with_header(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), (CORRELATION_HEADER.encode(), correlation_id.encode())]
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), header]
             await send(message)
 
-        try:
-            with structlog.contextvars.bound_contextvars(correlation_id=correlation_id):
+        token = correlation_id_var.set(correlation_id)
+        if not measured:
+            try:
                 await self.app(scope, receive, send_with_header)
+            finally:
+                correlation_id_var.reset(token)
+            return
+        method = scope["method"]
+        in_progress = self._in_progress.get((method, path))
+        if in_progress is None:
+            in_progress = self._in_progress[(method, path)] = _IN_PROGRESS.labels(self.app_name, method, path)
+        in_progress.inc()
+        started = time.perf_counter()
+        try:
+            await self.app(scope, receive, send_with_header)
         finally:
+            elapsed = time.perf_counter() - started
             correlation_id_var.reset(token)
+            in_progress.dec()
+            count, duration, errors = self._metrics_for(method, path, status)
+            count.inc()
+            duration.observe(elapsed)
+            if errors is not None:
+                errors.inc()
 
 
 # ---------------------------------------------------------------- access rules (deny by default)

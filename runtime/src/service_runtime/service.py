@@ -19,7 +19,8 @@ from faststream.specification import AsyncAPI
 from litestar import Litestar, Router, get
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, ScalarRenderPlugin
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.middleware import DefineMiddleware
+from litestar.plugins.prometheus import PrometheusController
 from litestar.response import Response
 
 from service_runtime.auth import JwksKeys, KeySource, TokenVerifier
@@ -27,7 +28,7 @@ from service_runtime.clock import Clock, SystemClock
 from service_runtime.consumer import Consumer, ConsumerRunner, RetryPolicy
 from service_runtime.db import create_pool
 from service_runtime.housekeeping import HOUSEKEEPING_JOB, arm_housekeeping, housekeeping
-from service_runtime.http import EXCEPTION_HANDLERS, CorrelationIdMiddleware, Public, access, access_guard
+from service_runtime.http import EXCEPTION_HANDLERS, Public, RequestMiddleware, access, access_guard
 from service_runtime.migrations import Migration, apply_migrations, discover
 from service_runtime.outbox import OutboxRelay, ensure_topics
 from service_runtime.scheduler import JobHandler, Scheduler
@@ -234,10 +235,9 @@ class ServiceRuntime:
             opt = access(Public())
             include_in_schema = False
 
-        prometheus = PrometheusConfig(app_name=self.service.name, prefix="http", group_path=True, exclude=["/metrics", "/health"])
         app = Litestar(
             route_handlers=[live, ready, Metrics, *self.service.route_handlers],
-            middleware=[CorrelationIdMiddleware, prometheus.middleware],
+            middleware=[DefineMiddleware(RequestMiddleware, app_name=self.service.name)],
             guards=[access_guard],
             exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
             lifespan=[self.lifespan],
