@@ -1,6 +1,6 @@
 """Killed in the middle of sending: the SMTP server has accepted the email, the process dies
-before it commits "delivered". After a restart the email goes out again: at most one duplicate,
-never lost (README, Notification, says why)."""
+before it commits "delivered". When the dead process's lease on it runs out, the email goes out
+again: at most one duplicate, never lost (README, Notification, says why)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ async def test_killed_after_the_server_accepted_it_is_sent_again_after_a_restart
     database_url = await new_database(stack, "notification_crash")
     settings = {
         "database_url": database_url, "kafka_bootstrap_servers": stack.kafka_bootstrap, "smtp_port": stack.smtp_port,
-        "http_port": 0, "scheduler_poll_seconds": 0.05, "migrate_on_start": False, "jwks_url": "http://127.0.0.1:9/none",
+        "http_port": 0, "delivery_poll_seconds": 0.05, "delivery_lease_seconds": 2, "migrate_on_start": False, "jwks_url": "http://127.0.0.1:9/none",
     }
     await service.runtime(service.load_settings(**settings)).migrate()
     address = f"crash-{uuid.uuid4().hex[:8]}@contact.example"
@@ -52,7 +52,8 @@ async def test_killed_after_the_server_accepted_it_is_sent_again_after_a_restart
         doomed = start(settings, failpoints="notification.after_send")
         assert doomed.wait(timeout=60) == -signal.SIGKILL, doomed.stdout.read()
         assert len(await notifications.mails_to(address)) == 1  # the server has it...
-        assert await connection.fetchval("SELECT status FROM notifications WHERE reference = $1", request.reference) == "created"  # ...the log not
+        # ...the log not: the notification is still `sending`, under the dead process's lease.
+        assert await connection.fetchval("SELECT status FROM notifications WHERE reference = $1", request.reference) == "sending"
         restarted = start(settings)
         try:
             await eventually(
@@ -62,6 +63,15 @@ async def test_killed_after_the_server_accepted_it_is_sent_again_after_a_restart
         finally:
             restarted.send_signal(signal.SIGTERM)
             restarted.wait(timeout=60)
-        assert len(await notifications.mails_to(address)) == 2  # at most one duplicate, nothing lost
+        copies = await notifications.mails_to(address)
+        assert len(copies) == 2  # at most one duplicate, nothing lost...
+        ids = {dict((k.lower(), v) for k, v in copy["headers"])["message-id"] for copy in copies}
+        assert len(ids) == 1  # ...and the copy says so: the same Message-ID
+        log = await connection.fetch(
+            "SELECT l.status, l.detail FROM delivery_log l JOIN notifications n USING (notification_id) WHERE n.reference = $1 ORDER BY l.id",
+            request.reference,
+        )
+        assert [r["status"] for r in log] == ["created", "sending", "sending", "delivered"]
+        assert "never confirmed" in log[2]["detail"]
     finally:
         await connection.close()

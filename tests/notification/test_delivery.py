@@ -24,7 +24,7 @@ async def test_a_request_becomes_an_email_with_both_parts_logged_as_delivered(no
     request = await notifications.request(template_id="registration.application_submitted", personalisation=SUBMITTED)
     address = str(request.recipients[0].email)
     row = await notifications.settled(request.reference, "delivered")
-    assert row["log"] == ["created", "delivered"] and row["last_answer"]
+    assert row["log"] == ["created", "sending", "delivered"] and row["last_answer"].startswith("250")
     [mail] = await eventually(lambda: notifications.mails_to(address), what="the email in the SMTP server")
     assert mail["rcpt_tos"] == [address]
     assert "4711" in mail["subject"]
@@ -53,7 +53,7 @@ async def test_a_temporary_refusal_is_retried_and_delivered(notifications):
         row = await notifications.settled(request.reference, "delivered")
     finally:
         await notifications.fault("none", 0)
-    assert row["log"] == ["created", "temporary-failure", "temporary-failure", "delivered"] and row["attempts"] == 3
+    assert row["log"] == ["created", "sending", "temporary-failure", "sending", "temporary-failure", "sending", "delivered"] and row["attempts"] == 3
     assert len(await notifications.mails_to(str(request.recipients[0].email))) == 1
 
 
@@ -115,7 +115,7 @@ async def test_the_back_office_reads_the_log_and_previews_templates(notification
         listed = (await client.get("/v1/notifications", params={"reference": request.reference})).json()
         assert [n["status"] for n in listed] == ["delivered"]
         one = (await client.get(f"/v1/notifications/{listed[0]['notification_id']}")).json()
-        assert [entry["status"] for entry in one["log"]] == ["created", "delivered"] and "4711" in one["subject"]
+        assert [entry["status"] for entry in one["log"]] == ["created", "sending", "delivered"] and "4711" in one["subject"]
         templates = (await client.get("/v1/templates")).json()
         assert {"identity.right_requested", "registration.application_submitted"} <= {t["template_id"] for t in templates}
         preview = await client.post("/v1/templates/registration.application_submitted/preview", json={"personalisation": SUBMITTED})

@@ -21,7 +21,9 @@ from wse_contracts.notification import NotificationDeliveredV1, NotificationFail
 class Settings(ServiceSettings):
     http_port: int = 8005
     database_url: str = "postgresql://notification:notification@127.0.0.1:5433/notification"
-    scheduler_poll_seconds: float = 0.05  # deliveries are scheduler jobs: pick up new ones quickly
+    delivery_poll_seconds: float = 0.05  # how soon an accepted request is picked up when the loop was idle
+    delivery_batch_size: int = 100
+    delivery_lease_seconds: float = 300.0  # a `sending` notification after this: its process died, send again
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
     smtp_username: str | None = None
@@ -30,6 +32,7 @@ class Settings(ServiceSettings):
     smtp_tls: bool = False
     smtp_timeout_seconds: float = 10.0
     smtp_rate_per_second: float = 0.0  # 0: unlimited; a relay's limit goes here
+    smtp_connections: int = 4  # sessions sending at once, each reused
     mail_from: str = "Departement Werk en Sociale Economie <noreply@wse.vlaanderen.be>"
     reply_to: str | None = "opleidingsdatabank@vlaanderen.be"
     delivery_max_attempts: int = 8
@@ -37,43 +40,47 @@ class Settings(ServiceSettings):
     delivery_backoff_max_seconds: float = 600.0
 
 
-async def _requested(connection: asyncpg.Connection, envelope: Envelope) -> None:
-    request = NotificationRequestedV1.model_validate(envelope.data)
-    await use_cases.accept_request(connection, request=request, now=datetime.now(timezone.utc))
+async def _requested(connection: asyncpg.Connection, envelopes: list[Envelope]) -> None:
+    requests = [
+        use_cases.Accepted(NotificationRequestedV1.model_validate(envelope.data), correlation_id=envelope.correlationid)
+        for envelope in envelopes
+    ]
+    await use_cases.accept_requests(connection, requests=requests, now=datetime.now(timezone.utc))
 
 
 def requests_consumer() -> Consumer:
     return Consumer(
         name="requests",
         topics=[NotificationRequestedV1.topic],
-        description="Renders each requested email (or fails it with the reason) and schedules its delivery.",
-        handlers={NotificationRequestedV1.event_type: _requested},
+        description="Renders each requested email (or fails it with the reason) and makes it due for delivery.",
+        batch_handlers={NotificationRequestedV1.event_type: _requested},
     )
-
-
-def _jobs(runtime: ServiceRuntime):
-    settings = runtime.settings
-    sender = SmtpSender(
-        host=settings.smtp_host, port=settings.smtp_port, username=settings.smtp_username, password=settings.smtp_password,
-        starttls=settings.smtp_starttls, use_tls=settings.smtp_tls, timeout=settings.smtp_timeout_seconds,
-        rate_per_second=settings.smtp_rate_per_second,
-    )
-    runtime.extensions["smtp"] = sender
-    return {
-        use_cases.DELIVER_JOB: use_cases.deliver_job(
-            sender=sender, mail_from=settings.mail_from, reply_to=settings.reply_to, max_attempts=settings.delivery_max_attempts,
-            backoff_initial=settings.delivery_backoff_initial_seconds, backoff_max=settings.delivery_backoff_max_seconds,
-        )
-    }
 
 
 async def _start(runtime: ServiceRuntime) -> None:
     templates.catalogue()  # a broken template fails the start, not the first email that needs it
+    settings = runtime.settings
+    sender = SmtpSender(
+        host=settings.smtp_host, port=settings.smtp_port, username=settings.smtp_username, password=settings.smtp_password,
+        starttls=settings.smtp_starttls, use_tls=settings.smtp_tls, timeout=settings.smtp_timeout_seconds,
+        rate_per_second=settings.smtp_rate_per_second, connections=settings.smtp_connections,
+    )
+    deliverer = use_cases.Deliverer(
+        pool=runtime.pool, sender=sender, clock=runtime.clock, poll_seconds=settings.delivery_poll_seconds,
+        settings=use_cases.DeliverySettings(
+            mail_from=settings.mail_from, reply_to=settings.reply_to, max_attempts=settings.delivery_max_attempts,
+            backoff_initial=settings.delivery_backoff_initial_seconds, backoff_max=settings.delivery_backoff_max_seconds,
+            batch_size=settings.delivery_batch_size, lease_seconds=settings.delivery_lease_seconds,
+        ),
+    )
+    runtime.extensions["smtp"], runtime.extensions["deliverer"] = sender, deliverer
+    await deliverer.start()
 
 
 async def _stop(runtime: ServiceRuntime) -> None:
-    sender = runtime.extensions.get("smtp")
-    if sender is not None:
+    if (deliverer := runtime.extensions.get("deliverer")) is not None:
+        await deliverer.stop()
+    if (sender := runtime.extensions.get("smtp")) is not None:
         await sender.close()
 
 
@@ -84,7 +91,6 @@ service = Service(
     settings_class=Settings,
     route_handlers=ROUTES,
     consumers=[rights_projection_consumer(), requests_consumer()],
-    runtime_jobs=_jobs,
     publishes=[NotificationDeliveredV1, NotificationFailedV1],
     on_start=_start,
     on_stop=_stop,

@@ -1,36 +1,48 @@
-"""The notification service's use cases: accept a request (render it, or fail it with the reason),
-deliver it over SMTP with bounded retries, and answer "did the contact person get it?".
+"""The notification service's use cases: accept requests (render them, or fail them with the
+reason), deliver them over SMTP with bounded retries, and answer "did the contact person get it?".
 
-Delivery is a durable scheduler job per notification, run in a database transaction: the
-email is sent, then its status is committed. A process killed between the server's "250 OK" and
-that commit sends the email again after a restart: at most one duplicate, never a lost email
-(SMTP has no way to ask whether a message already arrived, so exactly-once is not on offer).
+Delivery works in batches, from the notifications table itself:
+
+1. **claim**: one statement takes up to N due notifications (`FOR UPDATE SKIP LOCKED`, so
+   replicas never take the same one), marks them `sending` with a lease, and logs the attempt;
+2. **send**: the emails go out over a few reused SMTP connections;
+3. **record**: one transaction writes every outcome, its log line and its event.
+
+A process killed between the server's "250 OK" and step 3 leaves the notification `sending`;
+when its lease runs out it is claimed again and sent again: at most one duplicate per crash,
+never a lost email (SMTP has no way to ask whether a message already arrived, so exactly-once
+is not on offer). The duplicate carries the same Message-ID, so a mail client can tell.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import parseaddr
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 import structlog
+from prometheus_client import Counter
 
 from notification import templates
+from notification.mime import Email, build_email
 from notification.smtp import PermanentFailure, SmtpSender, TemporaryFailure
+from service_runtime.clock import Clock
 from service_runtime.failpoints import failpoint
-from service_runtime.outbox import publish_event
-from service_runtime.scheduler import Job, schedule_job
+from service_runtime.outbox import add_all_to_outbox
+from wse_contracts import Envelope
 from wse_contracts.notification import NotificationDeliveredV1, NotificationFailedV1, NotificationRequestedV1
 
 log = structlog.get_logger(__name__)
 
 SOURCE = "/wse/notification"
-DELIVER_JOB = "notification.deliver"
 TERMINAL = ("delivered", "permanent-failure", "technical-failure")
+OUTCOMES = Counter("notification_outcomes_total", "Notifications by the outcome of an attempt.", ["status"])
 
 
 def backoff(attempt: int, *, initial: float, maximum: float) -> timedelta:
@@ -38,122 +50,232 @@ def backoff(attempt: int, *, initial: float, maximum: float) -> timedelta:
     return timedelta(seconds=min(initial * 2 ** max(attempt - 1, 0), maximum))
 
 
-async def _log(connection: asyncpg.Connection, notification_id: UUID, *, at: datetime, status: str, detail: str | None = None) -> None:
-    await connection.execute(
-        "INSERT INTO delivery_log (notification_id, at, status, detail) VALUES ($1, $2, $3, $4)", notification_id, at, status, detail
-    )
-
-
-async def _outcome_event(connection: asyncpg.Connection, row: asyncpg.Record, *, status: str, reason: str | None = None) -> None:
+def _outcome_envelope(row: Any, *, status: str, reason: str | None) -> Envelope:
     common = dict(
         notification_id=str(row["notification_id"]), reference=row["reference"], template_id=row["template_id"],
         requested_by=row["requested_by"], idempotency_key=row["idempotency_key"],
     )
     event = NotificationDeliveredV1(**common) if status == "delivered" else NotificationFailedV1(**common, status=status, reason=reason or status)
-    await publish_event(connection, event, source=SOURCE)
+    # The requesting service's correlation id: its dossier's trail runs on to the email's fate.
+    return event.to_envelope(source=SOURCE, correlation_id=row["correlation_id"] or "none")
+
+
+async def _publish_outcomes(connection: asyncpg.Connection, envelopes: list[Envelope]) -> None:
+    # Delivered and failed share one topic, keyed by notification: their order per email holds.
+    await add_all_to_outbox(connection, envelopes, topic=NotificationDeliveredV1.topic)
 
 
 # ------------------------------------------------------------------------------- accepting requests
 
 
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    request: NotificationRequestedV1
+    correlation_id: str | None = None
+
+
+async def accept_requests(connection: asyncpg.Connection, *, requests: list[Accepted], now: datetime) -> list[UUID]:
+    """One notification per request and recipient, due at once, in one statement. The same request
+    again (same requesting service, idempotency key and recipient) creates nothing. A request that
+    cannot be rendered fails with the reason: no half-empty email goes out."""
+    columns: dict[str, list[Any]] = {name: [] for name in _ACCEPT_COLUMNS}
+    for accepted in requests:
+        request = accepted.request
+        try:
+            rendered = templates.render(request.template_id, request.template_version, request.personalisation)
+            failure = None
+        except templates.TemplateError as error:  # missing personalisation, unknown template: no retry helps
+            rendered, failure = None, str(error)
+        for recipient in request.recipients:
+            for name, value in (
+                ("notification_id", uuid.uuid4()), ("requested_by", request.requested_by), ("idempotency_key", request.idempotency_key),
+                ("reference", request.reference), ("template_id", request.template_id), ("template_version", request.template_version),
+                ("recipient_email", str(recipient.email)), ("recipient_name", recipient.name), ("personalisation", request.personalisation),
+                ("subject", rendered.subject if rendered else None), ("body_text", rendered.text if rendered else None),
+                ("body_html", rendered.html if rendered else None), ("status", "created" if rendered else "technical-failure"),
+                ("last_answer", failure), ("correlation_id", accepted.correlation_id),
+            ):
+                columns[name].append(value)
+    if not columns["notification_id"]:
+        return []
+    rows = await connection.fetch(_ACCEPT, *columns.values(), now)
+    failed = [row for row in rows if row["status"] == "technical-failure"]
+    await connection.execute(
+        "INSERT INTO delivery_log (notification_id, at, status, detail) "
+        "SELECT id, $2, s, d FROM unnest($1::uuid[], $3::text[], $4::text[]) AS l(id, s, d)",
+        [row["notification_id"] for row in rows] + [row["notification_id"] for row in failed], now,
+        ["created"] * len(rows) + ["technical-failure"] * len(failed), [None] * len(rows) + [row["last_answer"] for row in failed],
+    )
+    if failed:
+        await _publish_outcomes(connection, [_outcome_envelope(row, status="technical-failure", reason=row["last_answer"]) for row in failed])
+        for row in failed:
+            OUTCOMES.labels("technical-failure").inc()
+            log.warning("notification not rendered", notification_id=str(row["notification_id"]), template_id=row["template_id"], reason=row["last_answer"])
+    return [row["notification_id"] for row in rows]
+
+
 async def accept_request(connection: asyncpg.Connection, *, request: NotificationRequestedV1, now: datetime) -> list[UUID]:
-    """One notification per recipient. The same request again (same requesting service and
-    idempotency key) creates nothing. A request that cannot be rendered fails with the reason:
-    no half-empty email goes out."""
-    try:
-        rendered = templates.render(request.template_id, request.template_version, request.personalisation)
-        failure = None
-    except templates.TemplateError as error:  # missing personalisation, unknown template: no retry helps
-        rendered, failure = None, str(error)
-    created = []
-    for recipient in request.recipients:
-        notification_id = uuid.uuid4()
-        row = await connection.fetchrow(
-            """
-            INSERT INTO notifications (notification_id, requested_by, idempotency_key, reference, template_id, template_version,
-                recipient_email, recipient_name, personalisation, subject, body_text, body_html, status, last_answer, created_at, updated_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)
-            ON CONFLICT (requested_by, idempotency_key, recipient_email) DO NOTHING
-            RETURNING *
-            """,
-            notification_id, request.requested_by, request.idempotency_key, request.reference, request.template_id, request.template_version,
-            str(recipient.email), recipient.name, request.personalisation,
-            rendered.subject if rendered else None, rendered.text if rendered else None, rendered.html if rendered else None,
-            "created" if rendered else "technical-failure", failure, now,
-        )
-        if row is None:
-            continue  # seen before
-        created.append(notification_id)
-        await _log(connection, notification_id, at=now, status="created")
-        if failure:
-            await _log(connection, notification_id, at=now, status="technical-failure", detail=failure)
-            await _outcome_event(connection, row, status="technical-failure", reason=failure)
-            log.warning("notification not rendered", notification_id=str(notification_id), template_id=request.template_id, reason=failure)
-            continue
-        await schedule_job(connection, job=DELIVER_JOB, dedup_key=str(notification_id), due_at=now, payload={"notification_id": str(notification_id)})
-    return created
+    return await accept_requests(connection, requests=[Accepted(request)], now=now)
+
+
+_ACCEPT_COLUMNS = (
+    "notification_id", "requested_by", "idempotency_key", "reference", "template_id", "template_version", "recipient_email",
+    "recipient_name", "personalisation", "subject", "body_text", "body_html", "status", "last_answer", "correlation_id",
+)
+_ACCEPT = """
+    INSERT INTO notifications (notification_id, requested_by, idempotency_key, reference, template_id, template_version,
+        recipient_email, recipient_name, personalisation, subject, body_text, body_html, status, last_answer, correlation_id,
+        created_at, updated_at, next_attempt_at)
+    SELECT r.*, $16, $16, CASE WHEN r.status = 'created' THEN $16::timestamptz END
+    FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::text[], $9::jsonb[],
+                $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[])
+         AS r(notification_id, requested_by, idempotency_key, reference, template_id, template_version, recipient_email,
+              recipient_name, personalisation, subject, body_text, body_html, status, last_answer, correlation_id)
+    ON CONFLICT (requested_by, idempotency_key, recipient_email) DO NOTHING
+    RETURNING notification_id, reference, template_id, requested_by, idempotency_key, status, last_answer, correlation_id
+"""
 
 
 # ------------------------------------------------------------------------------- delivering
 
 
-def email_message(row: asyncpg.Record, *, sender: str, reply_to: str | None) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = sender
-    if reply_to:
-        message["Reply-To"] = reply_to
-    message["To"] = formataddr((row["recipient_name"] or "", row["recipient_email"]))
-    message["Subject"] = row["subject"]
-    message["Message-ID"] = make_msgid(idstring=str(row["notification_id"]), domain="wse.vlaanderen.be")
-    message["X-WSE-Reference"] = row["reference"]
-    message["X-WSE-Notification-Id"] = str(row["notification_id"])
-    message.set_content(row["body_text"])
-    message.add_alternative(row["body_html"], subtype="html")
-    return message
+@dataclass(frozen=True)
+class DeliverySettings:
+    mail_from: str
+    reply_to: str | None
+    max_attempts: int
+    backoff_initial: float
+    backoff_max: float
+    batch_size: int = 100
+    # How long a claimed notification stays `sending` before it counts as lost (a crash) and is
+    # claimed again. Longer than a batch can take: a batch stops trying a server it cannot reach.
+    lease_seconds: float = 300.0
 
 
-def deliver_job(*, sender: SmtpSender, mail_from: str, reply_to: str | None, max_attempts: int, backoff_initial: float, backoff_max: float):
-    async def deliver(connection: asyncpg.Connection, job: Job) -> None:
-        now = job.ran_at or datetime.now(timezone.utc)
-        row = await connection.fetchrow("SELECT * FROM notifications WHERE notification_id = $1 FOR UPDATE", UUID(job.payload["notification_id"]))
-        if row is None or row["status"] in TERMINAL:
-            return
-        attempts = row["attempts"] + 1
-        try:
-            answer = await sender.send(email_message(row, sender=mail_from, reply_to=reply_to))
-        except PermanentFailure as error:
-            await _finish(connection, row, status="permanent-failure", answer=error.answer, attempts=attempts, now=now)
-            return
-        except TemporaryFailure as error:
-            if attempts >= max_attempts:
-                await _finish(connection, row, status="technical-failure", answer=f"gave up after {attempts} attempts: {error.answer}", attempts=attempts, now=now)
-                return
-            await connection.execute(
-                "UPDATE notifications SET status = 'temporary-failure', attempts = $2, last_answer = $3, updated_at = $4 WHERE notification_id = $1",
-                row["notification_id"], attempts, error.answer, now,
-            )
-            await _log(connection, row["notification_id"], at=now, status="temporary-failure", detail=error.answer)
-            await schedule_job(
-                connection, job=DELIVER_JOB, dedup_key=str(row["notification_id"]),
-                due_at=now + backoff(attempts, initial=backoff_initial, maximum=backoff_max), payload=job.payload,
-            )
-            log.info("temporary failure, retrying", notification_id=str(row["notification_id"]), attempts=attempts, answer=error.answer)
-            return
-        failpoint("notification.after_send")  # tests: killed between the server's 250 and the commit
-        await _finish(connection, row, status="delivered", answer=answer, attempts=attempts, now=now)
-
-    return deliver
-
-
-async def _finish(connection: asyncpg.Connection, row: asyncpg.Record, *, status: str, answer: str, attempts: int, now: datetime) -> None:
-    await connection.execute(
-        "UPDATE notifications SET status = $2::text, attempts = $3, last_answer = $4, updated_at = $5::timestamptz, "
-        "delivered_at = CASE WHEN $2::text = 'delivered' THEN $5::timestamptz END "
-        "WHERE notification_id = $1",
-        row["notification_id"], status, attempts, answer, now,
+# One statement: take the due notifications (new, retrying, or `sending` with a lapsed lease, i.e.
+# the process that had them died), mark them `sending` with a lease, and log the attempt.
+_CLAIM = """
+    WITH due AS (
+        SELECT notification_id, status AS previous_status FROM notifications
+        WHERE status IN ('created', 'temporary-failure', 'sending') AND next_attempt_at <= $1
+        ORDER BY next_attempt_at
+        LIMIT $2
+        FOR UPDATE SKIP LOCKED
+    ), claimed AS (
+        UPDATE notifications n SET status = 'sending', attempts = n.attempts + 1, next_attempt_at = $3, updated_at = $1
+        FROM due WHERE n.notification_id = due.notification_id
+        RETURNING n.notification_id, n.reference, n.template_id, n.requested_by, n.idempotency_key, n.correlation_id,
+                  n.recipient_email, n.recipient_name, n.subject, n.body_text, n.body_html, n.attempts, due.previous_status
+    ), logged AS (
+        INSERT INTO delivery_log (notification_id, at, status, detail)
+        SELECT notification_id, $1, 'sending',
+               'attempt ' || attempts || CASE WHEN previous_status = 'sending' THEN ', the previous attempt was never confirmed' ELSE '' END
+        FROM claimed
     )
-    await _log(connection, row["notification_id"], at=now, status=status, detail=answer)
-    await _outcome_event(connection, row, status=status, reason=None if status == "delivered" else answer)
+    SELECT * FROM claimed
+"""
+
+# Every outcome of a batch in one statement; a row whose lease another process took over (its
+# attempts moved on) is left to that process.
+_RECORD = """
+    UPDATE notifications n SET status = o.status, last_answer = o.answer, updated_at = $5,
+        next_attempt_at = o.next_attempt_at, delivered_at = CASE WHEN o.status = 'delivered' THEN $5::timestamptz END
+    FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $6::timestamptz[]) AS o(notification_id, attempts, status, answer, next_attempt_at)
+    WHERE n.notification_id = o.notification_id AND n.status = 'sending' AND n.attempts = o.attempts
+    RETURNING n.notification_id
+"""
+
+
+class Deliverer:
+    """The loop that delivers due notifications, a batch at a time, until stopped."""
+
+    def __init__(self, *, pool: asyncpg.Pool, sender: SmtpSender, settings: DeliverySettings, clock: Clock, poll_seconds: float) -> None:
+        self._pool, self._sender, self._settings, self._clock, self._poll_seconds = pool, sender, settings, clock, poll_seconds
+        self._sender_address = parseaddr(settings.mail_from)[1]
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="notification-deliverer")
+
+    async def stop(self) -> None:
+        """The batch in flight is sent and recorded, then the loop ends."""
+        self._stopping = True
+        if self._task:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                delivered = await self.deliver_due()
+            except Exception:  # noqa: BLE001 - keep delivering through database hiccups
+                log.exception("delivery pass failed")
+                delivered = 0
+            if delivered < self._settings.batch_size:
+                await asyncio.sleep(self._poll_seconds)
+
+    async def deliver_due(self) -> int:
+        """One batch: claim, send, record. Returns how many were claimed."""
+        settings = self._settings
+        now = self._clock.now()
+        async with self._pool.acquire() as connection:
+            claimed = await connection.fetch(_CLAIM, now, settings.batch_size, now + timedelta(seconds=settings.lease_seconds))
+        if not claimed:
+            return 0
+        emails = [self._email(row, now) for row in claimed]
+        results = await self._sender.send_all(emails)
+        failpoint("notification.after_send")  # tests: killed between the server's 250 and the commit
+        await self._record(claimed, results)
+        return len(claimed)
+
+    def _email(self, row: asyncpg.Record, now: datetime) -> Email:
+        return build_email(
+            notification_id=row["notification_id"], sender=self._settings.mail_from, sender_address=self._sender_address,
+            reply_to=self._settings.reply_to, recipient_name=row["recipient_name"], recipient_email=row["recipient_email"],
+            subject=row["subject"], reference=row["reference"], text=row["body_text"], html=row["body_html"], date=now,
+        )
+
+    async def _record(self, claimed: list[asyncpg.Record], results: list[str | TemporaryFailure | PermanentFailure]) -> None:
+        settings = self._settings
+        now = self._clock.now()
+        statuses, answers, next_attempts = [], [], []
+        for row, result in zip(claimed, results):
+            if isinstance(result, str):
+                status, answer, next_attempt = "delivered", result, None
+            elif isinstance(result, PermanentFailure):
+                status, answer, next_attempt = "permanent-failure", result.answer, None
+            elif row["attempts"] >= settings.max_attempts:
+                status, answer, next_attempt = "technical-failure", f"gave up after {row['attempts']} attempts: {result.answer}", None
+            else:
+                status, answer = "temporary-failure", result.answer
+                next_attempt = now + backoff(row["attempts"], initial=settings.backoff_initial, maximum=settings.backoff_max)
+            statuses.append(status)
+            answers.append(answer)
+            next_attempts.append(next_attempt)
+        async with self._pool.acquire() as connection, connection.transaction():
+            recorded = {
+                r["notification_id"]
+                for r in await connection.fetch(
+                    _RECORD, [r["notification_id"] for r in claimed], [r["attempts"] for r in claimed], statuses, answers, now, next_attempts
+                )
+            }
+            mine = [i for i, row in enumerate(claimed) if row["notification_id"] in recorded]
+            await connection.execute(
+                "INSERT INTO delivery_log (notification_id, at, status, detail) SELECT id, $2, s, d FROM unnest($1::uuid[], $3::text[], $4::text[]) AS l(id, s, d)",
+                [claimed[i]["notification_id"] for i in mine], now, [statuses[i] for i in mine], [answers[i] for i in mine],
+            )
+            await _publish_outcomes(
+                connection,
+                [_outcome_envelope(claimed[i], status=statuses[i], reason=None if statuses[i] == "delivered" else answers[i])
+                 for i in mine if statuses[i] != "temporary-failure"],
+            )
+        for i, row in enumerate(claimed):
+            OUTCOMES.labels(statuses[i]).inc()
+            if statuses[i] != "delivered":
+                log.info("not delivered", notification_id=str(row["notification_id"]), status=statuses[i], attempts=row["attempts"], answer=answers[i])
+        if lost := len(claimed) - len(mine):
+            log.warning("outcomes not recorded: another process had taken the notifications over", count=lost)
 
 
 # ------------------------------------------------------------------------------- the delivery log (back office)

@@ -1,5 +1,5 @@
-"""Sending over SMTP with aiosmtplib: one connection reused for every message (reconnected when the
-server dropped it), STARTTLS and authentication as configured, and a rate limit.
+"""Sending over SMTP with aiosmtplib: a few connections, each reused for every message (reopened when
+the server dropped it), STARTTLS and authentication as configured, and a rate limit.
 
 The SMTP server's answer decides what happens next: 2xx delivered; 4xx, a dropped connection or a
 timeout is temporary (retried with backoff, up to a bound); 5xx is permanent (not retried).
@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from email.message import EmailMessage
 
 import aiosmtplib
 import structlog
+
+from notification.mime import Email
 
 log = structlog.get_logger(__name__)
 
@@ -47,70 +48,94 @@ class RateLimit:
             self._next = max(self._next, now) + self._interval
 
 
-class SmtpSender:
-    def __init__(
-        self,
-        *,
-        host: str,
-        port: int,
-        username: str | None = None,
-        password: str | None = None,
-        starttls: bool = False,
-        use_tls: bool = False,
-        timeout: float = 10.0,
-        rate_per_second: float = 0.0,
-    ) -> None:
-        self._host, self._port, self._username, self._password = host, port, username, password
-        self._starttls, self._use_tls, self._timeout = starttls, use_tls, timeout
+class ServerUnreachable(TemporaryFailure):
+    """No conversation with the server at all (refused, timed out, dropped): the rest of a batch
+    is not tried against it, so a server that is down costs one timeout per connection, not one
+    per email."""
+
+
+class _Connection:
+    """One SMTP session, opened when first needed and reused for every message after that."""
+
+    def __init__(self, sender: "SmtpSender") -> None:
+        self._sender = sender
         self._client: aiosmtplib.SMTP | None = None
-        self._lock = asyncio.Lock()  # one conversation at a time on the shared connection
-        self._rate = RateLimit(rate_per_second)
 
-    async def _connected(self) -> aiosmtplib.SMTP:
+    async def _connected(self) -> tuple[aiosmtplib.SMTP, bool]:
+        """The session, and whether it was already open (a reused one may have been closed by the
+        server in the meantime)."""
         if self._client is not None and self._client.is_connected:
-            return self._client
-        client = aiosmtplib.SMTP(
-            hostname=self._host, port=self._port, use_tls=self._use_tls, start_tls=self._starttls, timeout=self._timeout
-        )
+            return self._client, True
+        s = self._sender
+        client = aiosmtplib.SMTP(hostname=s.host, port=s.port, use_tls=s.use_tls, start_tls=s.starttls, timeout=s.timeout)
         await client.connect()
-        if self._username:
-            await client.login(self._username, self._password or "")
+        if s.username:
+            await client.login(s.username, s.password or "")
         self._client = client
-        return client
+        return client, False
 
-    async def send(self, message: EmailMessage) -> str:
+    async def send(self, email: Email) -> str:
         """The server's answer when it accepted the message; TemporaryFailure or PermanentFailure."""
-        await self._rate.wait()
-        async with self._lock:
-            try:
-                client = await self._connected()
-                errors, answer = await client.send_message(message)
-            except aiosmtplib.SMTPRecipientsRefused as error:
-                codes = [r.code for r in error.recipients]
-                text = "; ".join(f"{r.code} {r.message}" for r in error.recipients)
-                if all(code >= 500 for code in codes):
-                    raise PermanentFailure(text) from None
-                raise TemporaryFailure(text) from None
-            except aiosmtplib.SMTPResponseException as error:
-                text = f"{error.code} {error.message}"
-                await self._reset_after_error()
-                if error.code >= 500:
-                    raise PermanentFailure(text) from None
-                raise TemporaryFailure(text) from None
-            except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as error:
-                await self._drop()
-                raise TemporaryFailure(f"{type(error).__name__}: {error}") from None
-            return str(answer)
+        try:
+            client, reused = await self._connected()
+        except aiosmtplib.SMTPResponseException as error:
+            # Refused at greeting, STARTTLS or login: our side or the server's, never the email's,
+            # so it is retried (and logged for the operator), not failed for good.
+            self.drop()
+            log.error("the SMTP server refused the session", code=error.code, answer=error.message)
+            raise ServerUnreachable(f"{error.code} {error.message}") from None
+        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as error:
+            self.drop()
+            raise ServerUnreachable(f"{type(error).__name__}: {error}") from None
+        try:
+            return await self._send_on(client, email)
+        except aiosmtplib.SMTPServerDisconnected:
+            self.drop()
+            if not reused:
+                raise ServerUnreachable("the server closed the connection") from None
+        # The server had closed an idle session: once more on a fresh one.
+        try:
+            client, _ = await self._connected()
+        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as error:
+            self.drop()
+            raise ServerUnreachable(f"{type(error).__name__}: {error}") from None
+        try:
+            return await self._send_on(client, email)
+        except aiosmtplib.SMTPServerDisconnected:
+            self.drop()
+            raise ServerUnreachable("the server closed the connection") from None
+
+    async def _send_on(self, client: aiosmtplib.SMTP, email: Email) -> str:
+        try:
+            _errors, answer = await client.sendmail(email.mail_from, [email.recipient], email.data)
+        except aiosmtplib.SMTPServerDisconnected:
+            raise
+        except aiosmtplib.SMTPRecipientsRefused as error:
+            text = "; ".join(f"{r.code} {r.message}" for r in error.recipients)
+            await self._reset_after_error()
+            if all(r.code >= 500 for r in error.recipients):
+                raise PermanentFailure(text) from None
+            raise TemporaryFailure(text) from None
+        except aiosmtplib.SMTPResponseException as error:
+            text = f"{error.code} {error.message}"
+            await self._reset_after_error()
+            if error.code >= 500:
+                raise PermanentFailure(text) from None
+            raise TemporaryFailure(text) from None
+        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as error:
+            self.drop()
+            raise TemporaryFailure(f"{type(error).__name__}: {error}") from None
+        return f"250 {answer}"  # sendmail gives the text of the reply to the message; its code is 250
 
     async def _reset_after_error(self) -> None:
-        # After a refused DATA the session can go on; RSET makes sure it starts clean.
+        # After a refused command the session can go on; RSET makes sure it starts clean.
         if self._client is not None and self._client.is_connected:
             try:
                 await self._client.rset()
-            except Exception:  # noqa: BLE001 - a broken session is dropped and reconnected next time
-                await self._drop()
+            except Exception:  # noqa: BLE001 - a broken session is dropped and reopened next time
+                self.drop()
 
-    async def _drop(self) -> None:
+    def drop(self) -> None:
         client, self._client = self._client, None
         if client is not None:
             try:
@@ -125,3 +150,57 @@ class SmtpSender:
             except Exception:  # noqa: BLE001
                 pass
         self._client = None
+
+
+class SmtpSender:
+    """A few SMTP sessions, each reused for every message it sends; a batch of emails is spread
+    over them. One session waits for the server's reply to each command (MAIL, RCPT, DATA, the
+    message), so throughput comes from sending on several at once."""
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        username: str | None = None,
+        password: str | None = None,
+        starttls: bool = False,
+        use_tls: bool = False,
+        timeout: float = 10.0,
+        rate_per_second: float = 0.0,
+        connections: int = 4,
+    ) -> None:
+        self.host, self.port, self.username, self.password = host, port, username, password
+        self.starttls, self.use_tls, self.timeout = starttls, use_tls, timeout
+        self._rate = RateLimit(rate_per_second)
+        self._connections = [_Connection(self) for _ in range(max(1, connections))]
+        self._lock = asyncio.Lock()  # one batch at a time owns the sessions
+
+    async def send_all(self, emails: list[Email]) -> list[str | TemporaryFailure | PermanentFailure]:
+        """Each email's outcome, in order: the server's answer, or the failure."""
+        results: list[str | TemporaryFailure | PermanentFailure | None] = [None] * len(emails)
+        pending = iter(range(len(emails)))  # shared by the sessions: each email is taken once
+        unreachable: str | None = None
+
+        async def work(connection: _Connection) -> None:
+            nonlocal unreachable
+            for index in pending:
+                if unreachable is not None:
+                    results[index] = ServerUnreachable(f"not tried, the server was unreachable: {unreachable}")
+                    continue
+                await self._rate.wait()
+                try:
+                    results[index] = await connection.send(emails[index])
+                except ServerUnreachable as failure:
+                    unreachable = failure.answer
+                    results[index] = failure
+                except (TemporaryFailure, PermanentFailure) as failure:
+                    results[index] = failure
+
+        async with self._lock:
+            await asyncio.gather(*(work(c) for c in self._connections[: len(emails)]))
+        return results  # type: ignore[return-value]
+
+    async def close(self) -> None:
+        for connection in self._connections:
+            await connection.close()

@@ -1,0 +1,66 @@
+"""The email as the service writes it, read back by the standard library's parser: what a mail
+client sees. (The delivery tests read the same through the mail sink.)"""
+
+from __future__ import annotations
+
+import email
+import uuid
+from datetime import datetime, timezone
+from email import policy
+
+from notification.mime import build_email
+
+SENDER = "Departement Werk en Sociale Economie <noreply@wse.vlaanderen.be>"
+
+
+def _build(**overrides):
+    fields = dict(
+        notification_id=uuid.uuid4(), sender=SENDER, sender_address="noreply@wse.vlaanderen.be", reply_to="opleidingsdatabank@vlaanderen.be",
+        recipient_name="Zoë D'Hondt, coördinator", recipient_email="zoe@school.example", subject="Uw aanvraag 4711 is ontvangen: Lassen é ë",
+        reference="dossier-4711", text="Beste Zoë,\n\nUw aanvraag is ontvangen.\n" + "lange regel " * 20 + "\n.\nEinde",
+        html="<p>Beste Zoë,</p><p>Uw aanvraag &amp; meer.</p>", date=datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc),
+    )
+    fields.update(overrides)
+    return fields, build_email(**fields)
+
+
+def test_both_parts_and_the_headers_read_back_as_written():
+    fields, built = _build()
+    message = email.message_from_bytes(built.data, policy=policy.default)
+    assert built.mail_from == "noreply@wse.vlaanderen.be" and built.recipient == "zoe@school.example"
+    assert message["Subject"] == fields["subject"]
+    assert message["To"].addresses[0].display_name == fields["recipient_name"]
+    assert message["To"].addresses[0].addr_spec == "zoe@school.example"
+    assert message["From"].addresses[0].addr_spec == "noreply@wse.vlaanderen.be"
+    assert message["Reply-To"] == "opleidingsdatabank@vlaanderen.be"
+    assert message["Message-ID"] == f"<{fields['notification_id']}@wse.vlaanderen.be>"
+    assert message["X-WSE-Reference"] == "dossier-4711"
+    assert message.get_content_type() == "multipart/alternative"
+    text = message.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
+    html = message.get_body(preferencelist=("html",)).get_content().replace("\r\n", "\n")
+    assert text == fields["text"] and html == fields["html"]
+    assert not message.defects
+
+
+def test_lines_stay_within_the_smtp_limit_and_are_crlf():
+    _, built = _build(text="x" * 5000, html="<p>" + "é" * 3000 + "</p>", recipient_name="Zoë D'Hondt-Vercammen, coördinator opleidingen", subject="Ontvangen: " + "é" * 200)
+    lines = built.data.split(b"\r\n")
+    assert max(len(line) for line in lines) <= 78
+    assert b"\n" not in built.data.replace(b"\r\n", b"") and b"\r" not in built.data.replace(b"\r\n", b"")
+    message = email.message_from_bytes(built.data, policy=policy.default)
+    assert message["To"].addresses[0].display_name == "Zoë D'Hondt-Vercammen, coördinator opleidingen" and message["Subject"] == "Ontvangen: " + "é" * 200
+
+
+def test_a_newline_in_a_subject_or_reference_adds_no_header():
+    _, built = _build(subject="Aanvraag\r\nBcc: iemand@elders.example", reference="x\nX-Injected: yes")
+    message = email.message_from_bytes(built.data, policy=policy.default)
+    assert message["Bcc"] is None and message["X-Injected"] is None
+    assert message["Subject"] == "Aanvraag Bcc: iemand@elders.example"
+
+
+def test_the_same_notification_has_the_same_message_id_on_every_attempt():
+    notification_id = uuid.uuid4()
+    _, first = _build(notification_id=notification_id)
+    _, second = _build(notification_id=notification_id, date=datetime(2026, 11, 23, tzinfo=timezone.utc))
+    ids = {email.message_from_bytes(b.data, policy=policy.default)["Message-ID"] for b in (first, second)}
+    assert len(ids) == 1
