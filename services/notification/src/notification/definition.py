@@ -33,6 +33,7 @@ class Settings(ServiceSettings):
     smtp_timeout_seconds: float = 10.0
     smtp_rate_per_second: float = 0.0  # 0: unlimited; a relay's limit goes here
     smtp_connections: int = 4  # sessions sending at once, each reused
+    smtp_ca_file: str | None = None  # a CA to trust for the server's certificate, beside the system's
     mail_from: str = "Departement Werk en Sociale Economie <noreply@wse.vlaanderen.be>"
     reply_to: str | None = "opleidingsdatabank@vlaanderen.be"
     delivery_max_attempts: int = 8
@@ -64,6 +65,7 @@ async def _start(runtime: ServiceRuntime) -> None:
         host=settings.smtp_host, port=settings.smtp_port, username=settings.smtp_username, password=settings.smtp_password,
         starttls=settings.smtp_starttls, use_tls=settings.smtp_tls, timeout=settings.smtp_timeout_seconds,
         rate_per_second=settings.smtp_rate_per_second, connections=settings.smtp_connections,
+        ca_file=settings.smtp_ca_file,
     )
     deliverer = use_cases.Deliverer(
         pool=runtime.pool, sender=sender, clock=runtime.clock, poll_seconds=settings.delivery_poll_seconds,

@@ -48,6 +48,12 @@ class RateLimit:
             self._next = max(self._next, now) + self._interval
 
 
+# Answers about the session, not the email: the service is closing (421), or it wants
+# authentication or encryption we did not give (530, 534, 535, 538). Our configuration or the
+# server's state, so they are retried like an unreachable server, never a permanent failure.
+SESSION_REFUSALS = frozenset({421, 530, 534, 535, 538})
+
+
 class ServerUnreachable(TemporaryFailure):
     """No conversation with the server at all (refused, timed out, dropped): the rest of a batch
     is not tried against it, so a server that is down costs one timeout per connection, not one
@@ -67,7 +73,9 @@ class _Connection:
         if self._client is not None and self._client.is_connected:
             return self._client, True
         s = self._sender
-        client = aiosmtplib.SMTP(hostname=s.host, port=s.port, use_tls=s.use_tls, start_tls=s.starttls, timeout=s.timeout)
+        client = aiosmtplib.SMTP(
+            hostname=s.host, port=s.port, use_tls=s.use_tls, start_tls=s.starttls, timeout=s.timeout, cert_bundle=s.ca_file
+        )
         await client.connect()
         if s.username:
             await client.login(s.username, s.password or "")
@@ -118,6 +126,10 @@ class _Connection:
             raise TemporaryFailure(text) from None
         except aiosmtplib.SMTPResponseException as error:
             text = f"{error.code} {error.message}"
+            if error.code in SESSION_REFUSALS:
+                self.drop()
+                log.error("the SMTP server refused the session", code=error.code, answer=error.message)
+                raise ServerUnreachable(text) from None
             await self._reset_after_error()
             if error.code >= 500:
                 raise PermanentFailure(text) from None
@@ -169,8 +181,10 @@ class SmtpSender:
         timeout: float = 10.0,
         rate_per_second: float = 0.0,
         connections: int = 4,
+        ca_file: str | None = None,
     ) -> None:
         self.host, self.port, self.username, self.password = host, port, username, password
+        self.ca_file = ca_file  # trust this CA for the server's certificate (an internal relay), beside the system's
         self.starttls, self.use_tls, self.timeout = starttls, use_tls, timeout
         self._rate = RateLimit(rate_per_second)
         self._connections = [_Connection(self) for _ in range(max(1, connections))]
