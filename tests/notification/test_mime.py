@@ -51,6 +51,13 @@ def test_lines_stay_within_the_smtp_limit_and_are_crlf():
     assert message["To"].addresses[0].display_name == "Zoë D'Hondt-Vercammen, coördinator opleidingen" and message["Subject"] == "Ontvangen: " + "é" * 200
 
 
+def test_a_long_ascii_subject_is_folded_and_reads_back_whole():
+    subject = "Uw aanvraag 4711 voor de opleiding Lastechnieken voor gevorderden (module 3) is ontvangen en wordt behandeld"
+    _, built = _build(subject=subject)
+    assert max(len(line) for line in built.data.split(b"\r\n")) <= 78
+    assert email.message_from_bytes(built.data, policy=policy.default)["Subject"] == subject
+
+
 def test_a_newline_in_a_subject_or_reference_adds_no_header():
     _, built = _build(subject="Aanvraag\r\nBcc: iemand@elders.example", reference="x\nX-Injected: yes")
     message = email.message_from_bytes(built.data, policy=policy.default)

@@ -35,11 +35,28 @@ def _header_value(name: str, value: str) -> str:
     """A header's value as ASCII, on lines of at most 78: non-ASCII as encoded words (RFC 2047),
     and no line breaks of its own (a subject or reference with a newline must not add headers)."""
     value = " ".join(value.split())
-    if value.isascii() and len(name) + len(value) < 76:
-        return value
-    # The standard library's modern folding, for the few values that need it (it is slow).
+    if value.isascii():
+        return _fold_ascii(len(name) + 2, value)
+    # The standard library's modern folding and encoding, for values that are not ASCII (it
+    # costs ~40 us, twice the rest of the email).
     folded = SMTP_POLICY.header_factory(name, value).fold(policy=SMTP_POLICY)
     return folded.removeprefix(f"{name}: ").removesuffix("\r\n")
+
+
+def _fold_ascii(used: int, value: str, width: int = 78) -> str:
+    """Folded at spaces into lines of at most `width` (a word longer than that keeps its line;
+    SMTP allows 998)."""
+    if used + len(value) <= width:
+        return value
+    lines, line = [], ""
+    for word in value.split(" "):
+        if line and used + len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line, used = word, 1  # continuation lines start with one space
+        else:
+            line = f"{line} {word}" if line else word
+    lines.append(line)
+    return "\r\n ".join(lines)
 
 
 def _address(name: str | None, address: str) -> str:
