@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -33,6 +34,7 @@ from notification import templates
 from notification.mime import Email, build_email
 from notification.smtp import PermanentFailure, SmtpSender, TemporaryFailure
 from service_runtime.clock import Clock
+from service_runtime.consumer import CONNECTION_LOST
 from service_runtime.failpoints import failpoint
 from service_runtime.outbox import add_all_to_outbox
 from wse_contracts import Envelope
@@ -42,6 +44,8 @@ log = structlog.get_logger(__name__)
 
 SOURCE = "/wse/notification"
 TERMINAL = ("delivered", "permanent-failure", "technical-failure")
+# The database went away (a restart, a failover, a dropped connection): worth trying again.
+_DATABASE_AWAY = (*CONNECTION_LOST, asyncpg.exceptions.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError)
 OUTCOMES = Counter("notification_outcomes_total", "Notifications by the outcome of an attempt.", ["status"])
 
 
@@ -206,12 +210,16 @@ class Deliverer:
                 await self._task
 
     async def _run(self) -> None:
+        failures = 0
         while not self._stopping:
             try:
                 delivered = await self.deliver_due()
+                failures = 0
             except Exception:  # noqa: BLE001 - keep delivering through database hiccups
-                log.exception("delivery pass failed")
-                delivered = 0
+                failures += 1
+                log.exception("delivery pass failed", failures=failures)
+                await asyncio.sleep(min(self._poll_seconds * 2**failures, 5.0))  # no log storm while the database is away
+                continue
             if delivered < self._settings.batch_size:
                 await asyncio.sleep(self._poll_seconds)
 
@@ -253,6 +261,28 @@ class Deliverer:
             statuses.append(status)
             answers.append(answer)
             next_attempts.append(next_attempt)
+        # The emails are out: losing their outcomes to a database blip would send them all again
+        # when the lease runs out, so the write is retried for a while first.
+        for attempt in itertools.count(1):
+            try:
+                mine = await self._write_outcomes(claimed, statuses, answers, next_attempts, now)
+                break
+            except _DATABASE_AWAY:
+                if attempt >= 8 or self._stopping:
+                    raise
+                log.warning("could not record delivery outcomes, retrying", attempt=attempt)
+                await asyncio.sleep(min(0.25 * 2**attempt, 10.0))
+        for i, row in enumerate(claimed):
+            OUTCOMES.labels(statuses[i]).inc()
+            if statuses[i] != "delivered":
+                log.info("not delivered", notification_id=str(row["notification_id"]), status=statuses[i], attempts=row["attempts"], answer=answers[i])
+        if lost := len(claimed) - len(mine):
+            log.warning("outcomes not recorded: another process had taken the notifications over", count=lost)
+
+    async def _write_outcomes(
+        self, claimed: list[asyncpg.Record], statuses: list[str], answers: list[str], next_attempts: list[datetime | None], now: datetime
+    ) -> list[int]:
+        """Indexes of the outcomes written (those still under this process's lease)."""
         async with self._pool.acquire() as connection, connection.transaction():
             recorded = {
                 r["notification_id"]
@@ -270,12 +300,7 @@ class Deliverer:
                 [_outcome_envelope(claimed[i], status=statuses[i], reason=None if statuses[i] == "delivered" else answers[i])
                  for i in mine if statuses[i] != "temporary-failure"],
             )
-        for i, row in enumerate(claimed):
-            OUTCOMES.labels(statuses[i]).inc()
-            if statuses[i] != "delivered":
-                log.info("not delivered", notification_id=str(row["notification_id"]), status=statuses[i], attempts=row["attempts"], answer=answers[i])
-        if lost := len(claimed) - len(mine):
-            log.warning("outcomes not recorded: another process had taken the notifications over", count=lost)
+        return mine
 
 
 # ------------------------------------------------------------------------------- the delivery log (back office)
