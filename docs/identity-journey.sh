@@ -1,8 +1,19 @@
 #!/usr/bin/env bash
 # The main journeys of the identity service, over HTTP, against `./dev up` (needs curl and jq).
-# Run: ./docs/identity-journey.sh
+# Run: ./docs/identity-journey.sh. Every run registers a new organisation and new persons (valid
+# numbers made up for the run), so it can run again on the same database.
 set -e
 I=http://127.0.0.1:8001
+nrn() {  # a valid national register number for someone born on YYMMDD $1 (before 2000): sequence + mod-97 check
+  local base=$(( 10#$1 * 1000 + RANDOM % 997 + 1 ))
+  printf "%09d%02d" $base $(( 97 - base % 97 ))
+}
+enterprise_number() {  # 0 + 7 digits + mod-97 check
+  local base=$(( 10000000 + RANDOM * 30 + RANDOM % 30 ))
+  printf "0%07d%02d" $(( base % 10000000 )) $(( 97 - (base % 10000000) % 97 ))
+}
+HEAD_NRN=$(nrn 900203)
+BRAM_NRN=$(nrn 930512)
 signin() {  # national register number -> platform token acting for oneself
   proof=$(curl -s -X POST $I/v1/dev-idp/proofs -H 'content-type: application/json' -d "{\"national_register_number\": \"$1\"}" | jq -r .proof)
   curl -s -X POST $I/v1/sign-in -H 'content-type: application/json' -d "{\"proof\": \"$proof\"}" | jq -r .access_token
@@ -17,21 +28,21 @@ DEPT=$(curl -s $I/v1/me -H "authorization: Bearer $T" | jq -r '.tiles[] | select
 OP=$(act_for $T $DEPT)
 # 2. Register an organisation.
 ORG=$(curl -s -X POST $I/v1/organisations -H "authorization: Bearer $OP" -H 'content-type: application/json' \
-  -d '{"name": "Vormingscentrum Gent", "kind": "training_provider", "enterprise_number": "0403.170.701", "contact_email": "info@vcg.example"}' | jq -r .organisation_id)
+  -d "{\"name\": \"Vormingscentrum Gent $(date +%H%M%S)\", \"kind\": \"training_provider\", \"enterprise_number\": \"$(enterprise_number)\", \"contact_email\": \"info@vcg.example\"}" | jq -r .organisation_id)
 echo "organisation $ORG"
 # 3. Register its head local administrator and record the designation (ID-1).
 HEAD=$(curl -s -X POST $I/v1/persons -H "authorization: Bearer $OP" -H 'content-type: application/json' \
-  -d '{"national_register_number": "90020300167", "first_name": "Griet", "last_name": "Goossens", "gender": "female", "date_of_birth": "1990-02-03", "email": "griet@vcg.example"}' | jq -r .person_id)
+  -d "{\"national_register_number\": \"$HEAD_NRN\", \"first_name\": \"Griet\", \"last_name\": \"Goossens\", \"gender\": \"female\", \"date_of_birth\": \"1990-02-03\", \"email\": \"griet@vcg.example\"}" | jq -r .person_id)
 curl -s -o /dev/null -w "head appointed: %{http_code}\n" -X POST $I/v1/organisations/$ORG/head-administrators -H "authorization: Bearer $OP" -H 'content-type: application/json' -d "{\"person_id\": \"$HEAD\"}"
 # 4. The head signs in, chooses the organisation, adds a person and grants a right.
-H=$(act_for $(signin 90020300167) $ORG)
+H=$(act_for $(signin $HEAD_NRN) $ORG)
 BRAM=$(curl -s -X POST $I/v1/persons -H "authorization: Bearer $H" -H 'content-type: application/json' \
-  -d '{"national_register_number": "93051200175", "first_name": "Bram", "last_name": "Baert", "gender": "male", "date_of_birth": "1993-05-12", "email": "bram@vcg.example"}' | jq -r .person_id)
+  -d "{\"national_register_number\": \"$BRAM_NRN\", \"first_name\": \"Bram\", \"last_name\": \"Baert\", \"gender\": \"male\", \"date_of_birth\": \"1993-05-12\", \"email\": \"bram@vcg.example\"}" | jq -r .person_id)
 curl -s -o /dev/null -w "member added: %{http_code}\n" -X POST $I/v1/organisations/$ORG/members -H "authorization: Bearer $H" -H 'content-type: application/json' -d "{\"person_id\": \"$BRAM\"}"
 curl -s -X POST $I/v1/organisations/$ORG/rights -H "authorization: Bearer $H" -H 'content-type: application/json' \
   -d "{\"person_id\": \"$BRAM\", \"role\": \"dwse_organisation_officer\", \"context\": \"training_database\", \"valid_from\": \"$(date +%F)\"}" | jq -c '{right_id, role, context, valid_from}'
 # 5. Bram requests a right; the head approves it.
-B=$(act_for $(signin 93051200175) $ORG)
+B=$(act_for $(signin $BRAM_NRN) $ORG)
 REQ=$(curl -s -X POST $I/v1/organisations/$ORG/right-requests -H "authorization: Bearer $B" -H 'content-type: application/json' \
   -d '{"role": "dwse_organisation_officer", "context": "training_leave", "reason": "Ik dien de attesten opleidingsverlof in."}' | jq -r .request_id)
 curl -s -X POST $I/v1/organisations/$ORG/right-requests/$REQ/decision -H "authorization: Bearer $H" -H 'content-type: application/json' -d '{"approve": true}' | jq -c .
