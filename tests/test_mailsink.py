@@ -169,3 +169,17 @@ def test_store_survives_restart(tmp_path: Path) -> None:
         assert list(store.iterdir()) == []
     finally:
         stop_sink(second)
+
+
+def test_newer_messages_and_envelopes_only(sink: Sink) -> None:
+    sink.send(subject="first", to="a@example.org")
+    sink.send(subject="second", to="b@example.org")
+    sink.send(subject="third", to="a@example.org")
+    first, *_ = sink.messages()
+    newer = sink.messages(after=str(first["id"]))
+    assert [m["subject"] for m in newer] == ["second", "third"]
+    # Only ids, times and addresses: what a test or benchmark polls without making the sink parse.
+    envelopes = sink.messages(view="envelope", to="a@example.org")
+    assert [set(m) for m in envelopes] == [{"id", "received_at", "mail_from", "rcpt_tos", "size"}] * 2
+    assert [m["rcpt_tos"] for m in envelopes] == [["a@example.org"], ["a@example.org"]]
+    assert sink.http.get("/api/messages", params={"after": "x"}).status_code == 400
