@@ -90,11 +90,33 @@ async def test_with_the_smtp_server_down_it_is_retried_until_it_is_back_nothing_
 
         row = await eventually(retrying, what="a temporary failure while the server is down")
         assert "Connect" in row["last_answer"] or "Errno" in row["last_answer"] or "connect" in row["last_answer"].lower()
+
+        # Down for longer than the attempts allowed (4 in these tests): an unreachable server is
+        # not the email's fault, so it keeps waiting instead of failing for good.
+        async def outlasted_the_attempt_bound():
+            row = await notifications.notification(request.reference)
+            return row if row["log"].count("temporary-failure") > 4 else None
+
+        row = await eventually(outlasted_the_attempt_bound, what="more unreachable tries than the attempt bound")
+        assert row["status"] == "temporary-failure" and row["attempts"] == 0
     finally:
         await asyncio.to_thread(start_mailsink, stack)
     row = await notifications.settled(request.reference, "delivered")
     assert row["log"][0] == "created" and row["log"][-1] == "delivered" and "temporary-failure" in row["log"]
+    assert row["attempts"] == 1  # only the try the server answered counts
     assert len(await notifications.mails_to(str(request.recipients[0].email))) == 1
+
+
+async def test_an_address_that_cannot_be_sent_to_fails_alone_and_the_rest_of_the_batch_goes_out(notifications):
+    # An internationalised domain goes out as punycode; a local part that is not ASCII needs
+    # SMTPUTF8, which this service does not use: a permanent failure with the reason, for that
+    # email only.
+    international = await notifications.request(template_id="registration.application_submitted", personalisation=SUBMITTED, to="zoe@bücher.example")
+    impossible = await notifications.request(template_id="registration.application_submitted", personalisation=SUBMITTED, to="jörg@bücher.example")
+    row = await notifications.settled(impossible.reference, "permanent-failure")
+    assert "SMTPUTF8" in row["last_answer"] and row["log"] == ["created", "sending", "permanent-failure"]
+    await notifications.settled(international.reference, "delivered")
+    assert len(await notifications.mails_to("zoe@xn--bcher-kva.example")) == 1
 
 
 async def test_the_back_office_reads_the_log_and_previews_templates(notifications, registration, department):

@@ -24,6 +24,7 @@ class Settings(ServiceSettings):
     delivery_poll_seconds: float = 0.05  # how soon an accepted request is picked up when the loop was idle
     delivery_batch_size: int = 100
     delivery_lease_seconds: float = 300.0  # a `sending` notification after this: its process died, send again
+    delivery_give_up_after_hours: float = 72.0  # while the SMTP server cannot be reached, an email waits this long
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
     smtp_username: str | None = None
@@ -73,6 +74,7 @@ async def _start(runtime: ServiceRuntime) -> None:
             mail_from=settings.mail_from, reply_to=settings.reply_to, max_attempts=settings.delivery_max_attempts,
             backoff_initial=settings.delivery_backoff_initial_seconds, backoff_max=settings.delivery_backoff_max_seconds,
             batch_size=settings.delivery_batch_size, lease_seconds=settings.delivery_lease_seconds,
+            give_up_after_hours=settings.delivery_give_up_after_hours,
         ),
     )
     runtime.extensions["smtp"], runtime.extensions["deliverer"] = sender, deliverer

@@ -17,6 +17,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from email.policy import SMTP as SMTP_POLICY
+from email.headerregistry import Address
 from email.utils import format_datetime, formataddr
 
 MESSAGE_ID_DOMAIN = "wse.vlaanderen.be"
@@ -59,13 +60,32 @@ def _fold_ascii(used: int, value: str, width: int = 78) -> str:
     return "\r\n ".join(lines)
 
 
+class UndeliverableAddress(ValueError):
+    """An address this service cannot put in an SMTP envelope."""
+
+
+def ascii_address(address: str) -> str:
+    """The address as SMTP without the SMTPUTF8 extension carries it: an internationalised domain
+    as its IDNA (punycode) form. A local part that is not ASCII cannot be carried that way."""
+    local, _, domain = address.rpartition("@")
+    if not local.isascii():
+        raise UndeliverableAddress(f"the address {address!r} has a local part that is not ASCII (SMTPUTF8 is not supported)")
+    if not domain.isascii():
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError as error:
+            raise UndeliverableAddress(f"the domain of {address!r} is not a valid internationalised domain name: {error}") from None
+    return f"{local}@{domain}"
+
+
 def _address(name: str | None, address: str) -> str:
     name = " ".join((name or "").split())
     if not name:
         return address
     if name.isascii() and len(name) + len(address) < 64:
         return formataddr((name, address))  # quoted when it holds a comma or the like
-    return _header_value("To", formataddr((name, address)))
+    # A long or non-ASCII name: the standard library quotes, encodes and folds it.
+    return _header_value("To", str(Address(display_name=name, addr_spec=address)))
 
 
 def _quoted_printable(text: str) -> bytes:
@@ -89,11 +109,13 @@ def build_email(
     html: str,
     date: datetime,
 ) -> Email:
+    """The email, or UndeliverableAddress when the recipient's address cannot be sent to."""
+    recipient = ascii_address(recipient_email)
     boundary = f"=_wse_{notification_id.hex}"
     headers = [
-        f"From: {sender}",
-        *([f"Reply-To: {reply_to}"] if reply_to else []),
-        f"To: {_address(recipient_name, recipient_email)}",
+        f"From: {_header_value('From', sender)}",
+        *([f"Reply-To: {_header_value('Reply-To', reply_to)}"] if reply_to else []),
+        f"To: {_address(recipient_name, recipient)}",
         f"Subject: {_header_value('Subject', subject)}",
         f"Date: {format_datetime(date)}",
         f"Message-ID: <{notification_id}@{MESSAGE_ID_DOMAIN}>",
@@ -115,4 +137,4 @@ def build_email(
             f"\r\n--{boundary}--\r\n".encode("ascii"),
         ]
     )
-    return Email(mail_from=sender_address, recipient=recipient_email, data=data)
+    return Email(mail_from=ascii_address(sender_address), recipient=recipient, data=data)

@@ -31,8 +31,8 @@ import structlog
 from prometheus_client import Counter
 
 from notification import templates
-from notification.mime import Email, build_email
-from notification.smtp import PermanentFailure, SmtpSender, TemporaryFailure
+from notification.mime import Email, UndeliverableAddress, build_email
+from notification.smtp import PermanentFailure, ServerUnreachable, SmtpSender, TemporaryFailure
 from service_runtime.clock import Clock
 from service_runtime.consumer import CONNECTION_LOST
 from service_runtime.failpoints import failpoint
@@ -152,8 +152,11 @@ class DeliverySettings:
     backoff_max: float
     batch_size: int = 100
     # How long a claimed notification stays `sending` before it counts as lost (a crash) and is
-    # claimed again. Longer than a batch can take: a batch stops trying a server it cannot reach.
+    # claimed again. A batch starts no send after half of it (SmtpSender.send_all), so a slow
+    # server or a tight rate limit cannot keep a batch past its lease.
     lease_seconds: float = 300.0
+    # While the server cannot be reached, an email waits; after this long it is given up.
+    give_up_after_hours: float = 72.0
 
 
 # One statement: take the due notifications (new, retrying, or `sending` with a lapsed lease, i.e.
@@ -169,7 +172,8 @@ _CLAIM = """
         UPDATE notifications n SET status = 'sending', attempts = n.attempts + 1, next_attempt_at = $3, updated_at = $1
         FROM due WHERE n.notification_id = due.notification_id
         RETURNING n.notification_id, n.reference, n.template_id, n.requested_by, n.idempotency_key, n.correlation_id,
-                  n.recipient_email, n.recipient_name, n.subject, n.body_text, n.body_html, n.attempts, due.previous_status
+                  n.recipient_email, n.recipient_name, n.subject, n.body_text, n.body_html, n.attempts, n.created_at,
+                  due.previous_status
     ), logged AS (
         INSERT INTO delivery_log (notification_id, at, status, detail)
         SELECT notification_id, $1, 'sending',
@@ -182,12 +186,25 @@ _CLAIM = """
 # Every outcome of a batch in one statement; a row whose lease another process took over (its
 # attempts moved on) is left to that process.
 _RECORD = """
-    UPDATE notifications n SET status = o.status, last_answer = o.answer, updated_at = $5,
+    UPDATE notifications n SET status = o.status, last_answer = o.answer, updated_at = $5, attempts = o.counted_attempts,
         next_attempt_at = o.next_attempt_at, delivered_at = CASE WHEN o.status = 'delivered' THEN $5::timestamptz END
-    FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $6::timestamptz[]) AS o(notification_id, attempts, status, answer, next_attempt_at)
+    FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $6::timestamptz[], $7::int[])
+         AS o(notification_id, attempts, status, answer, next_attempt_at, counted_attempts)
     WHERE n.notification_id = o.notification_id AND n.status = 'sending' AND n.attempts = o.attempts
     RETURNING n.notification_id
 """
+
+
+@dataclass(frozen=True, slots=True)
+class NotSent:
+    """An email this service did not try to send, and why (a final state)."""
+
+    status: str
+    answer: str
+
+
+# What became of one email of a batch: the server's answer, a failure, or not sent at all.
+Outcome = str | TemporaryFailure | PermanentFailure | NotSent
 
 
 class Deliverer:
@@ -196,6 +213,11 @@ class Deliverer:
     def __init__(self, *, pool: asyncpg.Pool, sender: SmtpSender, settings: DeliverySettings, clock: Clock, poll_seconds: float) -> None:
         self._pool, self._sender, self._settings, self._clock, self._poll_seconds = pool, sender, settings, clock, poll_seconds
         self._sender_address = parseaddr(settings.mail_from)[1]
+        # A sender or reply-to that cannot be written into an email fails the start, not every email.
+        build_email(
+            notification_id=uuid.uuid4(), sender=settings.mail_from, sender_address=self._sender_address, reply_to=settings.reply_to,
+            recipient_name=None, recipient_email="check@example.org", subject="", reference="", text="", html="", date=clock.now(),
+        )
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
 
@@ -231,10 +253,25 @@ class Deliverer:
             claimed = await connection.fetch(_CLAIM, now, settings.batch_size, now + timedelta(seconds=settings.lease_seconds))
         if not claimed:
             return 0
-        emails = [self._email(row, now) for row in claimed]
-        results = await self._sender.send_all(emails)
+        results: list[Outcome | None] = [None] * len(claimed)
+        emails: list[tuple[int, Email]] = []
+        for index, row in enumerate(claimed):
+            if row["previous_status"] == "sending" and row["attempts"] > settings.max_attempts:
+                # Claimed and lost again and again (a process that dies on this batch): stop.
+                results[index] = NotSent("technical-failure", f"gave up after {row['attempts'] - 1} attempts that were never confirmed")
+                continue
+            try:
+                emails.append((index, self._email(row, now)))
+            except UndeliverableAddress as error:
+                results[index] = PermanentFailure(str(error))
+            except Exception as error:  # noqa: BLE001 - one email that cannot be written must not hold up the batch
+                log.exception("could not write the email", notification_id=str(row["notification_id"]))
+                results[index] = NotSent("technical-failure", f"the email could not be written: {type(error).__name__}: {error}")
+        sent = await self._sender.send_all([email for _, email in emails], within_seconds=settings.lease_seconds / 2)
+        for (index, _), result in zip(emails, sent):
+            results[index] = result
         failpoint("notification.after_send")  # tests: killed between the server's 250 and the commit
-        await self._record(claimed, results)
+        await self._record(claimed, results)  # type: ignore[arg-type]
         return len(claimed)
 
     def _email(self, row: asyncpg.Record, now: datetime) -> Email:
@@ -244,50 +281,67 @@ class Deliverer:
             subject=row["subject"], reference=row["reference"], text=row["body_text"], html=row["body_html"], date=now,
         )
 
-    async def _record(self, claimed: list[asyncpg.Record], results: list[str | TemporaryFailure | PermanentFailure]) -> None:
+    async def _record(self, claimed: list[asyncpg.Record], results: list[Outcome]) -> None:
         settings = self._settings
         now = self._clock.now()
-        statuses, answers, next_attempts = [], [], []
+        statuses, answers, next_attempts, counted = [], [], [], []
         for row, result in zip(claimed, results):
+            attempts = row["attempts"]
             if isinstance(result, str):
                 status, answer, next_attempt = "delivered", result, None
+            elif isinstance(result, NotSent):
+                status, answer, next_attempt = result.status, result.answer, None
             elif isinstance(result, PermanentFailure):
                 status, answer, next_attempt = "permanent-failure", result.answer, None
-            elif row["attempts"] >= settings.max_attempts:
-                status, answer, next_attempt = "technical-failure", f"gave up after {row['attempts']} attempts: {result.answer}", None
+            elif isinstance(result, ServerUnreachable):
+                # Not the email's fault (the server was down, or refused our session): it does not
+                # count as an attempt. It waits longer the older it is, and is given up by age.
+                attempts -= 1
+                age = now - row["created_at"]
+                if age >= timedelta(hours=settings.give_up_after_hours):
+                    status, answer, next_attempt = "technical-failure", f"gave up after {age} without reaching the server: {result.answer}", None
+                else:
+                    status, answer = "temporary-failure", result.answer
+                    wait = min(settings.backoff_max, max(settings.backoff_initial, age.total_seconds() / 4))
+                    next_attempt = now + timedelta(seconds=wait)
+            elif attempts >= settings.max_attempts:
+                status, answer, next_attempt = "technical-failure", f"gave up after {attempts} attempts: {result.answer}", None
             else:
                 status, answer = "temporary-failure", result.answer
-                next_attempt = now + backoff(row["attempts"], initial=settings.backoff_initial, maximum=settings.backoff_max)
+                next_attempt = now + backoff(attempts, initial=settings.backoff_initial, maximum=settings.backoff_max)
             statuses.append(status)
             answers.append(answer)
             next_attempts.append(next_attempt)
+            counted.append(attempts)
         # The emails are out: losing their outcomes to a database blip would send them all again
         # when the lease runs out, so the write is retried for a while first.
         for attempt in itertools.count(1):
             try:
-                mine = await self._write_outcomes(claimed, statuses, answers, next_attempts, now)
+                mine = await self._write_outcomes(claimed, statuses, answers, next_attempts, counted, now)
                 break
             except _DATABASE_AWAY:
                 if attempt >= 8 or self._stopping:
                     raise
                 log.warning("could not record delivery outcomes, retrying", attempt=attempt)
                 await asyncio.sleep(min(0.25 * 2**attempt, 10.0))
-        for i, row in enumerate(claimed):
+        for i in mine:
             OUTCOMES.labels(statuses[i]).inc()
             if statuses[i] != "delivered":
-                log.info("not delivered", notification_id=str(row["notification_id"]), status=statuses[i], attempts=row["attempts"], answer=answers[i])
+                log.info("not delivered", notification_id=str(claimed[i]["notification_id"]), status=statuses[i], attempts=counted[i], answer=answers[i])
         if lost := len(claimed) - len(mine):
             log.warning("outcomes not recorded: another process had taken the notifications over", count=lost)
 
     async def _write_outcomes(
-        self, claimed: list[asyncpg.Record], statuses: list[str], answers: list[str], next_attempts: list[datetime | None], now: datetime
+        self, claimed: list[asyncpg.Record], statuses: list[str], answers: list[str], next_attempts: list[datetime | None],
+        counted: list[int], now: datetime,
     ) -> list[int]:
         """Indexes of the outcomes written (those still under this process's lease)."""
         async with self._pool.acquire() as connection, connection.transaction():
             recorded = {
                 r["notification_id"]
                 for r in await connection.fetch(
-                    _RECORD, [r["notification_id"] for r in claimed], [r["attempts"] for r in claimed], statuses, answers, now, next_attempts
+                    _RECORD, [r["notification_id"] for r in claimed], [r["attempts"] for r in claimed], statuses, answers, now, next_attempts,
+                    counted,
                 )
             }
             mine = [i for i, row in enumerate(claimed) if row["notification_id"] in recorded]

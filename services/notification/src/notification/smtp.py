@@ -55,9 +55,10 @@ SESSION_REFUSALS = frozenset({421, 530, 534, 535, 538})
 
 
 class ServerUnreachable(TemporaryFailure):
-    """No conversation with the server at all (refused, timed out, dropped): the rest of a batch
-    is not tried against it, so a server that is down costs one timeout per connection, not one
-    per email."""
+    """No conversation with the server about this email (refused, timed out, dropped, or the
+    session itself refused): the rest of a batch is not tried against it, so a server that is
+    down costs one timeout per connection, not one per email. Not the email's fault, so it does
+    not count toward the email's attempts."""
 
 
 class _Connection:
@@ -118,8 +119,17 @@ class _Connection:
             _errors, answer = await client.sendmail(email.mail_from, [email.recipient], email.data)
         except aiosmtplib.SMTPServerDisconnected:
             raise
+        except aiosmtplib.SMTPSenderRefused as error:
+            # MAIL FROM refused: our sender address or the relay's rules for it, never the email's.
+            self.drop()
+            log.error("the SMTP server refused our sender", code=error.code, answer=error.message, sender=error.sender)
+            raise ServerUnreachable(f"{error.code} {error.message}") from None
         except aiosmtplib.SMTPRecipientsRefused as error:
             text = "; ".join(f"{r.code} {r.message}" for r in error.recipients)
+            if any(r.code in SESSION_REFUSALS for r in error.recipients):
+                self.drop()
+                log.error("the SMTP server refused the session", answer=text)
+                raise ServerUnreachable(text) from None
             await self._reset_after_error()
             if all(r.code >= 500 for r in error.recipients):
                 raise PermanentFailure(text) from None
@@ -190,11 +200,14 @@ class SmtpSender:
         self._connections = [_Connection(self) for _ in range(max(1, connections))]
         self._lock = asyncio.Lock()  # one batch at a time owns the sessions
 
-    async def send_all(self, emails: list[Email]) -> list[str | TemporaryFailure | PermanentFailure]:
-        """Each email's outcome, in order: the server's answer, or the failure."""
+    async def send_all(self, emails: list[Email], *, within_seconds: float | None = None) -> list[str | TemporaryFailure | PermanentFailure]:
+        """Each email's outcome, in order: the server's answer, or the failure. No send starts
+        after `within_seconds` (a slow server or a tight rate limit must not keep a batch past its
+        lease, or another replica would send it again); those come back as not tried."""
         results: list[str | TemporaryFailure | PermanentFailure | None] = [None] * len(emails)
         pending = iter(range(len(emails)))  # shared by the sessions: each email is taken once
         unreachable: str | None = None
+        deadline = time.monotonic() + within_seconds if within_seconds is not None else None
 
         async def work(connection: _Connection) -> None:
             nonlocal unreachable
@@ -203,6 +216,9 @@ class SmtpSender:
                     results[index] = ServerUnreachable(f"not tried, the server was unreachable: {unreachable}")
                     continue
                 await self._rate.wait()
+                if deadline is not None and time.monotonic() > deadline:
+                    results[index] = ServerUnreachable("not tried, the batch ran out of time")
+                    continue
                 try:
                     results[index] = await connection.send(emails[index])
                 except ServerUnreachable as failure:
@@ -210,6 +226,10 @@ class SmtpSender:
                     results[index] = failure
                 except (TemporaryFailure, PermanentFailure) as failure:
                     results[index] = failure
+                except Exception as error:  # noqa: BLE001 - one odd failure must not cost the batch its outcomes
+                    connection.drop()
+                    log.exception("unexpected error while sending")
+                    results[index] = TemporaryFailure(f"{type(error).__name__}: {error}")
 
         async with self._lock:
             await asyncio.gather(*(work(c) for c in self._connections[: len(emails)]))
