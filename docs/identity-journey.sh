@@ -12,8 +12,10 @@ enterprise_number() {  # 0 + 7 digits + mod-97 check
   local base=$(( 10000000 + RANDOM * 30 + RANDOM % 30 ))
   printf "0%07d%02d" $(( base % 10000000 )) $(( 97 - (base % 10000000) % 97 ))
 }
-HEAD_NRN=$(nrn 900203)
-BRAM_NRN=$(nrn 930512)
+day() { printf "%02d" $(( RANDOM % 28 + 1 )); }  # a random day of birth: 28 x 997 numbers per month
+HEAD_DAY=$(day); BRAM_DAY=$(day)
+HEAD_NRN=$(nrn 9002$HEAD_DAY)
+BRAM_NRN=$(nrn 9305$BRAM_DAY)
 signin() {  # national register number -> platform token acting for oneself
   proof=$(curl -s -X POST $I/v1/dev-idp/proofs -H 'content-type: application/json' -d "{\"national_register_number\": \"$1\"}" | jq -r .proof)
   curl -s -X POST $I/v1/sign-in -H 'content-type: application/json' -d "{\"proof\": \"$proof\"}" | jq -r .access_token
@@ -32,12 +34,12 @@ ORG=$(curl -s -X POST $I/v1/organisations -H "authorization: Bearer $OP" -H 'con
 echo "organisation $ORG"
 # 3. Register its head local administrator and record the designation (ID-1).
 HEAD=$(curl -s -X POST $I/v1/persons -H "authorization: Bearer $OP" -H 'content-type: application/json' \
-  -d "{\"national_register_number\": \"$HEAD_NRN\", \"first_name\": \"Griet\", \"last_name\": \"Goossens\", \"gender\": \"female\", \"date_of_birth\": \"1990-02-03\", \"email\": \"griet@vcg.example\"}" | jq -r .person_id)
+  -d "{\"national_register_number\": \"$HEAD_NRN\", \"first_name\": \"Griet\", \"last_name\": \"Goossens\", \"gender\": \"female\", \"date_of_birth\": \"1990-02-$HEAD_DAY\", \"email\": \"griet@vcg.example\"}" | jq -r .person_id)
 curl -s -o /dev/null -w "head appointed: %{http_code}\n" -X POST $I/v1/organisations/$ORG/head-administrators -H "authorization: Bearer $OP" -H 'content-type: application/json' -d "{\"person_id\": \"$HEAD\"}"
 # 4. The head signs in, chooses the organisation, adds a person and grants a right.
 H=$(act_for $(signin $HEAD_NRN) $ORG)
 BRAM=$(curl -s -X POST $I/v1/persons -H "authorization: Bearer $H" -H 'content-type: application/json' \
-  -d "{\"national_register_number\": \"$BRAM_NRN\", \"first_name\": \"Bram\", \"last_name\": \"Baert\", \"gender\": \"male\", \"date_of_birth\": \"1993-05-12\", \"email\": \"bram@vcg.example\"}" | jq -r .person_id)
+  -d "{\"national_register_number\": \"$BRAM_NRN\", \"first_name\": \"Bram\", \"last_name\": \"Baert\", \"gender\": \"male\", \"date_of_birth\": \"1993-05-$BRAM_DAY\", \"email\": \"bram@vcg.example\"}" | jq -r .person_id)
 curl -s -o /dev/null -w "member added: %{http_code}\n" -X POST $I/v1/organisations/$ORG/members -H "authorization: Bearer $H" -H 'content-type: application/json' -d "{\"person_id\": \"$BRAM\"}"
 curl -s -X POST $I/v1/organisations/$ORG/rights -H "authorization: Bearer $H" -H 'content-type: application/json' \
   -d "{\"person_id\": \"$BRAM\", \"role\": \"dwse_organisation_officer\", \"context\": \"training_database\", \"valid_from\": \"$(date +%F)\"}" | jq -c '{right_id, role, context, valid_from}'

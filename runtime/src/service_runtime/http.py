@@ -27,7 +27,7 @@ log = structlog.get_logger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 CORRELATION_HEADER = "x-correlation-id"
-_SAFE_CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+_SAFE_CORRELATION_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 
 
 # ---------------------------------------------------------------- errors as RFC 9457 problems
@@ -155,9 +155,10 @@ class RequestMiddleware:
             if name == b"x-correlation-id":
                 incoming = value.decode("latin-1")
                 break
-        correlation_id = incoming if incoming and _SAFE_CORRELATION_ID.match(incoming) else f"{_CORRELATION_PREFIX}-{next(_correlation_counter):x}"
+        correlation_id = incoming if incoming and _SAFE_CORRELATION_ID.fullmatch(incoming) else f"{_CORRELATION_PREFIX}-{next(_correlation_counter):x}"
         header = (b"x-correlation-id", correlation_id.encode())
-        path = scope.get("path_template") or scope["path"]
+        # The route's template, never the raw path: a label per URL would let callers grow the metrics without bound.
+        path = scope.get("path_template") or "<unmatched>"
         measured = not path.startswith(self._EXCLUDED)
         status = 500  # if the app fails before it answers
 

@@ -82,6 +82,10 @@ class Message:
         return _part(self._parsed, "html")
 
     def to_json(self) -> dict[str, Any]:
+        try:
+            self.subject, self.headers, self.text, self.html  # noqa: B018 - parse now, inside the guard
+        except Exception as error:  # noqa: BLE001 - one message the parser chokes on must not break the list
+            return {**self.summary(), "subject": "", "text": None, "html": None, "headers": [], "parse_error": repr(error)}
         return {
             "id": self.id, "received_at": self.received_at, "mail_from": self.mail_from,
             "rcpt_tos": self.rcpt_tos, "subject": self.subject, "text": self.text,
