@@ -5,6 +5,7 @@ the reason when a placeholder is missing."""
 from __future__ import annotations
 
 import asyncio
+import re
 
 import httpx
 import pytest
@@ -146,3 +147,27 @@ async def test_the_back_office_reads_the_log_and_previews_templates(notification
         assert missing.status_code == 422 and "personalisation.training_name" in {e["field"] for e in missing.json()["errors"]}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notification") as anonymous:
         assert (await anonymous.get("/v1/notifications")).status_code == 401
+
+
+async def test_the_operator_sees_the_backlog_in_the_metrics(notifications):
+    # A notification waiting for its retry in an hour: counted as retrying, not due.
+    request = await notifications.request(template_id="registration.application_submitted", personalisation=SUBMITTED)
+    row = await notifications.settled(request.reference, "delivered")
+    async with notifications.runtime.pool.acquire() as connection:
+        await connection.execute(
+            "UPDATE notifications SET status = 'temporary-failure', next_attempt_at = now() + interval '1 hour' WHERE notification_id = $1",
+            row["notification_id"],
+        )
+    try:
+        figures = await notifications.runtime.extensions["deliverer"].measure_backlog()
+        assert figures["retrying"] >= 1 and figures["oldest_due_seconds"] >= 0
+        app = notifications.runtime.app()
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notification") as client:
+            metrics = (await client.get("/metrics")).text
+        # (The loop refreshes the gauges too, every 15 s: the figures may have moved on since.)
+        retrying = re.search(r'^notification_backlog\{state="retrying"\} (\S+)$', metrics, re.M)
+        assert retrying and float(retrying.group(1)) >= 1, metrics
+        assert re.search(r"^notification_oldest_due_seconds \S+$", metrics, re.M), metrics
+    finally:
+        async with notifications.runtime.pool.acquire() as connection:
+            await connection.execute("UPDATE notifications SET status = 'delivered', next_attempt_at = NULL WHERE notification_id = $1", row["notification_id"])

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -28,7 +29,7 @@ from uuid import UUID
 
 import asyncpg
 import structlog
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 from notification import templates
 from notification.mime import Email, UndeliverableAddress, build_email
@@ -47,6 +48,9 @@ TERMINAL = ("delivered", "permanent-failure", "technical-failure")
 # The database went away (a restart, a failover, a dropped connection): worth trying again.
 _DATABASE_AWAY = (*CONNECTION_LOST, asyncpg.exceptions.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError)
 OUTCOMES = Counter("notification_outcomes_total", "Notifications by the outcome of an attempt.", ["status"])
+# For the operator: is mail piling up, and since when? (Every replica reports the same totals.)
+BACKLOG = Gauge("notification_backlog", "Notifications not yet delivered or failed, by state: due now, retrying later, sending.", ["state"])
+OLDEST_DUE = Gauge("notification_oldest_due_seconds", "How long the longest-waiting due notification has been due (0: none).")
 
 
 def backoff(attempt: int, *, initial: float, maximum: float) -> timedelta:
@@ -207,6 +211,16 @@ class NotSent:
 Outcome = str | TemporaryFailure | PermanentFailure | NotSent
 
 
+BACKLOG_SECONDS = 15.0  # how often the backlog gauges are refreshed
+_BACKLOG = """
+    SELECT count(*) FILTER (WHERE status <> 'sending' AND next_attempt_at <= $1) AS due,
+           count(*) FILTER (WHERE status = 'temporary-failure' AND next_attempt_at > $1) AS retrying,
+           count(*) FILTER (WHERE status = 'sending') AS sending,
+           min(next_attempt_at) FILTER (WHERE status <> 'sending' AND next_attempt_at <= $1) AS oldest_due
+    FROM notifications WHERE status IN ('created', 'temporary-failure', 'sending')
+"""
+
+
 class Deliverer:
     """The loop that delivers due notifications, a batch at a time, until stopped."""
 
@@ -231,10 +245,26 @@ class Deliverer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
+    async def measure_backlog(self) -> dict[str, float]:
+        """The backlog gauges, from the table (the partial index of undelivered rows)."""
+        now = self._clock.now()
+        async with self._pool.acquire() as connection:
+            row = await connection.fetchrow(_BACKLOG, now)
+        figures = {"due": row["due"], "retrying": row["retrying"], "sending": row["sending"]}
+        for state, count in figures.items():
+            BACKLOG.labels(state).set(count)
+        oldest = (now - row["oldest_due"]).total_seconds() if row["oldest_due"] else 0.0
+        OLDEST_DUE.set(oldest)
+        return {**figures, "oldest_due_seconds": oldest}
+
     async def _run(self) -> None:
         failures = 0
+        measured_at = 0.0
         while not self._stopping:
             try:
+                if time.monotonic() - measured_at >= BACKLOG_SECONDS:
+                    measured_at = time.monotonic()
+                    await self.measure_backlog()
                 delivered = await self.deliver_due()
                 failures = 0
             except Exception:  # noqa: BLE001 - keep delivering through database hiccups
