@@ -8,6 +8,7 @@ timeout is temporary (retried with backoff, up to a bound); 5xx is permanent (no
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 import aiosmtplib
@@ -61,6 +62,11 @@ class ServerUnreachable(TemporaryFailure):
     not count toward the email's attempts."""
 
 
+def _close_quietly(client: aiosmtplib.SMTP) -> None:
+    with contextlib.suppress(Exception):  # closing a broken session must not hide why it broke
+        client.close()
+
+
 class _Connection:
     """One SMTP session, opened when first needed and reused for every message after that."""
 
@@ -68,34 +74,34 @@ class _Connection:
         self._sender = sender
         self._client: aiosmtplib.SMTP | None = None
 
-    async def _connected(self) -> tuple[aiosmtplib.SMTP, bool]:
+    async def _session(self) -> tuple[aiosmtplib.SMTP, bool]:
         """The session, and whether it was already open (a reused one may have been closed by the
-        server in the meantime)."""
+        server in the meantime); ServerUnreachable when none can be opened."""
         if self._client is not None and self._client.is_connected:
             return self._client, True
         s = self._sender
         client = aiosmtplib.SMTP(
             hostname=s.host, port=s.port, use_tls=s.use_tls, start_tls=s.starttls, timeout=s.timeout, cert_bundle=s.ca_file
         )
-        await client.connect()
-        if s.username:
-            await client.login(s.username, s.password or "")
+        try:
+            await client.connect()
+            if s.username:
+                await client.login(s.username, s.password or "")
+        except aiosmtplib.SMTPResponseException as error:
+            # Refused at greeting, STARTTLS or login: our side or the server's, never the email's,
+            # so it is retried (and logged for the operator), not failed for good.
+            _close_quietly(client)
+            log.error("the SMTP server refused the session", code=error.code, answer=error.message)
+            raise ServerUnreachable(f"{error.code} {error.message}") from None
+        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as error:
+            _close_quietly(client)
+            raise ServerUnreachable(f"{type(error).__name__}: {error}") from None
         self._client = client
         return client, False
 
     async def send(self, email: Email) -> str:
         """The server's answer when it accepted the message; TemporaryFailure or PermanentFailure."""
-        try:
-            client, reused = await self._connected()
-        except aiosmtplib.SMTPResponseException as error:
-            # Refused at greeting, STARTTLS or login: our side or the server's, never the email's,
-            # so it is retried (and logged for the operator), not failed for good.
-            self.drop()
-            log.error("the SMTP server refused the session", code=error.code, answer=error.message)
-            raise ServerUnreachable(f"{error.code} {error.message}") from None
-        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as error:
-            self.drop()
-            raise ServerUnreachable(f"{type(error).__name__}: {error}") from None
+        client, reused = await self._session()
         try:
             return await self._send_on(client, email)
         except aiosmtplib.SMTPServerDisconnected:
@@ -103,11 +109,7 @@ class _Connection:
             if not reused:
                 raise ServerUnreachable("the server closed the connection") from None
         # The server had closed an idle session: once more on a fresh one.
-        try:
-            client, _ = await self._connected()
-        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as error:
-            self.drop()
-            raise ServerUnreachable(f"{type(error).__name__}: {error}") from None
+        client, _ = await self._session()
         try:
             return await self._send_on(client, email)
         except aiosmtplib.SMTPServerDisconnected:
@@ -160,10 +162,7 @@ class _Connection:
     def drop(self) -> None:
         client, self._client = self._client, None
         if client is not None:
-            try:
-                client.close()
-            except Exception:  # noqa: BLE001
-                pass
+            _close_quietly(client)
 
     async def close(self) -> None:
         if self._client is not None and self._client.is_connected:
