@@ -71,13 +71,14 @@ class Registration:
             await self.producer.send_and_wait(record.topic, record.value, key=record.key, headers=record.headers)
 
     async def organisation(
-        self, *, kind: str = "training_provider", name: str | None = None, quality: str = "registered", organisation_id: UUID | None = None
+        self, *, kind: str = "training_provider", name: str | None = None, quality: str = "registered", organisation_id: UUID | None = None,
+        valid_from: date | None = None,
     ) -> UUID:
         """Identity registers (or changes) an organisation; returns once registration knows it."""
         organisation_id = organisation_id or uuid.uuid4()
         event = OrganisationRegisteredV1(
             organisation_id=organisation_id, name=name or f"Opleidingscentrum {organisation_id.hex[:6]}", kind=kind,
-            quality_registration=QualityRegistration(status=quality, valid_from=date(2020, 1, 1) if quality == "registered" else None),
+            quality_registration=QualityRegistration(status=quality, valid_from=(valid_from or date(2020, 1, 1)) if quality == "registered" else None),
         )
         await self.publish(event)
         await eventually(

@@ -4,7 +4,7 @@ Terms are proven by moving the service's clock and running its due jobs, never b
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -277,6 +277,27 @@ async def test_r2_without_quality_registration_held_then_released_by_identitys_e
 
     await eventually(released, what="the held application to be released")
     assert await registration.events("registration.application_released.v1", application_id=result["application_id"])
+
+
+async def test_r2_the_release_is_judged_on_the_services_day_not_the_machines(registration, clock):
+    # rule R-2, judged on the service's clock by the consumer of identity's events too: here the
+    # service's day is 40 days on, and the quality registration starts the day before it (weeks
+    # ahead of the machine's calendar). Released, and the history says when, on that clock.
+    organisation_id = await registration.organisation(quality="none")
+    provider = await registration.actor(organisation_id=organisation_id, role="dwse_organisation_officer")
+    result = await submitted(provider)
+    assert result["status"] == "held"
+    clock.advance(timedelta(days=40))
+    await registration.organisation(organisation_id=organisation_id, quality="registered", valid_from=local_today(clock) - timedelta(days=1))
+
+    async def released():
+        return await registration.fetchval(
+            "SELECT at FROM application_history WHERE application_id = $1 AND action = 'released'", uuid.UUID(result["application_id"])
+        )
+
+    from tests.platform.helpers import eventually
+
+    assert await eventually(released, what="the held application to be released") == clock.now()
 
 
 # ------------------------------------------------------------------------------- another organisation's dossier

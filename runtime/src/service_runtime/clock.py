@@ -3,6 +3,7 @@ tests move time by setting a clock instead of sleeping."""
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import date, datetime, timedelta, timezone
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -41,3 +42,22 @@ class FixedClock:
 
     def advance(self, by: timedelta) -> None:
         self._now += by
+
+
+# The runtime's clock while one of its consumers handles events: an event handler takes the
+# connection and the event only, and judges "today" by this, so tests that move a runtime's
+# clock move its consumers too.
+_handler_clock: ContextVar["Clock | None"] = ContextVar("handler_clock", default=None)
+
+
+def current_clock() -> Clock:
+    """The clock of the runtime whose consumer is running (the system clock elsewhere)."""
+    return _handler_clock.get() or SystemClock()
+
+
+def set_handler_clock(clock: Clock) -> object:
+    return _handler_clock.set(clock)
+
+
+def reset_handler_clock(token: object) -> None:
+    _handler_clock.reset(token)  # type: ignore[arg-type]

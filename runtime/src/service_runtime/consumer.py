@@ -29,6 +29,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from prometheus_client import Counter, Histogram
 
+from service_runtime.clock import Clock, SystemClock, reset_handler_clock, set_handler_clock
 from service_runtime.failpoints import failpoint
 from service_runtime.logging import correlation_id_var
 from service_runtime.outbox import add_to_outbox, causation_id_var
@@ -112,12 +113,14 @@ class ConsumerRunner:
         service: str,
         pool: asyncpg.Pool,
         retry: RetryPolicy,
+        clock: Clock | None = None,
     ) -> None:
         self.consumer = consumer
         self.service = service
         self.group_id = f"{service}.{consumer.name}"
         self._pool = pool
         self._retry = retry
+        self._clock = clock or SystemClock()
         self._pending_commit: asyncio.Task[None] | None = None
         self._retry_budget_ends = 0.0
 
@@ -179,6 +182,14 @@ class ConsumerRunner:
         at worst, a dead letter per event."""
         self._retry_budget_ends = time.monotonic() + self._retry.batch_budget_seconds
         started = time.perf_counter()
+        clock_token = set_handler_clock(self._clock)  # handlers judge time by the runtime's clock
+        try:
+            await self._handle_batch_in_transaction(records)
+        finally:
+            reset_handler_clock(clock_token)
+        BATCH_SECONDS.labels(self.group_id).observe(time.perf_counter() - started)
+
+    async def _handle_batch_in_transaction(self, records: list[_Record]) -> None:
         async with self._pool.acquire() as connection:
             try:
                 async with connection.transaction():
@@ -193,7 +204,6 @@ class ConsumerRunner:
                     for record in records:
                         await self._handle_record(connection, record)
             failpoint("consumer.after_db_commit")
-        BATCH_SECONDS.labels(self.group_id).observe(time.perf_counter() - started)
 
     async def _handle_batch_fast(self, connection: asyncpg.Connection, records: list[_Record]) -> dict[str, int]:
         """Handles the batch; returns how many events had each outcome."""
@@ -312,12 +322,15 @@ class ConsumerRunner:
         handler = self.consumer.handler_for(envelope.type)
         if handler is None:
             return f"no handler for {envelope.type}"
+        clock_token = set_handler_clock(self._clock)
         try:
             async with connection.transaction():
                 await connection.execute("DELETE FROM inbox WHERE consumer = $1 AND event_id = $2", self.group_id, envelope.id)
                 await self._apply_once(connection, envelope, handler)
         except Exception as error:  # noqa: BLE001 - reported to the operator, dead letter kept
             return repr(error)
+        finally:
+            reset_handler_clock(clock_token)
         return None
 
     async def _dead_letter(

@@ -123,7 +123,7 @@ class ServiceRuntime:
             max_seconds=self.settings.consumer_backoff_max_seconds,
         )
         for consumer in self.service.consumers:
-            runner = ConsumerRunner(consumer=consumer, service=self.service.name, pool=pool, retry=retry)  # type: ignore[arg-type]
+            runner = ConsumerRunner(consumer=consumer, service=self.service.name, pool=pool, retry=retry, clock=self.clock)  # type: ignore[arg-type]
             runner.subscribe(
                 self.broker,
                 max_records=self.settings.consumer_max_batch,

@@ -11,6 +11,7 @@ from identity import service as use_cases
 from identity.tokens import ProofVerifier, SigningKeys
 from identity.views import ROUTES
 from service_runtime.auth import JwksKeys
+from service_runtime.clock import local_today
 from service_runtime.db import configure_connection, create_pool
 from service_runtime.service import Service, ServiceRuntime
 from service_runtime.settings import ServiceSettings
@@ -57,6 +58,7 @@ async def _start(runtime: ServiceRuntime) -> None:
 
 async def _bootstrap(runtime: ServiceRuntime, argv: list[str]) -> int:
     """The department and its first operator, so that the helpdesk can sign in and start."""
+    today = local_today(runtime.clock)
     parser = argparse.ArgumentParser(prog="wse-identity bootstrap")
     parser.add_argument("--national-register-number", required=True)
     parser.add_argument("--first-name", required=True)
@@ -83,10 +85,10 @@ async def _bootstrap(runtime: ServiceRuntime, argv: list[str]) -> int:
                 "ON CONFLICT (organisation_id, person_id) DO UPDATE SET role = 'head_administrator'",
                 department, person["person_id"],
             )
-            if not await use_cases.holds_right(connection, person_id=person["person_id"], organisation_id=department, role="operator", context="department", on=date.today()):
+            if not await use_cases.holds_right(connection, person_id=person["person_id"], organisation_id=department, role="operator", context="department", on=today):
                 await use_cases.grant_right(
-                    connection, actor=use_cases.Actor(person["person_id"], department), organisation_id=department,
-                    person_id=person["person_id"], role="operator", context="department", valid_from=date.today(), skip_authorisation=True,
+                    connection, actor=use_cases.Actor(person["person_id"], department, today=today), organisation_id=department,
+                    person_id=person["person_id"], role="operator", context="department", valid_from=today, skip_authorisation=True,
                 )
     finally:
         await connection.close()

@@ -42,10 +42,12 @@ class Invalid(DomainError):
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who acts: a person, and the organisation they chose to act for (ID-10), if any."""
+    """Who acts: a person, the organisation they chose to act for (ID-10), if any, and the day
+    (in Brussels, on the runtime's clock) by which their own rights are judged."""
 
     person_id: UUID
     acting_for: UUID | None
+    today: date
 
 
 @dataclass(frozen=True, slots=True)

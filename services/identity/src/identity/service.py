@@ -15,7 +15,6 @@ import asyncpg
 from identity import domain
 from identity.domain import Actor, Conflict, Forbidden, Invalid, NotFound
 from identity.numbers import parse_enterprise_number, parse_national_register_number
-from service_runtime.clock import SystemClock, local_today
 from service_runtime.logging import correlation_id_var
 from service_runtime.outbox import publish_event
 from wse_contracts.identity import (
@@ -116,7 +115,7 @@ async def require_operator(connection: asyncpg.Connection, actor: Actor) -> None
     if (
         department is None
         or actor.acting_for != department
-        or not await holds_right(connection, person_id=actor.person_id, organisation_id=department, role=role, context=context, on=local_today(SystemClock()))
+        or not await holds_right(connection, person_id=actor.person_id, organisation_id=department, role=role, context=context, on=actor.today)
     ):
         raise Forbidden("Only the department's helpdesk (operator) may do this.")
 

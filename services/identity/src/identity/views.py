@@ -38,7 +38,7 @@ Name = Annotated[str, Field(min_length=1, max_length=200)]
 
 def _actor(request: Request) -> Actor:
     principal = request.state.principal
-    return Actor(person_id=principal.person_id, acting_for=principal.organisation_id)
+    return Actor(person_id=principal.person_id, acting_for=principal.organisation_id, today=_today(request))
 
 
 async def run(request: Request, use_case: Callable[..., Awaitable[Any]], *, read_only: bool = False, **kwargs: Any) -> Any:

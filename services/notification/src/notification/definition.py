@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import asyncpg
 
 from notification import service as use_cases
 from notification import templates
 from notification.smtp import SmtpSender
 from notification.views import ROUTES
+from service_runtime.clock import current_clock
 from service_runtime.consumer import Consumer
 from service_runtime.rights_projection import rights_projection_consumer
 from service_runtime.service import Service, ServiceRuntime
@@ -47,7 +46,7 @@ async def _requested(connection: asyncpg.Connection, envelopes: list[Envelope]) 
         use_cases.Accepted(NotificationRequestedV1.model_validate(envelope.data), correlation_id=envelope.correlationid)
         for envelope in envelopes
     ]
-    await use_cases.accept_requests(connection, requests=requests, now=datetime.now(timezone.utc))
+    await use_cases.accept_requests(connection, requests=requests, now=current_clock().now())
 
 
 def requests_consumer() -> Consumer:

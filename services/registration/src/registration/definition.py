@@ -7,7 +7,7 @@ import asyncpg
 from registration import documents, register
 from registration import service as use_cases
 from registration.views import ROUTES
-from service_runtime.clock import SystemClock, local_today
+from service_runtime.clock import current_clock, local_today
 from service_runtime.consumer import Consumer
 from service_runtime.rights_projection import rights_projection_consumer
 from service_runtime.service import Service, ServiceRuntime
@@ -41,7 +41,7 @@ class Settings(ServiceSettings):
 async def _organisation_event(connection: asyncpg.Connection, envelope: Envelope) -> None:
     # Registered and changed carry the organisation's whole state: one handler for both.
     event = OrganisationChangedV1.model_validate(envelope.data)
-    await use_cases.apply_organisation(connection, event=event, today=local_today(SystemClock()))
+    await use_cases.apply_organisation(connection, event=event, now=current_clock().now())
 
 
 def organisations_consumer() -> Consumer:

@@ -407,8 +407,9 @@ async def _arm_decision_term(connection: asyncpg.Connection, row: asyncpg.Record
 # ------------------------------------------------------------------------------- R-2: held until the quality registration exists
 
 
-async def apply_organisation(connection: asyncpg.Connection, *, event: OrganisationChangedV1, today: date) -> int:
+async def apply_organisation(connection: asyncpg.Connection, *, event: OrganisationChangedV1, now: datetime) -> int:
     """Keeps identity's organisation; once it is quality-registered, releases its held applications."""
+    today = now.astimezone(BRUSSELS).date()
     quality = event.quality_registration
     await connection.execute(
         """
@@ -427,7 +428,7 @@ async def apply_organisation(connection: asyncpg.Connection, *, event: Organisat
         event.organisation_id,
     )
     for r in released:
-        await _history(connection, r["application_id"], at=datetime.now(BRUSSELS), actor_id=None, action="released", reason="WSE quality registration")
+        await _history(connection, r["application_id"], at=now, actor_id=None, action="released", reason="WSE quality registration")
         await publish_event(connection, ApplicationReleasedV1(application_id=r["application_id"], organisation_id=event.organisation_id), source=SOURCE)
     return len(released)
 
