@@ -95,6 +95,9 @@ async def notifications(stack, registration) -> Notifications:
         delivery_backoff_initial_seconds=0.2,
         delivery_backoff_max_seconds=1.0,
         delivery_max_attempts=4,
+        # No safety-net polling: deliveries happen only because accepting a request wakes the loop
+        # (LISTEN/NOTIFY) and the loop sleeps exactly until the next retry or lease is due.
+        delivery_poll_seconds=3600,
         outbox_poll_seconds=0.2,
         log_level="WARNING",
     )

@@ -20,7 +20,9 @@ from wse_contracts.notification import NotificationDeliveredV1, NotificationFail
 class Settings(ServiceSettings):
     http_port: int = 8005
     database_url: str = "postgresql://notification:notification@127.0.0.1:5433/notification"
-    delivery_poll_seconds: float = 0.05  # how soon an accepted request is picked up when the loop was idle
+    # Accepted requests wake the delivery loop (LISTEN/NOTIFY) and it sleeps until the next retry
+    # is due; this is only the safety net for a wake-up missed while reconnecting.
+    delivery_poll_seconds: float = 5.0
     delivery_batch_size: int = 100
     delivery_lease_seconds: float = 300.0  # a `sending` notification after this: its process died, send again
     delivery_give_up_after_hours: float = 72.0  # while the SMTP server cannot be reached, an email waits this long
@@ -68,7 +70,7 @@ async def _start(runtime: ServiceRuntime) -> None:
         ca_file=settings.smtp_ca_file,
     )
     deliverer = use_cases.Deliverer(
-        pool=runtime.pool, sender=sender, clock=runtime.clock, poll_seconds=settings.delivery_poll_seconds,
+        pool=runtime.pool, database_url=settings.database_url, sender=sender, clock=runtime.clock, poll_seconds=settings.delivery_poll_seconds,
         settings=use_cases.DeliverySettings(
             mail_from=settings.mail_from, reply_to=settings.reply_to, max_attempts=settings.delivery_max_attempts,
             backoff_initial=settings.delivery_backoff_initial_seconds, backoff_max=settings.delivery_backoff_max_seconds,

@@ -108,6 +108,8 @@ async def accept_requests(connection: asyncpg.Connection, *, requests: list[Acce
         return []
     rows = await connection.fetch(_ACCEPT, *columns.values(), now)
     failed = [row for row in rows if row["status"] == "technical-failure"]
+    if len(failed) < len(rows):
+        await connection.execute("SELECT pg_notify($1, '')", DUE_CHANNEL)  # delivered at commit: wakes the deliverers
     await connection.execute(
         "INSERT INTO delivery_log (notification_id, at, status, detail) "
         "SELECT id, $2, s, d FROM unnest($1::uuid[], $3::text[], $4::text[]) AS l(id, s, d)",
@@ -212,6 +214,8 @@ Outcome = str | TemporaryFailure | PermanentFailure | NotSent
 
 
 BACKLOG_SECONDS = 15.0  # how often the backlog gauges are refreshed
+DUE_CHANNEL = "notification_due"  # notified (at commit) when requests were accepted
+_NEXT_DUE = "SELECT min(next_attempt_at) FROM notifications WHERE status IN ('created', 'temporary-failure', 'sending')"
 _BACKLOG = """
     SELECT count(*) FILTER (WHERE status <> 'sending' AND next_attempt_at <= $1) AS due,
            count(*) FILTER (WHERE status = 'temporary-failure' AND next_attempt_at > $1) AS retrying,
@@ -222,10 +226,19 @@ _BACKLOG = """
 
 
 class Deliverer:
-    """The loop that delivers due notifications, a batch at a time, until stopped."""
+    """The loop that delivers due notifications, a batch at a time, until stopped.
 
-    def __init__(self, *, pool: asyncpg.Pool, sender: SmtpSender, settings: DeliverySettings, clock: Clock, poll_seconds: float) -> None:
+    It does not poll: accepting a request notifies `notification_due` at commit, which wakes it
+    (on every replica: SKIP LOCKED shares the work), and between batches it sleeps until the
+    next retry or lease is due. `poll_seconds` is only the safety net for a wake-up missed while
+    its listening connection was being reopened.
+    """
+
+    def __init__(
+        self, *, pool: asyncpg.Pool, database_url: str, sender: SmtpSender, settings: DeliverySettings, clock: Clock, poll_seconds: float
+    ) -> None:
         self._pool, self._sender, self._settings, self._clock, self._poll_seconds = pool, sender, settings, clock, poll_seconds
+        self._database_url = database_url
         self._sender_address = parseaddr(settings.mail_from)[1]
         # A sender or reply-to that cannot be written into an email fails the start, not every email.
         build_email(
@@ -234,6 +247,8 @@ class Deliverer:
         )
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._wake = asyncio.Event()
+        self._listener: asyncpg.Connection | None = None
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="notification-deliverer")
@@ -241,9 +256,13 @@ class Deliverer:
     async def stop(self) -> None:
         """The batch in flight is sent and recorded, then the loop ends."""
         self._stopping = True
+        self._wake.set()
         if self._task:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        if self._listener is not None:
+            with contextlib.suppress(Exception):
+                await self._listener.close()
 
     async def measure_backlog(self) -> dict[str, float]:
         """The backlog gauges, from the table (the partial index of undelivered rows)."""
@@ -262,18 +281,37 @@ class Deliverer:
         measured_at = 0.0
         while not self._stopping:
             try:
+                await self._listening()
                 if time.monotonic() - measured_at >= BACKLOG_SECONDS:
                     measured_at = time.monotonic()
                     await self.measure_backlog()
+                self._wake.clear()  # before the claim: a commit notified during the batch wakes the next one
                 delivered = await self.deliver_due()
+                if delivered < self._settings.batch_size:
+                    await self._sleep_until_due()
                 failures = 0
             except Exception:  # noqa: BLE001 - keep delivering through database hiccups
                 failures += 1
                 log.exception("delivery pass failed", failures=failures)
-                await asyncio.sleep(min(self._poll_seconds * 2**failures, 5.0))  # no log storm while the database is away
-                continue
-            if delivered < self._settings.batch_size:
-                await asyncio.sleep(self._poll_seconds)
+                await asyncio.sleep(min(0.05 * 2**failures, 5.0))  # no log storm while the database is away
+
+    async def _listening(self) -> None:
+        """A connection of its own that listens for `notification_due` (reopened when lost)."""
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        self._listener = await asyncpg.connect(self._database_url)
+        await self._listener.add_listener(DUE_CHANNEL, lambda *_: self._wake.set())
+
+    async def _sleep_until_due(self) -> None:
+        """Until a request is accepted, the next retry or lease is due, or the safety net."""
+        async with self._pool.acquire() as connection:
+            next_due = await connection.fetchval(_NEXT_DUE)
+        wait = self._poll_seconds
+        if next_due is not None:
+            wait = min(wait, max((next_due - self._clock.now()).total_seconds(), 0.0))
+        if wait > 0 and not self._stopping:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), wait)
 
     async def deliver_due(self) -> int:
         """One batch: claim, send, record. Returns how many were claimed."""
