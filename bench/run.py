@@ -25,10 +25,8 @@ import math
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import time
-import uuid
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -37,23 +35,22 @@ from typing import Any, Awaitable, Callable
 
 import asyncpg
 import structlog
-from aiokafka import AIOKafkaClient, AIOKafkaConsumer, AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 
 # The workspace packages (installed by uv sync); nothing is imported from tests/. The repo root
-# for bench.stats, shared with bench/identity.
+# for bench.common and bench.stats, shared with the other benchmarks.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import BenchStack, Deadline, code_state, new_topic, raw_consumer, relay_producer, settings_of, write_results  # noqa: E402
 from bench.stats import percentile  # noqa: E402
-from devstack import postgres, stack
+from devstack import postgres
 from devstack.config import StackConfig
-from devstack.processes import StackError
 import service_runtime
 from service_runtime.consumer import Consumer, ConsumerRunner, RetryPolicy
 from service_runtime.db import create_pool
 from service_runtime.logging import configure_logging
 from service_runtime.migrations import apply_migrations, discover
-from service_runtime.outbox import OutboxRelay, add_all_to_outbox, ensure_topics
+from service_runtime.outbox import OutboxRelay, add_all_to_outbox
 from service_runtime.settings import ServiceSettings
 from wse_contracts import Envelope, new_envelope
 
@@ -114,19 +111,6 @@ def make_result(path: str, mode: str, events: int, started: float, finished: flo
     )
 
 
-class Deadline:
-    """The hard time limit of the whole run; every wait is bounded by it."""
-
-    def __init__(self, seconds: float) -> None:
-        self.at = time.monotonic() + seconds
-
-    def left(self) -> float:
-        left = self.at - time.monotonic()
-        if left <= 0:
-            raise TimeoutError("the benchmark's time limit was reached")
-        return left
-
-
 async def paced(total: int, rate: float, group: int, fire: Callable[[int, int], Awaitable[None]], deadline: Deadline, *, max_in_flight: int = 256) -> dict[str, float]:
     """Call fire(first_seq, count) for groups of `group` events at `rate` events/s, each in a task
     of its own (a slow one does not hold up the schedule); returns how well the schedule was kept."""
@@ -182,46 +166,14 @@ async def quietly(what: str, awaitable: Awaitable[Any], timeout: float = 30.0) -
         print(f"  (stopping {what} failed: {error!r})", flush=True)
 
 
-async def new_topic(config: StackConfig, prefix: str, deadline: Deadline) -> str:
-    """A fresh topic of PARTITIONS partitions, returned once every partition has a leader."""
-    topic = f"bench.{prefix}.{uuid.uuid4().hex[:8]}"
-    await ensure_topics(config.kafka_bootstrap, {topic: PARTITIONS})
-    client = AIOKafkaClient(bootstrap_servers=config.kafka_bootstrap, client_id="bench-admin")
-    await client.bootstrap()
-    try:
-        while True:
-            cluster = await client.fetch_all_metadata()
-            if len(cluster.available_partitions_for_topic(topic) or ()) == PARTITIONS:
-                return topic
-            deadline.left()
-            await asyncio.sleep(0.1)
-    finally:
-        await client.close()
-
-
 # -- path 1: raw Kafka ------------------------------------------------------------------------
 
 
 async def raw_kafka(config: StackConfig, args: argparse.Namespace, mode: str, deadline: Deadline) -> Result:
     events = args.events if mode == "throughput" else round(args.rate * args.seconds)
-    topic = await new_topic(config, "raw", deadline)
-    producer = AIOKafkaProducer(
-        bootstrap_servers=config.kafka_bootstrap,
-        client_id="bench-raw-producer",
-        enable_idempotence=True,
-        acks="all",
-        linger_ms=2,
-        max_batch_size=256 * 1024,  # as the outbox relay's producer
-        request_timeout_ms=15_000,
-    )
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=config.kafka_bootstrap,
-        client_id="bench-raw-consumer",
-        group_id=f"bench-raw-{uuid.uuid4().hex[:8]}",
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-    )
+    topic = await new_topic(config, "raw", deadline, partitions=PARTITIONS)
+    producer = relay_producer(config, "bench-raw-producer")
+    consumer = raw_consumer(config, topic)
     latencies: list[float] = []
     last_receive = 0.0
     warm = 0
@@ -524,7 +476,7 @@ async def full_path(config: StackConfig, args: argparse.Namespace, mode: str, de
         await connection.execute(EFFECTS_TABLE)
     finally:
         await connection.close()
-    topic = await new_topic(config, "full", deadline)
+    topic = await new_topic(config, "full", deadline, partitions=PARTITIONS)
 
     spec = dict(
         bootstrap=config.kafka_bootstrap, topic=topic, database_url=consumer_url, events=events,
@@ -640,19 +592,10 @@ async def full_path(config: StackConfig, args: argparse.Namespace, mode: str, de
 # -- the run ------------------------------------------------------------------------------------
 
 
-def code_state() -> dict[str, Any]:
-    """Which code was measured: the commit, and uncommitted changes to the runtime or contracts."""
-    try:
-        def git(*command: str) -> str:
-            return subprocess.run(["git", *command], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10, check=True).stdout
-
-        return {
-            "runtime_from": str(Path(service_runtime.__file__).parent),
-            "commit": git("rev-parse", "--short", "HEAD").strip(),
-            "uncommitted": [line[3:] for line in git("status", "--porcelain", "--", "runtime", "contracts").splitlines() if line.strip()],
-        }
-    except (OSError, subprocess.SubprocessError):
-        return {}
+def code_measured() -> dict[str, Any]:
+    """Which code was measured: where service_runtime came from, the commit, and uncommitted changes to the runtime or contracts."""
+    state = code_state("runtime", "contracts")
+    return {"runtime_from": str(Path(service_runtime.__file__).parent), **state} if state else {}
 
 
 def table(results: list[Result]) -> str:
@@ -743,39 +686,21 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(service="bench", level=args.log_level, json=False)
     config = bench_config()
     results: list[Result] = []
-    error: str | None = None
     print(f"Benchmark stack '{config.name}' in {config.state_dir} (Kafka {config.kafka_bootstrap}, PostgreSQL 127.0.0.1:{config.postgres_port})", flush=True)
     if args.split:
         print("Note: writers and relay run in this process, the full path's consumer in a child process; the raw path runs in this process.", flush=True)
     else:
         print("Note: relay, consumer and writers all run in this ONE Python process (one asyncio loop).", flush=True)
-    code = code_state()
+    code = code_measured()
     if code:
         changed = f" + uncommitted changes to {', '.join(code['uncommitted'])}" if code["uncommitted"] else ""
         print(f"Code measured: commit {code['commit']}{changed}; service_runtime from {code['runtime_from']}", flush=True)
-    stack.down(config)  # whatever an interrupted run left behind
-    if args.fresh:
-        shutil.rmtree(config.state_dir, ignore_errors=True)
-    try:
-        started = time.monotonic()
-        stack.start_infrastructure(config)
-        print(f"Infrastructure up in {time.monotonic() - started:.1f} s.", flush=True)
-        deadline = Deadline(args.timeout)
+    with BenchStack(config, timeouts=(TimeoutError,), timed_out=lambda _: f"timed out after {args.timeout:.0f} s") as run:
+        if args.fresh:
+            shutil.rmtree(config.state_dir, ignore_errors=True)
+        deadline = run.start(args.timeout)
         asyncio.run(asyncio.wait_for(bench(config, args, results, deadline), args.timeout))
-    except (TimeoutError, asyncio.TimeoutError):
-        error = f"timed out after {args.timeout:.0f} s"
-    except KeyboardInterrupt:
-        error = "interrupted"
-    except StackError as failure:
-        error = f"stack: {failure}"
-    except Exception as failure:  # noqa: BLE001 - reported below, the stack still goes down
-        error = repr(failure)
-        import traceback
-
-        traceback.print_exc()
-    finally:
-        print("Stopping the benchmark stack ...", flush=True)
-        stack.down(config)
+    error = run.error
 
     print()
     topology = "full-path consumer in a child process" if args.split else "one process"
@@ -803,7 +728,7 @@ def main(argv: list[str] | None = None) -> int:
         "code": code,
         "one_process": not args.split,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "settings": settings_of(args),
         "latency_definitions": {
             "raw-kafka": "consumer receive time (getmany returned) minus the send time carried in the value",
             "full": "consumer batch transaction committed (effect row durable) minus the event's outbox write time "
@@ -813,9 +738,8 @@ def main(argv: list[str] | None = None) -> int:
         "targets": checks,
         "error": error,
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(document, indent=2) + "\n")
-    print(f"\nWritten to {args.output}")
+    print()
+    write_results(args.output, document)
     return 1 if error else 0
 
 

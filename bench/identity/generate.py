@@ -31,7 +31,6 @@ with the answer expected today: ~40 % allowed (held, current), and denied ones o
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import random
 import sys
@@ -40,12 +39,16 @@ import uuid
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from identity.numbers import parse_national_register_number
-from service_runtime.migrations import apply_migrations, discover
+REPO_ROOT = Path(__file__).resolve().parents[2]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from bench.common import brussels_today, copy, migrate_empty, new_uuid, report_load  # noqa: E402 - shared by both data generators
+from identity.numbers import parse_national_register_number  # noqa: E402
+from service_runtime.migrations import apply_migrations, discover  # noqa: E402
 
 ORGANISATION_KINDS = ["secondary_school", "adult_education_centre", "higher_education", "syntra", "training_provider", "service_provider", "employer", "other"]
 FIRST_NAMES = ["Anna", "Bram", "Chloé", "Dries", "Elif", "Femke", "Gert", "Hanne", "Ilias", "Jana", "Kobe", "Lotte", "Mehdi", "Nina", "Omar", "Pieter", "Rania", "Sven", "Tine", "Wout"]
@@ -67,14 +70,6 @@ def national_register_number(born: date, sequence: int) -> str:
 def enterprise_number(index: int) -> str:
     base = f"0{2_000_000 + index:07d}"  # 8 digits, first 0
     return f"{base}{mod97_check(int(base)):02d}"
-
-
-def brussels_today() -> date:
-    return datetime.now(timezone.utc).astimezone(ZoneInfo("Europe/Brussels")).date()
-
-
-def new_uuid(rng: random.Random) -> uuid.UUID:
-    return uuid.UUID(int=rng.getrandbits(128), version=4)
 
 
 def build(*, organisations: int, persons: int, rights: int, seed: int, today: date) -> dict[str, Any]:
@@ -199,21 +194,11 @@ def sample_tuples(data: dict[str, Any], size: int) -> list[dict[str, Any]]:
     return out
 
 
-async def copy(connection: asyncpg.Connection, table: str, columns: list[str], rows: list[tuple]) -> float:
-    started = time.monotonic()
-    await connection.copy_records_to_table(table, records=rows, columns=columns)
-    return time.monotonic() - started
-
-
 async def load(args: argparse.Namespace) -> dict[str, Any]:
     timings: dict[str, float] = {}
     identity = await asyncpg.connect(args.identity_url)
     try:
-        started = time.monotonic()
-        await apply_migrations(identity, discover("runtime", "service_runtime.sql") + discover("identity", "identity.migrations"))
-        timings["migrate_identity_s"] = time.monotonic() - started
-        if await identity.fetchval("SELECT count(*) FROM persons"):
-            raise SystemExit("the identity database already holds persons: load into a freshly migrated database")
+        timings["migrate_identity_s"] = await migrate_empty(identity, "identity", empty="persons")
         CATALOGUE_PAIRS[:] = [(r["context"], r["role"]) for r in await identity.fetch(
             "SELECT context, role FROM catalogue WHERE NOT department_only ORDER BY context, role")]
 
@@ -275,11 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.persons > SEQUENCES_PER_DAY * 15_000:
         parser.error("at most 150000 persons (birth dates from 1958 on, 10 sequence numbers a day)")
-    started = time.monotonic()
-    report = asyncio.run(load(args))
-    report["seconds"] = round(time.monotonic() - started, 1)
-    print(json.dumps(report))
-    return 0
+    return report_load(load, args)
 
 
 if __name__ == "__main__":

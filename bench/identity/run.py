@@ -45,21 +45,16 @@ import argparse
 import asyncio
 import gc
 import json
-import math
 import os
-import platform
 import re
-import resource
 import shutil
-import socket
 import subprocess
 import sys
 import time
-from collections import Counter
-from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timezone
+from dataclasses import asdict
+from datetime import date
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -70,10 +65,14 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from bench.stats import percentile  # noqa: E402
-from devstack import postgres, processes, stack  # noqa: E402
+from bench.common import (  # noqa: E402
+    BenchStack, CpuMeter, Deadline, Fire, RawHttp, Run, ServiceProcess, WRK_REPORT, closed_loop, code_state, generate, make_run, open_loop,
+    print_code, print_run, print_verdicts, py_spy, results_head, run_table, run_wrk, settings_of, summarise_stacks, wrk_paths_script, wrk_run,
+    write_results
+)
+from bench.stats import latency_summary  # noqa: E402
+from devstack import postgres  # noqa: E402
 from devstack.config import StackConfig  # noqa: E402
-from devstack.processes import StackError  # noqa: E402
 from service_runtime import auth as runtime_auth  # noqa: E402
 from service_runtime.db import configure_connection  # noqa: E402
 
@@ -87,6 +86,7 @@ OPERATOR = {"national_register_number": "85073003328", "first_name": "Hanne", "l
 TARGET_HTTP_RPS = 3_000.0
 TARGET_HTTP_P99_MS = 10.0  # at a steady 1,000 requests/s
 TARGET_INPROC_P99_MS = 1.0
+CODE = ("runtime", "services/identity")  # whose uncommitted changes the results name
 ANCHORS = {"SpiceDB published p95 of a permission check": "5.76 ms", "Okta FGA aim, p99": "50 ms"}
 
 # The service's query (identity.service.holds_right), verbatim, and the projection's.
@@ -99,192 +99,15 @@ IDENTITY_QUERY = """
             """
 
 
-# -- figures --------------------------------------------------------------------------------
-
-
-def latency_summary(latencies_s: list[float]) -> dict[str, float]:
-    ordered = sorted(latencies_s)
-    out = {f"p{name}_ms": round(percentile(ordered, q) * 1000, 3) for name, q in (("50", 0.50), ("90", 0.90), ("95", 0.95), ("99", 0.99), ("99.9", 0.999))}
-    out["max_ms"] = round(ordered[-1] * 1000, 3) if ordered else math.nan
-    out["mean_ms"] = round(sum(ordered) / len(ordered) * 1000, 3) if ordered else math.nan
-    return out
-
-
-def cpu_per_request(run: "Run") -> dict[str, float]:
-    """CPU microseconds per answered request: of the Python process doing the work (the service
-    for http runs; this process for sql and inproc runs; pgbench for pgbench runs) and of PostgreSQL."""
-    if not run.requests or not run.seconds or not run.cpu:
-        return {}
-    python = run.cpu.get("service", 0.0) if run.name.startswith("http") else run.cpu.get("generator", 0.0)
-    scale = run.seconds * 1e6 / 100 / run.requests
-    return {"client_or_service_us": round(python * scale, 1), "postgres_us": round(run.cpu.get("postgres", 0.0) * scale, 1)}
-
-
-@dataclass
-class Run:
-    name: str  # http / sql-tx / sql / inproc-projection / inproc-identity
-    mode: str  # max / steady / sequential
-    client: str
-    requests: int
-    seconds: float
-    per_s: float
-    latency: dict[str, float]
-    errors: int = 0
-    wrong_answers: int = 0
-    cpu: dict[str, float] = field(default_factory=dict)  # % of ONE core, over the run
-    details: dict[str, Any] = field(default_factory=dict)
-
-
-class Deadline:
-    def __init__(self, seconds: float) -> None:
-        self.at = time.monotonic() + seconds
-
-    def left(self) -> float:
-        left = self.at - time.monotonic()
-        if left <= 0:
-            raise TimeoutError("the benchmark's time limit was reached")
-        return left
-
-
-# -- CPU accounting (/proc; no psutil here) ----------------------------------------------------
-
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _stat(pid: int) -> tuple[int, float, float] | None:
-    """(parent pid, own CPU seconds, CPU seconds of its exited children) of a process, None if gone."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = raw[raw.rindex(")") + 2:].split()
-    return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICK, (int(fields[13]) + int(fields[14])) / TICK
-
-
-def _children(parent: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            stat = _stat(int(entry))
-            if stat and stat[0] == parent:
-                found.append(int(entry))
-    return found
-
-
-def _machine() -> tuple[float, float, float, float]:
-    """(busy, total, irq + softirq, steal) jiffies of all CPUs."""
-    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    total = sum(values[:8])
-    return total - values[3] - values[4], total, values[5] + values[6], values[7]
-
-
-class CpuMeter:
-    """CPU used during a run by the service, PostgreSQL (postmaster + backends), Kafka, this
-    process (an in-process load generator), the children it waited for (wrk), and the machine."""
-
-    def __init__(self, config: StackConfig, service_pid: Callable[[], int | None]) -> None:
-        self.config = config
-        self.service_pid = service_pid
-
-    @staticmethod
-    def _tree_seconds(root: int) -> float:
-        """CPU of a process and all its children, living or exited (PostgreSQL's backends come and
-        go: an exited one's time moves into the postmaster's cutime/cstime)."""
-        stat = _stat(root)
-        if stat is None:
-            return 0.0
-        return stat[1] + stat[2] + sum(child[1] for pid in _children(root) if (child := _stat(pid)))
-
-    def snapshot(self) -> dict[str, Any]:
-        roots = {"service": self.service_pid(), "postgres": processes.running_pid(self.config, "postgres"),
-                 "kafka": processes.running_pid(self.config, "kafka")}
-        per_pid = {name: {pid: self._tree_seconds(pid)} for name, pid in roots.items() if pid}
-        own = resource.getrusage(resource.RUSAGE_SELF)
-        children = resource.getrusage(resource.RUSAGE_CHILDREN)
-        return {"at": time.monotonic(), "pids": per_pid, "self": own.ru_utime + own.ru_stime,
-                "children": children.ru_utime + children.ru_stime, "machine": _machine()}
-
-    @staticmethod
-    def delta(before: dict[str, Any], after: dict[str, Any], *, child: bool = False) -> dict[str, float]:
-        wall = after["at"] - before["at"]
-        out: dict[str, float] = {}
-        for name, pids in after["pids"].items():
-            used = sum(seconds - before["pids"].get(name, {}).get(pid, 0.0) for pid, seconds in pids.items())
-            out[name] = round(100 * used / wall, 1)
-        out["generator"] = round(100 * ((after["children"] - before["children"]) if child else (after["self"] - before["self"])) / wall, 1)
-        busy = after["machine"][0] - before["machine"][0]
-        total = after["machine"][1] - before["machine"][1]
-        out["machine_busy_pct_of_all"] = round(100 * busy / total, 1) if total else math.nan
-        out["cores"] = os.cpu_count() or 0
-        cores = out["cores"]
-        out["irq_softirq"] = round(100 * cores * (after["machine"][2] - before["machine"][2]) / total, 1) if total else math.nan
-        out["steal"] = round(100 * cores * (after["machine"][3] - before["machine"][3]) / total, 1) if total else math.nan
-        # What the rest of the (shared) machine used meanwhile: other people's stacks and tests.
-        ours = sum(out.get(k, 0.0) for k in ("service", "postgres", "kafka", "generator"))
-        out["others"] = round(out["cores"] * out["machine_busy_pct_of_all"] - ours, 1) if total else math.nan
-        return out
-
-
 # -- the identity service ----------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+class Identity(ServiceProcess):
+    """ONE `python -m identity serve`; it verifies the platform tokens it signs against its own JWKS."""
 
-
-class Identity:
     def __init__(self, config: StackConfig, database_url: str, log_path: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {
-            **os.environ,
-            "IDENTITY_DATABASE_URL": database_url,
-            "IDENTITY_HTTP_PORT": str(self.port),
-            "IDENTITY_HTTP_HOST": "127.0.0.1",
-            "KAFKA_BOOTSTRAP_SERVERS": config.kafka_bootstrap,
-            "IDENTITY_JWKS_URL": f"{self.url}/.well-known/jwks.json",
-            "LOG_LEVEL": "WARNING",
-            "IDENTITY_LOG_LEVEL": "WARNING",
-        }
-        self.log_path = log_path
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def cli(self, *args: str, timeout: float = 120) -> str:
-        result = subprocess.run([sys.executable, "-m", "identity", *args], env=self.env, capture_output=True, text=True, cwd=REPO_ROOT, timeout=timeout)
-        if result.returncode != 0:
-            raise RuntimeError(f"identity {args[0]} failed:\n{result.stdout}{result.stderr}")
-        return result.stdout
-
-    def start(self, deadline: Deadline) -> None:
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "identity", "serve"], env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, cwd=REPO_ROOT)
-        until = time.monotonic() + min(60, deadline.left())
-        while time.monotonic() < until:
-            if self.process.poll() is not None:
-                raise RuntimeError("identity exited while starting:\n" + self.log_path.read_text()[-3000:])
-            try:
-                if httpx.get(self.url + "/health/ready", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("identity did not become ready:\n" + self.log_path.read_text()[-3000:])
-
-    @property
-    def pid(self) -> int | None:
-        return self.process.pid if self.process and self.process.poll() is None else None
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        super().__init__("identity", config, database_url, log_path)
+        self.env["IDENTITY_JWKS_URL"] = f"{self.url}/.well-known/jwks.json"
 
     def sign_in(self) -> str:
         """A fresh platform token for the operator (tokens live at most 15 minutes)."""
@@ -305,79 +128,25 @@ def query_args(t: dict[str, Any], on: date) -> tuple[Any, ...]:
 
 # -- wrk ----------------------------------------------------------------------------------------
 
-WRK_SCRIPT = r"""
--- Generated by bench/identity/run.py: spreads requests over the sample's check paths.
-local paths = {}
-for line in io.lines("%(paths)s") do paths[#paths + 1] = line end
-local n = #paths
-wrk.headers["Authorization"] = "Bearer %(token)s"
-local threads = 0
-local counter = 0
-
-function setup(thread)
-  thread:set("offset", threads * 4999)
-  threads = threads + 1
-end
-
-function init(args)
-  counter = offset or 0
-end
-
-function request()
-  counter = counter + 1
-  return wrk.format(nil, paths[(counter %% n) + 1])
-end
-
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    'WRK_JSON {"requests":%%d,"duration_us":%%d,"bytes":%%d,"connect":%%d,"read":%%d,"write":%%d,"status":%%d,"timeout":%%d,' ..
-    '"p50_us":%%d,"p90_us":%%d,"p95_us":%%d,"p99_us":%%d,"p999_us":%%d,"max_us":%%d,"mean_us":%%.1f}\n',
-    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status, e.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(95), latency:percentile(99), latency:percentile(99.9),
-    latency.max, latency.mean))
-end
-"""
-
 
 def write_wrk_script(work: Path, token: str) -> Path:
     script = work / "check.lua"
-    script.write_text(WRK_SCRIPT % {"paths": work / "paths.txt", "token": token})
+    script.write_text(wrk_paths_script("bench/identity/run.py: spreads requests over the sample's check paths.", work / "paths.txt",
+                                       offset_step=4999, headers={"Authorization": f"Bearer {token}"}))
     return script
 
 
-def run_wrk(url: str, script: Path, *, threads: int, connections: int, seconds: float, deadline: Deadline) -> dict[str, Any]:
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "5s", "-s", str(script), url]
-    timeout = min(seconds + 30, deadline.left())
-    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
-    match = re.search(r"^WRK_JSON (\{.*\})$", result.stdout, re.MULTILINE)
-    if result.returncode != 0 or not match:
-        raise RuntimeError(f"wrk failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-    figures = json.loads(match.group(1))
-    figures["command"] = " ".join(command[:-3] + ["-s", "check.lua", url])
-    return figures
-
-
-def wrk_run(config: StackConfig, identity: Identity, work: Path, args: argparse.Namespace, deadline: Deadline, *, floor: bool = False) -> Run:
+def identity_wrk_run(config: StackConfig, identity: Identity, work: Path, args: argparse.Namespace, deadline: Deadline, *, floor: bool = False) -> Run:
     """wrk at full speed on /v1/check; with floor, on GET /health/live (the HTTP stack alone:
     uvicorn, Litestar, the correlation-id middleware and the access guard, which lets it through)."""
     if floor:
         script = work / "floor.lua"
-        script.write_text("-- Generated by bench/identity/run.py: wrk's own request (GET /health/live), figures as JSON.\nfunction done"
-                          + WRK_SCRIPT.split("function done", 1)[1].replace("%%", "%"))
+        script.write_text("-- Generated by bench/identity/run.py: wrk's own request (GET /health/live), figures as JSON.\n" + WRK_REPORT)
         url, seconds = identity.url + "/health/live", args.floor_seconds
     else:
         script, url, seconds = write_wrk_script(work, identity.sign_in()), identity.url, args.wrk_seconds
-    meter = CpuMeter(config, lambda: identity.pid)
-    before = meter.snapshot()
-    figures = run_wrk(url, script, threads=args.wrk_threads, connections=args.wrk_connections, seconds=seconds, deadline=deadline)
-    cpu = CpuMeter.delta(before, meter.snapshot(), child=True)
-    seconds = figures["duration_us"] / 1e6
-    errors = figures["connect"] + figures["read"] + figures["write"] + figures["status"] + figures["timeout"]
-    latency = {k: round(figures[f"{n}_us"] / 1000, 3) for k, n in (("p50_ms", "p50"), ("p90_ms", "p90"), ("p95_ms", "p95"), ("p99_ms", "p99"), ("p99.9_ms", "p999"), ("max_ms", "max"))}
-    latency["mean_ms"] = round(figures["mean_us"] / 1000, 3)
-    return Run("http-floor" if floor else "http", "max", f"wrk -t{args.wrk_threads} -c{args.wrk_connections}", figures["requests"], round(seconds, 2),
-               round(figures["requests"] / seconds, 1), latency, errors=errors, cpu=cpu, details={"wrk": figures})
+    return wrk_run("http-floor" if floor else "http", CpuMeter(config, lambda: identity.pid), url, script, threads=args.wrk_threads,
+                   connections=args.wrk_connections, seconds=seconds, deadline=deadline)
 
 
 # -- pgbench: the same check from a C client ----------------------------------------------------
@@ -423,125 +192,7 @@ def pgbench_run(name: str, url: str, work: Path, size: int, on: date, args: argp
                details={"pgbench_tps_line": next((l.strip() for l in result.stdout.splitlines() if l.startswith("tps")), None), "script": script.read_text()})
 
 
-# -- load shapes: closed loop (max) and open loop (steady) ---------------------------------------
-
-Fire = Callable[[int], Awaitable[tuple[float, bool]]]  # i -> (time the request left, answer as expected)
-
-
-async def closed_loop(fire: Fire, *, concurrency: int, seconds: float, deadline: Deadline) -> dict[str, Any]:
-    latencies: list[float] = []
-    errors = wrong = 0
-    counter = iter(range(10**12))
-    end = time.perf_counter() + min(seconds, deadline.left())
-
-    async def worker() -> None:
-        nonlocal errors, wrong
-        while time.perf_counter() < end:
-            i = next(counter)
-            started = time.perf_counter()
-            try:
-                _, ok = await asyncio.wait_for(fire(i), 5)
-            except Exception:  # noqa: BLE001 - counted
-                errors += 1
-                continue
-            latencies.append(time.perf_counter() - started)
-            wrong += not ok
-
-    started = time.perf_counter()
-    await asyncio.wait_for(asyncio.gather(*[worker() for _ in range(concurrency)]), seconds + 15)
-    elapsed = time.perf_counter() - started
-    return {"requests": len(latencies), "seconds": elapsed, "latencies": latencies, "errors": errors, "wrong": wrong}
-
-
-async def open_loop(fire: Fire, *, rate: float, seconds: float, deadline: Deadline, max_in_flight: int = 2_000) -> dict[str, Any]:
-    """Request i is due at start + i/rate and is sent then, whatever happened to the others;
-    latency counts from the time it was due (coordinated omission corrected), `service` from the
-    time it actually left."""
-    total = int(rate * min(seconds, deadline.left() - 20))
-    latencies: list[float] = []
-    service: list[float] = []
-    errors = wrong = shed = 0
-    max_lag = 0.0
-    in_flight: set[asyncio.Task[None]] = set()
-
-    async def one(i: int, due: float) -> None:
-        nonlocal errors, wrong
-        try:
-            sent, ok = await asyncio.wait_for(fire(i), 5)
-        except Exception:  # noqa: BLE001 - counted
-            errors += 1
-            return
-        done = time.perf_counter()
-        latencies.append(done - due)
-        service.append(done - sent)
-        wrong += not ok
-
-    start = time.perf_counter() + 0.05
-    i = 0
-    while i < total:
-        now = time.perf_counter()
-        while i < total and start + i / rate <= now:
-            due = start + i / rate
-            max_lag = max(max_lag, now - due)
-            if len(in_flight) >= max_in_flight:
-                shed += 1  # far behind: not sent, counted as an error
-            else:
-                task = asyncio.create_task(one(i, due))
-                in_flight.add(task)
-                task.add_done_callback(in_flight.discard)
-            i += 1
-        if i < total:
-            await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))
-        deadline.left()
-    if in_flight:
-        await asyncio.wait(set(in_flight), timeout=10)
-    elapsed = time.perf_counter() - start
-    return {"requests": len(latencies), "offered": total, "seconds": elapsed, "latencies": latencies, "service": service,
-            "errors": errors + shed, "shed": shed, "wrong": wrong, "max_schedule_lag_ms": round(max_lag * 1000, 2)}
-
-
 # -- clients ------------------------------------------------------------------------------------
-
-
-class RawHttp:
-    """Keep-alive HTTP/1.1 connections on asyncio streams, one request at a time per connection:
-    enough for GET /v1/check (Content-Length bodies), far cheaper per request than httpx."""
-
-    def __init__(self, port: int, connections: int) -> None:
-        self.port, self.count = port, connections
-        self.idle: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
-        self.all: list[asyncio.StreamWriter] = []
-
-    async def _open(self) -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
-        writer.transport.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.all.append(writer)
-        self.idle.put_nowait((reader, writer))
-
-    async def start(self) -> None:
-        await asyncio.gather(*[self._open() for _ in range(self.count)])
-
-    async def get(self, raw_request: bytes) -> tuple[float, int, bytes]:
-        reader, writer = await self.idle.get()
-        try:
-            sent = time.perf_counter()
-            writer.write(raw_request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            status = int(head[9:12])
-            length = re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", head)
-            if length is None:
-                raise RuntimeError("response without Content-Length")
-            body = await reader.readexactly(int(length.group(1)))
-        except BaseException:
-            writer.close()
-            asyncio.ensure_future(self._open())  # replace it
-            raise
-        self.idle.put_nowait((reader, writer))
-        return sent, status, body
-
-    async def close(self) -> None:
-        for writer in self.all:
-            writer.close()
 
 
 def http_fire(client: Any, kind: str, identity: Identity, tuples: list[dict[str, Any]], token: str) -> Fire:
@@ -585,16 +236,6 @@ def sql_fire(pool: asyncpg.Pool, tuples: list[dict[str, Any]], on: date, *, tran
         return sent, bool(allowed) == tuples[i % n]["allowed"]
 
     return fire
-
-
-def make_run(name: str, mode: str, client: str, figures: dict[str, Any], cpu: dict[str, float], **details: Any) -> Run:
-    latency = latency_summary(figures["latencies"])
-    if "service" in figures:
-        details["from_send"] = latency_summary(figures["service"])
-        details.update({k: figures[k] for k in ("offered", "shed", "max_schedule_lag_ms")})
-    run = Run(name, mode, client, figures["requests"], round(figures["seconds"], 2), round(figures["requests"] / figures["seconds"], 1),
-              latency, errors=figures["errors"], wrong_answers=figures["wrong"], cpu=cpu, details=details)
-    return run
 
 
 # -- the runs -----------------------------------------------------------------------------------
@@ -670,8 +311,7 @@ async def measure(config: StackConfig, identity: Identity, work: Path, args: arg
 
     def done(run: Run) -> None:
         runs.append(run)
-        print(f"   {run.requests} requests in {run.seconds} s: {run.per_s:.0f}/s, p50 {run.latency['p50_ms']:.2f} ms, "
-              f"p99 {run.latency['p99_ms']:.2f} ms, errors {run.errors}, wrong {run.wrong_answers}; CPU {fmt_cpu(run.cpu)}", flush=True)
+        print_run(run)
 
     print("-> correctness: sample through SQL, the projection and HTTP ...", flush=True)
     report["correctness"] = await correctness(identity, urls["identity"], urls["projection"], tuples, on, identity.sign_in())
@@ -684,10 +324,10 @@ async def measure(config: StackConfig, identity: Identity, work: Path, args: arg
             seconds=args.warmup_seconds, deadline=deadline)
 
     print(f"-> http / max: wrk -t{args.wrk_threads} -c{args.wrk_connections} -d{args.wrk_seconds:g}s ...", flush=True)
-    done(await asyncio.to_thread(wrk_run, config, identity, work, args, deadline))
+    done(await asyncio.to_thread(identity_wrk_run, config, identity, work, args, deadline))
     if args.floor_seconds > 0:
         print(f"-> http-floor / max: wrk on GET /health/live of the same process (no token, no database), {args.floor_seconds:g} s ...", flush=True)
-        done(await asyncio.to_thread(wrk_run, config, identity, work, args, deadline, floor=True))
+        done(await asyncio.to_thread(identity_wrk_run, config, identity, work, args, deadline, floor=True))
 
     pool = await asyncpg.create_pool(urls["identity"], min_size=args.pool_size, max_size=args.pool_size, init=configure_connection)
     try:
@@ -696,9 +336,8 @@ async def measure(config: StackConfig, identity: Identity, work: Path, args: arg
             print(f"-> {name} / max: asyncpg pool of {args.pool_size}, {args.wrk_connections} workers, {args.wrk_seconds:g} s ...", flush=True)
             fire = sql_fire(pool, tuples, on, transaction=transaction)
             await closed_loop(fire, concurrency=args.wrk_connections, seconds=1, deadline=deadline)  # warm-up
-            before = meter.snapshot()
-            figures = await closed_loop(fire, concurrency=args.wrk_connections, seconds=args.wrk_seconds, deadline=deadline)
-            done(make_run(name, "max", f"asyncpg pool {args.pool_size}, {args.wrk_connections} workers", figures, CpuMeter.delta(before, meter.snapshot())))
+            figures, cpu = await meter.measure(closed_loop(fire, concurrency=args.wrk_connections, seconds=args.wrk_seconds, deadline=deadline))
+            done(make_run(name, "max", f"asyncpg pool {args.pool_size}, {args.wrk_connections} workers", figures, cpu))
 
         if not args.no_pgbench:
             await load_bench_sample(urls["identity"], tuples)
@@ -719,18 +358,15 @@ async def measure(config: StackConfig, identity: Identity, work: Path, args: arg
             for rate, seconds in [(args.rate, args.steady_seconds), *[(r, args.extra_seconds) for r in args.extra_rates]]:
                 print(f"-> http / steady: {rate:g} requests/s open loop for {seconds:g} s ({args.steady_client} client, {args.steady_connections} connections) ...", flush=True)
                 await asyncio.sleep(2)  # let a backlog of the previous run drain
-                before = meter.snapshot()
-                figures = await open_loop(fire, rate=rate, seconds=seconds, deadline=deadline)
-                done(make_run("http", "steady", f"open loop {rate:g}/s, {args.steady_client}, {args.steady_connections} conns", figures,
-                              CpuMeter.delta(before, meter.snapshot()), rate=rate))
+                figures, cpu = await meter.measure(open_loop(fire, rate=rate, seconds=seconds, deadline=deadline))
+                done(make_run("http", "steady", f"open loop {rate:g}/s, {args.steady_client}, {args.steady_connections} conns", figures, cpu, rate=rate))
         finally:
             await (client.close() if args.steady_client == "raw" else client.aclose())
 
         print(f"-> sql / steady: {args.rate:g} queries/s open loop for {args.steady_seconds:g} s ...", flush=True)
         fire = sql_fire(pool, tuples, on, transaction=False)
-        before = meter.snapshot()
-        figures = await open_loop(fire, rate=args.rate, seconds=args.steady_seconds, deadline=deadline)
-        done(make_run("sql", "steady", f"open loop {args.rate:g}/s, asyncpg pool {args.pool_size}", figures, CpuMeter.delta(before, meter.snapshot()), rate=args.rate))
+        figures, cpu = await meter.measure(open_loop(fire, rate=args.rate, seconds=args.steady_seconds, deadline=deadline))
+        done(make_run("sql", "steady", f"open loop {args.rate:g}/s, asyncpg pool {args.pool_size}", figures, cpu, rate=args.rate))
     finally:
         await pool.close()
 
@@ -769,42 +405,11 @@ STAGES = [
 def summarise_profile(path: Path) -> dict[str, Any]:
     """py-spy raw (collapsed) stacks: shares of the service's busy samples by component
     (exclusive) and by request stage (inclusive), and the leaf frames with most self time."""
-    components: Counter[str] = Counter()
-    stages: Counter[str] = Counter()
-    self_time: Counter[str] = Counter()
-    total = 0
-    for line in path.read_text().splitlines():
-        stack_text, _, count_text = line.rpartition(" ")
-        if not count_text.isdigit():
-            continue
-        count = int(count_text)
-        total += count
-        frames = stack_text.split(";")
-        self_time[frames[-1]] += count
-        label = "other"
-        for frame in reversed(frames):
-            match = next((name for name, needles in COMPONENTS if any(needle in frame for needle in needles)), None)
-            if match:
-                label = match
-                break
-            if _STDLIB_FRAME.search(frame):
-                label = "python stdlib (uuid, json, datetime, contextvars ...)"
-                break
-        components[label] += count
-        for name, needles in STAGES:
-            if any(any(needle in frame for needle in needles) for frame in frames):
-                stages[name] += count
-    share = (lambda n: round(100 * n / total, 1)) if total else (lambda n: 0.0)
-    return {
-        "samples": total,
-        "components_pct": {name: share(n) for name, n in components.most_common()},
-        "stages_pct": {name: share(stages[name]) for name, _ in STAGES},
-        "top_self_pct": [(frame, share(n)) for frame, n in self_time.most_common(20)],
-    }
+    return summarise_stacks(path, COMPONENTS, STAGES, other="other", unmatched=(_STDLIB_FRAME, "python stdlib (uuid, json, datetime, contextvars ...)"))
 
 
 def profile(identity: Identity, work: Path, args: argparse.Namespace, deadline: Deadline) -> dict[str, Any]:
-    spy = [shutil.which("py-spy")] if shutil.which("py-spy") else ([shutil.which("uvx"), "py-spy"] if shutil.which("uvx") else None)
+    spy = py_spy()
     if not spy or identity.pid is None:
         return {"error": "py-spy not found (pip install py-spy, or install uv for uvx)"}
     out = RESULTS_DIR / "identity-profile.txt"
@@ -833,26 +438,6 @@ def profile(identity: Identity, work: Path, args: argparse.Namespace, deadline: 
 # -- output -------------------------------------------------------------------------------------
 
 
-def fmt_cpu(cpu: dict[str, float]) -> str:
-    return " ".join(f"{k} {cpu[k]:.0f}%" for k in ("service", "postgres", "generator", "kafka", "others") if k in cpu) + \
-        f" (machine busy {cpu.get('machine_busy_pct_of_all', math.nan):.0f}% of {cpu.get('cores', 0)} cores)"
-
-
-def table(runs: list[Run]) -> str:
-    header = (f"{'check':<18} {'mode':<12} {'requests':>8} {'per s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'p99.9':>7} {'max ms':>7} "
-              f"{'err':>4} {'wrong':>5}  {'CPU % of a core: svc / pg / gen / others':<40} {'CPU us/req: py / pg':<20}")
-    lines = [header, "-" * len(header)]
-    for r in runs:
-        c = r.cpu
-        cpu = f"{c.get('service', 0):>4.0f} / {c.get('postgres', 0):>4.0f} / {c.get('generator', 0):>4.0f} / {c.get('others', math.nan):>4.0f}"
-        mode = f"{r.mode} {r.details['rate']:g}" if "rate" in r.details else r.mode
-        per = cpu_per_request(r)
-        lines.append(f"{r.name:<18} {mode:<12} {r.requests:>8} {r.per_s:>8.0f} {r.latency['p50_ms']:>7.2f} {r.latency['p95_ms']:>7.2f} "
-                     f"{r.latency['p99_ms']:>7.2f} {r.latency['p99.9_ms']:>7.2f} {r.latency['max_ms']:>7.1f} {r.errors:>4} {r.wrong_answers:>5}  {cpu:<40} "
-                     f"{per.get('client_or_service_us', math.nan):>6.0f} / {per.get('postgres_us', math.nan):>4.0f}")
-    return "\n".join(lines)
-
-
 def verdicts(runs: list[Run], rate: float) -> list[dict[str, Any]]:
     found = []
 
@@ -877,17 +462,6 @@ def verdicts(runs: list[Run], rate: float) -> list[dict[str, Any]]:
                       "measured": f"p99 {r.latency['p99_ms']:.3f} ms, p50 {r.latency['p50_ms']:.3f} ms",
                       "baseline": f"identity's own join query, same way: p99 {base.latency['p99_ms']:.3f} ms" if base else None})
     return found
-
-
-def code_state() -> dict[str, Any]:
-    try:
-        def git(*command: str) -> str:
-            return subprocess.run(["git", *command], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10, check=True).stdout
-
-        return {"commit": git("rev-parse", "--short", "HEAD").strip(),
-                "uncommitted": [line[3:] for line in git("status", "--porcelain", "--", "runtime", "services/identity").splitlines() if line.strip()]}
-    except (OSError, subprocess.SubprocessError):
-        return {}
 
 
 # -- main ---------------------------------------------------------------------------------------
@@ -933,15 +507,9 @@ def main(argv: list[str] | None = None) -> int:
     work = config.state_dir / "identity-bench"
     runs: list[Run] = []
     report: dict[str, Any] = {}
-    error: str | None = None
-    identity: Identity | None = None
     print(f"Benchmark stack '{config.name}' in {config.state_dir} (PostgreSQL 127.0.0.1:{config.postgres_port}, Kafka {config.kafka_bootstrap})", flush=True)
-    stack.down(config)  # whatever an interrupted run left behind
-    try:
-        started = time.monotonic()
-        stack.start_infrastructure(config)
-        print(f"Infrastructure up in {time.monotonic() - started:.1f} s.", flush=True)
-        deadline = Deadline(args.timeout)
+    with BenchStack(config) as run:
+        deadline = run.start(args.timeout)
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
         RESULTS_DIR.mkdir(parents=True, exist_ok=True)
@@ -952,21 +520,17 @@ def main(argv: list[str] | None = None) -> int:
         urls = asyncio.run(databases())
         print(f"-> generating {args.organisations} organisations, {args.persons} persons, {args.rights} rights (COPY) ...", flush=True)
         sample_path = work / "sample.json"
-        generated = subprocess.run(
-            [sys.executable, str(HERE / "generate.py"), "--identity-url", urls["identity"], "--projection-url", urls["projection"],
-             "--organisations", str(args.organisations), "--persons", str(args.persons), "--rights", str(args.rights),
-             "--sample", str(args.sample), "--sample-out", str(sample_path)],
-            capture_output=True, text=True, timeout=min(600, deadline.left()), cwd=REPO_ROOT, env={**os.environ, "LOG_LEVEL": "WARNING"})
-        if generated.returncode != 0:
-            raise RuntimeError(f"generate.py failed:\n{generated.stdout[-3000:]}\n{generated.stderr[-3000:]}")
-        report["data"] = json.loads(generated.stdout.strip().splitlines()[-1])
+        report["data"] = generate(HERE / "generate.py", [
+            "--identity-url", urls["identity"], "--projection-url", urls["projection"], "--organisations", str(args.organisations),
+            "--persons", str(args.persons), "--rights", str(args.rights), "--sample", str(args.sample), "--sample-out", str(sample_path)], deadline)
         print(f"   {report['data']['counts']} in {report['data']['seconds']} s; sample {report['data'].get('sample')}", flush=True)
         sample = json.loads(sample_path.read_text())
         tuples, on = sample["tuples"], date.fromisoformat(sample["today"])
         (work / "paths.txt").write_text("\n".join(check_path(t) for t in tuples) + "\n")
 
-        report["code_at_start"] = code_state()  # what the service process loads (others may commit meanwhile)
+        report["code_at_start"] = code_state(*CODE)  # what the service process loads (others may commit meanwhile)
         identity = Identity(config, urls["identity"], config.logs_dir / "identity-bench.log")
+        run.on_exit(identity.stop)
         print("-> bootstrapping the operator and starting ONE identity process ...", flush=True)
         identity.cli("bootstrap", *[f"--{k.replace('_', '-')}={v}" for k, v in OPERATOR.items()])
         identity.start(deadline)
@@ -978,33 +542,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.profile:
             print(f"-> profile: py-spy on the service during wrk ({args.profile_seconds:g} s) ...", flush=True)
             report["profile"] = profile(identity, work, args, deadline)
-    except (TimeoutError, asyncio.TimeoutError, subprocess.TimeoutExpired) as failure:
-        error = f"timed out: {failure}"
-    except KeyboardInterrupt:
-        error = "interrupted"
-    except StackError as failure:
-        error = f"stack: {failure}"
-    except Exception as failure:  # noqa: BLE001 - reported below; the stack still goes down
-        import traceback
-
-        traceback.print_exc()
-        error = repr(failure)
-    finally:
-        if identity is not None:
-            identity.stop()
-        print("Stopping the benchmark stack ...", flush=True)
-        stack.down(config)
+    error = run.error
 
     print()
     print(f"Results: GET /v1/check on ONE identity process vs the same check as raw SQL; {os.cpu_count()} CPUs shared by load generator, service, PostgreSQL, Kafka")
-    print(table(runs))
+    print(run_table(runs, first="check", width=18))
     print("  http/max: wrk closed loop; sql*/max: asyncpg closed loop in this Python process; */steady: open loop, latency from the scheduled send time;")
     print("  inproc-*: sequential calls on one connection. CPU: % of one core over the run (generator = wrk, pgbench or this process;")
     print("  others = the rest of the shared machine: other people's stacks and tests, and interrupt time charged to no process).")
     print("  CPU us/req: py = the service (http*) or this process (sql*, inproc*) or pgbench; pg = PostgreSQL, per answered request.")
     checks = verdicts(runs, args.rate)
-    for check in checks:
-        print(f"  {'MET   ' if check['met'] else 'MISSED'} {check['target']}: {check['measured']}" + (f"  [baseline: {check['baseline']}]" if check["baseline"] else ""))
+    print_verdicts(checks)
     print("  Anchors: " + "; ".join(f"{k} {v}" for k, v in ANCHORS.items()))
     if prof := report.get("profile"):
         if "error" in prof:
@@ -1017,30 +565,21 @@ def main(argv: list[str] | None = None) -> int:
             for label, pct in prof["stages_pct"].items():
                 print(f"    {pct:>5.1f}%  {label}")
             print("  top self frames: " + "; ".join(f"{frame} {pct}%" for frame, pct in prof["top_self_pct"][:8]))
-    code_now = code_state()
-    if report.get("code_at_start") and report["code_at_start"] != code_now:
-        print(f"  NOTE: the code changed during the run: the service loaded {report['code_at_start']}, now {code_now}")
-    elif code_now:
-        print(f"  Code measured: commit {code_now.get('commit')}" + (f" + uncommitted {code_now['uncommitted']}" if code_now.get("uncommitted") else ""))
+    print_code(report.get("code_at_start"), code_state(*CODE))
     if error:
         print(f"FAILED: {error}")
 
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps({
-        "benchmark": "identity-check",
-        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "command": "uv run python bench/identity/run.py " + " ".join(sys.argv[1:] if argv is None else argv),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(), "shared": "load generator, service, PostgreSQL, Kafka"},
-        "code": {"at_service_start": report.pop("code_at_start", None), "at_end": code_state()},
-        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+    write_results(args.output, {
+        **results_head("identity-check", "bench/identity/run.py", argv, shared="load generator, service, PostgreSQL, Kafka"),
+        "code": {"at_service_start": report.pop("code_at_start", None), "at_end": code_state(*CODE)},
+        "settings": settings_of(args),
         "targets": {"http_rps": TARGET_HTTP_RPS, "http_p99_ms_at_1000": TARGET_HTTP_P99_MS, "inproc_p99_ms": TARGET_INPROC_P99_MS},
         "anchors": ANCHORS,
         **report,
         "runs": [asdict(r) for r in runs],
         "verdicts": checks,
         "error": error,
-    }, indent=2, default=str) + "\n")
-    print(f"Written to {args.output}")
+    })
     return 1 if error else 0
 
 

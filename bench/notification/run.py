@@ -59,7 +59,6 @@ import gc
 import json
 import math
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -69,7 +68,7 @@ from collections import Counter
 from datetime import datetime, timezone
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 # A stack of its own, so that another benchmark on the default bench ports (.run/bench, 2xxxx)
 # can run at the same time. Set before StackConfig.bench() reads them.
@@ -96,17 +95,19 @@ import aiosmtplib  # noqa: E402
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 import uvloop  # noqa: E402
-from aiokafka import AIOKafkaClient, AIOKafkaConsumer, AIOKafkaProducer  # noqa: E402
+from aiokafka import AIOKafkaProducer  # noqa: E402
 
-from bench.identity.run import CpuMeter, Deadline, latency_summary  # noqa: E402 - the same CPU accounting and figures as the other benchmarks
+from bench.common import (  # noqa: E402 - the same CPU accounting, stack handling and output as the other benchmarks
+    BenchStack, CpuMeter, Deadline, code_state, live_pid, new_topic, print_code, print_verdicts, py_spy, raw_consumer, relay_producer, results_head,
+    settings_of, stop_process, summarise_stacks, wait_ready, write_results
+)
+from bench.stats import latency_summary  # noqa: E402
 from devstack import postgres, processes, stack  # noqa: E402
 from devstack.config import StackConfig  # noqa: E402
-from devstack.processes import StackError  # noqa: E402
 from notification import templates  # noqa: E402
 from notification.definition import Settings as NotificationSettings  # noqa: E402
 from notification.mime import Email, build_email  # noqa: E402
 from notification.service import Deliverer  # noqa: E402
-from service_runtime.outbox import ensure_topics  # noqa: E402
 from wse_contracts.kafka_binding import KafkaRecord, to_kafka_record  # noqa: E402
 from wse_contracts.notification import NotificationRequestedV1, Recipient  # noqa: E402
 
@@ -118,6 +119,7 @@ TARGET_EMAILS_PER_S = 500.0
 TARGET_P99_MS = 1000.0
 TARGET_RATE = 100.0
 PARTITIONS = 3
+CODE = ("runtime", "services/notification", "tools/devstack")  # whose uncommitted changes the results name
 
 
 def configure_ports() -> None:
@@ -125,7 +127,7 @@ def configure_ports() -> None:
         os.environ[name] = str(value)
 
 
-# -- CPU accounting: the identity benchmark's meter plus the mail sink ----------------------------
+# -- CPU accounting: the shared meter (bench/common.py) plus the mail sink ---------------------------
 
 
 class Meter(CpuMeter):
@@ -192,9 +194,7 @@ def rendered_email(personalisation: dict[str, Any], settings: NotificationSettin
 
 
 def producer(config: StackConfig) -> AIOKafkaProducer:
-    # As the outbox relay's producer (service_runtime.outbox._producer).
-    return AIOKafkaProducer(bootstrap_servers=config.kafka_bootstrap, client_id="bench-notification", enable_idempotence=True, acks="all",
-                            linger_ms=2, max_batch_size=256 * 1024, request_timeout_ms=15_000)
+    return relay_producer(config, "bench-notification")
 
 
 async def send(p: AIOKafkaProducer, record: KafkaRecord, topic: str | None = None) -> asyncio.Future:
@@ -284,16 +284,10 @@ class NullSink:
         raise RuntimeError("the null SMTP server did not listen")
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        stop_process(self.process, wait=10, kill_wait=5)
 
     def pid(self) -> int | None:
-        return self.process.pid if self.process and self.process.poll() is None else None
+        return live_pid(self.process)
 
     def _lines(self) -> list[str]:
         return [line for line in self.log.read_text().splitlines() if line.strip()]
@@ -390,31 +384,16 @@ async def raw_smtp(config: StackConfig, sink: Sink | NullSink, meter: Meter, per
                      in_sink=arrived, smtp=sink.name, sink_rate=sustained_rate(received), complete=arrived == count)
 
 
-async def new_topic(config: StackConfig, prefix: str, deadline: Deadline) -> str:
-    topic = f"bench.{prefix}.{uuid.uuid4().hex[:8]}"
-    await ensure_topics(config.kafka_bootstrap, {topic: PARTITIONS})
-    client = AIOKafkaClient(bootstrap_servers=config.kafka_bootstrap, client_id="bench-admin")
-    await client.bootstrap()
-    try:
-        while len((await client.fetch_all_metadata()).available_partitions_for_topic(topic) or ()) < PARTITIONS:
-            deadline.left()
-            await asyncio.sleep(0.1)
-    finally:
-        await client.close()
-    return topic
-
-
 async def raw_kafka(config: StackConfig, meter: Meter, personalisation: dict[str, Any], args: argparse.Namespace, deadline: Deadline) -> list[dict[str, Any]]:
     """The same request records, produced and consumed with nothing in between (no database, no SMTP)."""
-    topic = await new_topic(config, "notification-raw", deadline)
+    topic = await new_topic(config, "notification-raw", deadline, partitions=PARTITIONS)
     throughput = build_requests("kraw", args.requests, personalisation)
     steady = build_requests("ksteady", int(args.rate * args.baseline_seconds), personalisation)
     warm = build_requests("kwarm", 20, personalisation)
     sent_at: dict[bytes, float] = {}
     received_at: dict[bytes, float] = {}
     p = producer(config)
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=config.kafka_bootstrap, client_id="bench-raw-consumer", group_id=f"bench-raw-{uuid.uuid4().hex[:8]}",
-                                enable_auto_commit=False, auto_offset_reset="earliest")
+    consumer = raw_consumer(config, topic)
     stopping = False
 
     async def consume() -> None:
@@ -510,17 +489,7 @@ class Notification:
         # Through devstack's process table: stack.down() stops it too, whatever happens here.
         processes.require_free_port(self.port, "the notification service", self.config.port_variable("NOTIFICATION"))
         processes.start(self.config, SERVICE, [sys.executable, "-m", SERVICE, "serve"], env=self.env, cwd=REPO_ROOT)
-        until = time.monotonic() + 90
-        while time.monotonic() < until:
-            if not self.pid:
-                raise RuntimeError("notification exited while starting:\n" + processes.tail(processes.log_file(self.config, SERVICE), 40))
-            try:
-                if httpx.get(self.url + "/health/ready", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("notification did not become ready:\n" + processes.tail(processes.log_file(self.config, SERVICE), 40))
+        wait_ready(self.url, SERVICE, 90, running=lambda: bool(self.pid), log=lambda: processes.tail(processes.log_file(self.config, SERVICE), 40), poll=0.2)
 
     def settings(self) -> NotificationSettings:
         """The settings the service process reads (as service_runtime.settings.load_settings does, from
@@ -711,6 +680,16 @@ async def service_steady(config: StackConfig, service: Notification, sink: Sink 
     return entry
 
 
+async def timed(times: int, call: Callable[..., Awaitable[Any]], *args: Any) -> list[float]:
+    """The seconds each of `times` calls of call(*args), one after the other, took."""
+    out = []
+    for _ in range(times):
+        t = time.perf_counter()
+        await call(*args)
+        out.append(time.perf_counter() - t)
+    return out
+
+
 async def round_trips(config: StackConfig, sink: Sink, personalisation: dict[str, Any], settings: NotificationSettings) -> dict[str, Any]:
     """What one delivery's parts cost when nothing else runs: a PostgreSQL round trip (asyncpg,
     SELECT 1), a one-row INSERT committed on its own (the WAL flush every transaction pays), and the
@@ -721,18 +700,10 @@ async def round_trips(config: StackConfig, sink: Sink, personalisation: dict[str
     try:
         for _ in range(50):
             await db.fetchval("SELECT 1")
-        pg = []
-        for _ in range(500):
-            t = time.perf_counter()
-            await db.fetchval("SELECT 1")
-            pg.append(time.perf_counter() - t)
+        pg = await timed(500, db.fetchval, "SELECT 1")
         # A commit that writes: what each transaction (a batch's claim, its record) costs at least (WAL flush).
         await db.execute("CREATE TABLE bench_commit_probe (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())")
-        commits = []
-        for _ in range(300):
-            t = time.perf_counter()
-            await db.execute("INSERT INTO bench_commit_probe DEFAULT VALUES")
-            commits.append(time.perf_counter() - t)
+        commits = await timed(300, db.execute, "INSERT INTO bench_commit_probe DEFAULT VALUES")
         await db.execute("DROP TABLE bench_commit_probe")
         settings_pg = {r["name"]: r["setting"] for r in await db.fetch(
             "SELECT name, setting FROM pg_settings WHERE name IN ('synchronous_commit', 'fsync', 'wal_sync_method', 'commit_delay')")}
@@ -827,37 +798,12 @@ STAGES = [
 
 def summarise(path: Path) -> dict[str, Any]:
     """py-spy raw stacks: shares of busy samples by component (innermost frame that matches) and by stage (inclusive)."""
-    components: Counter[str] = Counter()
-    stage_counts: Counter[str] = Counter()
-    self_time: Counter[str] = Counter()
-    total = 0
-    for line in path.read_text().splitlines():
-        text, _, n = line.rpartition(" ")
-        if not n.isdigit():
-            continue
-        count = int(n)
-        total += count
-        frames = text.split(";")
-        self_time[frames[-1]] += count
-        label = "other (stdlib, C)"
-        for frame in reversed(frames):
-            found = next((name for name, needles in COMPONENTS if any(needle in frame for needle in needles)), None)
-            if found:
-                label = found
-                break
-        components[label] += count
-        for name, needles in STAGES:
-            if any(any(needle in frame for needle in needles) for frame in frames):
-                stage_counts[name] += count
-    share = (lambda k: round(100 * k / total, 1)) if total else (lambda k: 0.0)
-    return {"samples": total, "components_pct": {k: share(v) for k, v in components.most_common()},
-            "stages_pct": {name: share(stage_counts[name]) for name, _ in STAGES if stage_counts[name]},
-            "top_self_pct": [(frame, share(v)) for frame, v in self_time.most_common(15)]}
+    return summarise_stacks(path, COMPONENTS, STAGES, other="other (stdlib, C)", top=15, empty_stages=False)
 
 
 async def profile(config: StackConfig, service: Notification, sink: Sink | NullSink, meter: Meter, db: asyncpg.Connection, p: AIOKafkaProducer,
                   personalisation: dict[str, Any], args: argparse.Namespace, deadline: Deadline, expected_rate: float, tag: str) -> dict[str, Any]:
-    spy = [shutil.which("py-spy")] if shutil.which("py-spy") else ([shutil.which("uvx"), "py-spy"] if shutil.which("uvx") else None)
+    spy = py_spy()
     if not spy:
         return {"error": "py-spy not found (pip install py-spy, or install uv for uvx)"}
     count = args.profile_requests
@@ -1056,18 +1002,6 @@ def verdicts(runs: list[dict[str, Any]], args: argparse.Namespace) -> list[dict[
     return found
 
 
-def code_state() -> dict[str, Any]:
-    try:
-        def git(*command: str) -> str:
-            return subprocess.run(["git", *command], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10, check=True).stdout
-
-        return {"commit": git("rev-parse", "--short", "HEAD").strip(),
-                "uncommitted": [line[3:] for line in git("status", "--porcelain", "--", "runtime", "services/notification", "tools/devstack").splitlines()
-                                if line.strip()]}
-    except (OSError, subprocess.SubprocessError):
-        return {}
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench/notification/run.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=10_000, help="requests of the max run (and of the raw Kafka max run); default 10000")
@@ -1094,43 +1028,26 @@ def main(argv: list[str] | None = None) -> int:
     config = StackConfig.bench()
     runs: list[dict[str, Any]] = []
     report: dict[str, Any] = {}
-    error: str | None = None
     print(f"Benchmark stack '{config.name}' in {config.state_dir} (PostgreSQL 127.0.0.1:{config.postgres_port}, Kafka {config.kafka_bootstrap}, "
           f"SMTP 127.0.0.1:{config.smtp_port}, mail sink http://127.0.0.1:{config.smtp_http_port}, notification :{config.service_ports[SERVICE]})", flush=True)
-    stack.down(config)  # whatever an interrupted run of THIS benchmark left behind (its own state folder only)
-    try:
+    # First stops whatever an interrupted run of THIS benchmark left behind (its own state folder only).
+    with BenchStack(config, timed_out=lambda failure: f"timed out: {failure!r}") as run:
         if config.state_dir.name == "bench-notification" and config.state_dir.exists():
             shutil.rmtree(config.state_dir)  # fresh database cluster, topics, consumer offsets and mailbox
-        started = time.monotonic()
-        stack.start_infrastructure(config)
-        print(f"Infrastructure up in {time.monotonic() - started:.1f} s.", flush=True)
-        deadline = Deadline(args.timeout)
+        deadline = run.start(args.timeout)
         RESULTS_DIR.mkdir(parents=True, exist_ok=True)
         asyncio.run(postgres.recreate_database(config, SERVICE))
         service = Notification(config, args)
         print("-> migrating the notification database (python -m notification migrate) ...", flush=True)
         report["migrations"] = service.migrate()
-        report["code_at_start"] = code_state()
+        report["code_at_start"] = code_state(*CODE)
         print(f"-> starting ONE notification process (LOG_LEVEL={args.log_level.upper()}) ...", flush=True)
         service.start()
         print(f"   notification pid {service.pid} at {service.url}", flush=True)
         gc.collect()
         gc.freeze()
         uvloop.run(asyncio.wait_for(measure(config, service, args, runs, report, deadline), deadline.left()))
-    except (TimeoutError, asyncio.TimeoutError, subprocess.TimeoutExpired) as failure:
-        error = f"timed out: {failure!r}"
-    except KeyboardInterrupt:
-        error = "interrupted"
-    except StackError as failure:
-        error = f"stack: {failure}"
-    except Exception as failure:  # noqa: BLE001 - reported below; the stack still goes down
-        import traceback
-
-        traceback.print_exc()
-        error = repr(failure)
-    finally:
-        print("Stopping the benchmark stack ...", flush=True)
-        stack.down(config)
+    error = run.error
 
     print()
     print(f"Results: NotificationRequestedV1 on Kafka -> ONE notification process -> the mail sink (aiosmtpd), beside raw SMTP and raw Kafka; "
@@ -1142,34 +1059,24 @@ def main(argv: list[str] | None = None) -> int:
     print("  service/steady: latency produce call -> the server's received_at of that recipient's message (open loop).")
     print("  */null: against bench/notification/null_smtp.py instead of the mail sink (the service restarted with NOTIFICATION_SMTP_PORT).")
     checks = verdicts(runs, args)
-    for check in checks:
-        print(f"  {'      ' if check['met'] is None else 'MET   ' if check['met'] else 'MISSED'} {check['target']}: {check['measured']}" + (f"  [baseline: {check['baseline']}]" if check["baseline"] else ""))
-    code_now = code_state()
-    if report.get("code_at_start") and report["code_at_start"] != code_now:
-        print(f"  NOTE: the code changed during the run: the service loaded {report['code_at_start']}, now {code_now}")
-    elif code_now:
-        print(f"  Code measured: commit {code_now.get('commit')}" + (f" + uncommitted {code_now['uncommitted']}" if code_now.get("uncommitted") else ""))
+    print_verdicts(checks)
+    code_now = code_state(*CODE)
+    print_code(report.get("code_at_start"), code_now)
     if error:
         print(f"FAILED: {error}")
 
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps({
-        "benchmark": "notification",
-        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "command": "uv run python bench/notification/run.py " + " ".join(sys.argv[1:] if argv is None else argv),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-                    "shared": "generator, service, PostgreSQL, Kafka, mail sink"},
+    write_results(args.output, {
+        **results_head("notification", "bench/notification/run.py", argv, shared="generator, service, PostgreSQL, Kafka, mail sink"),
         "stack": {"state_dir": str(config.state_dir), "kafka": config.kafka_bootstrap, "postgres_port": config.postgres_port, "smtp_port": config.smtp_port,
                   "smtp_http_port": config.smtp_http_port, "service_ports": config.service_ports},
         "code": {"at_service_start": report.pop("code_at_start", None), "at_end": code_now},
-        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "settings": settings_of(args),
         "targets": {"emails_per_s": TARGET_EMAILS_PER_S, "p99_ms": TARGET_P99_MS, "rate": TARGET_RATE},
         **report,
         "runs": runs,
         "verdicts": checks,
         "error": error,
-    }, indent=2, default=str) + "\n")
-    print(f"Written to {args.output}")
+    })
     return 1 if error else 0
 
 

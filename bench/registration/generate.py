@@ -37,7 +37,6 @@ or not) and the providers (id, name), to build requests and check the answers.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import random
 import sys
@@ -47,13 +46,16 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from registration import domain
-from registration.sections import DecidingBodySection, SelfAnalysisSection, TrainingSection
-from service_runtime.migrations import apply_migrations, discover
+REPO_ROOT = Path(__file__).resolve().parents[2]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from bench.common import brussels_today, copy, migrate_empty, new_uuid, report_load  # noqa: E402 - shared by both data generators
+from registration import domain  # noqa: E402
+from registration.sections import DecidingBodySection, SelfAnalysisSection, TrainingSection  # noqa: E402
 
 # What must never appear in a public answer: contact addresses, the self-analysis, the deciding body.
 SECRET_MARKERS = ["vertrouwelijk-zelfanalyse", "@contact.bench.example", "joint_committee:", "decision_reasons_bench"]
@@ -246,14 +248,6 @@ KIND_WEIGHTS = {"training_provider": 50, "adult_education_centre": 15, "syntra":
 STOPPED_PAST, STOPPED_FUTURE = 0.08, 0.03
 
 
-def brussels_today() -> date:
-    return datetime.now(timezone.utc).astimezone(ZoneInfo("Europe/Brussels")).date()
-
-
-def new_uuid(rng: random.Random) -> uuid.UUID:
-    return uuid.UUID(int=rng.getrandbits(128), version=4)
-
-
 def provider_names(rng: random.Random, kinds: list[str]) -> list[str]:
     """One unique, Flemish-sounding name per provider, by kind."""
     used: set[str] = set()
@@ -414,21 +408,11 @@ def build(*, trainings: int, providers: int, seed: int, today: date) -> dict[str
             "next_odb": odb_sequence, "next_dossier": trainings + 1}
 
 
-async def copy(connection: asyncpg.Connection, table: str, columns: list[str], rows: list[tuple]) -> float:
-    started = time.monotonic()
-    await connection.copy_records_to_table(table, records=rows, columns=columns)
-    return time.monotonic() - started
-
-
 async def load(args: argparse.Namespace) -> dict[str, Any]:
     timings: dict[str, float] = {}
     connection = await asyncpg.connect(args.url)
     try:
-        started = time.monotonic()
-        await apply_migrations(connection, discover("runtime", "service_runtime.sql") + discover("registration", "registration.migrations"))
-        timings["migrate_s"] = time.monotonic() - started
-        if await connection.fetchval("SELECT count(*) FROM trainings"):
-            raise SystemExit("the registration database already holds trainings: load into a freshly migrated database")
+        timings["migrate_s"] = await migrate_empty(connection, "registration", empty="trainings")
         started = time.monotonic()
         today = brussels_today()
         data = build(trainings=args.trainings, providers=args.providers, seed=args.seed, today=today)
@@ -483,11 +467,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--sample-out", type=Path, help="write what the benchmark needs to build requests and check answers (JSON) here")
     args = parser.parse_args(argv)
-    started = time.monotonic()
-    report = asyncio.run(load(args))
-    report["seconds"] = round(time.monotonic() - started, 1)
-    print(json.dumps(report))
-    return 0
+    return report_load(load, args)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ offset, without duplicates. Then, in this order:
                   training_detail, the same SQL and the same way of running it) on an asyncpg
                   pool of 10 connections, 32 concurrent workers, in this Python process;
   http   steady   200 requests/s, open loop, 30 s (latency from the scheduled send time, no
-                  coordinated omission: the generator of bench/identity/run.py); then 300/s, 15 s;
+                  coordinated omission: the open loop of bench/common.py); then 300/s, 15 s;
   sql    steady   the same 200/s schedule through the asyncpg pool;
 
 prints a table with the verdicts and writes bench/registration/results/latest.json.
@@ -76,10 +76,8 @@ import json
 import threading
 import uuid
 import os
-import platform
 import random
 import shutil
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -102,23 +100,12 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from bench.identity.run import (  # noqa: E402 - the same load shapes, client and CPU accounting as the identity benchmark
-    CpuMeter,
-    Deadline,
-    Fire,
-    RawHttp,
-    Run,
-    closed_loop,
-    cpu_per_request,
-    fmt_cpu,
-    free_port,
-    make_run,
-    open_loop,
-    run_wrk,
+from bench.common import (  # noqa: E402
+    BenchStack, CpuMeter, Deadline, Fire, RawHttp, Run, ServiceProcess, closed_loop, code_state, fmt_cpu, free_port, generate, make_run, open_loop,
+    print_code, print_run, print_verdicts, results_head, run_table, run_wrk, settings_of, wrk_paths_script, wrk_run, write_results
 )
-from devstack import postgres, stack  # noqa: E402
+from devstack import postgres  # noqa: E402
 from devstack.config import StackConfig  # noqa: E402
-from devstack.processes import StackError  # noqa: E402
 from registration import domain, register  # noqa: E402
 from registration.register import Search  # noqa: E402
 from registration.service import DECISION_TERM_JOB, SOURCE, brussels_date, parse_section, start_of  # noqa: E402
@@ -135,63 +122,20 @@ DATABASE = "bench_registration"
 PATH = "/v1/register/trainings"
 
 TARGET_P99_MS = 20.0  # at a steady 200 requests/s over 100,000 registered trainings
+CODE = ("runtime", "services/registration")  # whose uncommitted changes the results name
 QUALIFIER_WORDS = ["gevorderden", "beginners", "basis", "praktijk", "intensief", "online", "opfrissing", "verdieping"]
 
 
 # -- the service ---------------------------------------------------------------------------------
 
 
-class Registration:
+class Registration(ServiceProcess):
+    """ONE `python -m registration serve`."""
+
+    ready_seconds = 90.0
+
     def __init__(self, config: StackConfig, database_url: str, log_path: Path, **extra_env: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {
-            **os.environ,
-            "REGISTRATION_DATABASE_URL": database_url,
-            "REGISTRATION_HTTP_PORT": str(self.port),
-            "REGISTRATION_HTTP_HOST": "127.0.0.1",
-            "KAFKA_BOOTSTRAP_SERVERS": config.kafka_bootstrap,
-            "LOG_LEVEL": "WARNING",
-            "REGISTRATION_LOG_LEVEL": "WARNING",
-            **extra_env,
-        }
-        self.log_path = log_path
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def cli(self, *args: str, timeout: float = 120) -> str:
-        result = subprocess.run([sys.executable, "-m", "registration", *args], env=self.env, capture_output=True, text=True, cwd=REPO_ROOT, timeout=timeout)
-        if result.returncode != 0:
-            raise RuntimeError(f"registration {args[0]} failed:\n{result.stdout}{result.stderr}")
-        return result.stdout
-
-    def start(self, deadline: Deadline) -> None:
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "registration", "serve"], env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, cwd=REPO_ROOT)
-        until = time.monotonic() + min(90, deadline.left())
-        while time.monotonic() < until:
-            if self.process.poll() is not None:
-                raise RuntimeError("registration exited while starting:\n" + self.log_path.read_text()[-3000:])
-            try:
-                if httpx.get(self.url + "/health/ready", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("registration did not become ready:\n" + self.log_path.read_text()[-3000:])
-
-    @property
-    def pid(self) -> int | None:
-        return self.process.pid if self.process and self.process.poll() is None else None
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        super().__init__("registration", config, database_url, log_path, **extra_env)
 
 
 # -- the request mix -----------------------------------------------------------------------------
@@ -440,54 +384,14 @@ async def check_answers(service: Registration, database_url: str, requests: list
 
 # -- wrk ----------------------------------------------------------------------------------------------
 
-WRK_SCRIPT = r"""
--- Generated by bench/registration/run.py: spreads requests over the mix's paths.
-local paths = {}
-for line in io.lines("%(paths)s") do paths[#paths + 1] = line end
-local n = #paths
-local threads = 0
-local counter = 0
-
-function setup(thread)
-  thread:set("offset", threads * 1999)
-  threads = threads + 1
-end
-
-function init(args)
-  counter = offset or 0
-end
-
-function request()
-  counter = counter + 1
-  return wrk.format(nil, paths[(counter %% n) + 1])
-end
-
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    'WRK_JSON {"requests":%%d,"duration_us":%%d,"bytes":%%d,"connect":%%d,"read":%%d,"write":%%d,"status":%%d,"timeout":%%d,' ..
-    '"p50_us":%%d,"p90_us":%%d,"p95_us":%%d,"p99_us":%%d,"p999_us":%%d,"max_us":%%d,"mean_us":%%.1f}\n',
-    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status, e.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(95), latency:percentile(99), latency:percentile(99.9),
-    latency.max, latency.mean))
-end
-"""
-
-
-def wrk_run(config: StackConfig, service: Registration, script: Path, args: argparse.Namespace, deadline: Deadline, expected_non_2xx: float) -> Run:
-    meter = CpuMeter(config, lambda: service.pid)
-    before = meter.snapshot()
-    figures = run_wrk(service.url, script, threads=args.wrk_threads, connections=args.wrk_connections, seconds=args.wrk_seconds, deadline=deadline)
-    cpu = CpuMeter.delta(before, meter.snapshot(), child=True)
-    seconds = figures["duration_us"] / 1e6
+def wrk_search_run(config: StackConfig, service: Registration, script: Path, args: argparse.Namespace, deadline: Deadline, expected_non_2xx: float) -> Run:
     # wrk counts every non-2xx answer as a "status" error: the 404s of stopped trainings' pages are expected ones.
-    unexpected_status = max(0, figures["status"] - round(expected_non_2xx * figures["requests"] * 1.5))
-    errors = figures["connect"] + figures["read"] + figures["write"] + figures["timeout"] + unexpected_status
-    latency = {k: round(figures[f"{n}_us"] / 1000, 3) for k, n in (("p50_ms", "p50"), ("p90_ms", "p90"), ("p95_ms", "p95"), ("p99_ms", "p99"), ("p99.9_ms", "p999"), ("max_ms", "max"))}
-    latency["mean_ms"] = round(figures["mean_us"] / 1000, 3)
+    run = wrk_run("http", CpuMeter(config, lambda: service.pid), service.url, script, threads=args.wrk_threads, connections=args.wrk_connections,
+                  seconds=args.wrk_seconds, deadline=deadline, expected_non_2xx=expected_non_2xx)
+    figures = run.details["wrk"]
     figures["command"] = figures["command"].replace("check.lua", script.name)
-    return Run("http", "max", f"wrk -t{args.wrk_threads} -c{args.wrk_connections}", figures["requests"], round(seconds, 2),
-               round(figures["requests"] / seconds, 1), latency, errors=errors, cpu=cpu, details={"wrk": figures, "non_2xx": figures["status"]})
+    run.details["non_2xx"] = figures["status"]
+    return run
 
 
 # -- fire functions ---------------------------------------------------------------------------------
@@ -528,8 +432,7 @@ async def measure(config: StackConfig, service: Registration, work: Path, args: 
 
     def done(run: Run) -> None:
         runs.append(run)
-        print(f"   {run.requests} requests in {run.seconds} s: {run.per_s:.0f}/s, p50 {run.latency['p50_ms']:.2f} ms, p99 {run.latency['p99_ms']:.2f} ms, "
-              f"errors {run.errors}, wrong {run.wrong_answers}; CPU {fmt_cpu(run.cpu)}", flush=True)
+        print_run(run)
 
     print(f"-> correctness: {args.check} requests over HTTP against the data and the SQL, 30 searches paged by cursor and by offset ...", flush=True)
     report["correctness"] = await check_answers(service, database_url, requests, expect, args.check)
@@ -547,20 +450,19 @@ async def measure(config: StackConfig, service: Registration, work: Path, args: 
 
     (work / "paths.txt").write_text("\n".join(path_of(r) for r in requests) + "\n")
     script = work / "search.lua"
-    script.write_text(WRK_SCRIPT % {"paths": work / "paths.txt"})
+    script.write_text(wrk_paths_script("bench/registration/run.py: spreads requests over the mix's paths.", work / "paths.txt", offset_step=1999))
     print(f"-> warm-up: wrk {args.warmup_seconds:g} s (not counted) ...", flush=True)
     run_wrk(service.url, script, threads=args.wrk_threads, connections=args.wrk_connections, seconds=args.warmup_seconds, deadline=deadline)
     print(f"-> http / max: wrk -t{args.wrk_threads} -c{args.wrk_connections} -d{args.wrk_seconds:g}s over the mix of {len(requests)} requests ...", flush=True)
-    done(await asyncio.to_thread(wrk_run, config, service, script, args, deadline, expected_non_2xx))
+    done(await asyncio.to_thread(wrk_search_run, config, service, script, args, deadline, expected_non_2xx))
 
     pool = await asyncpg.create_pool(database_url, min_size=args.pool_size, max_size=args.pool_size, init=configure_connection)
     try:
         print(f"-> sql / max: the same statements, asyncpg pool of {args.pool_size}, {args.wrk_connections} workers, {args.sql_seconds:g} s ...", flush=True)
         fire = sql_fire(pool, requests, statuses, today)
         await closed_loop(fire, concurrency=args.wrk_connections, seconds=2, deadline=deadline)  # warm-up
-        before = meter.snapshot()
-        figures = await closed_loop(fire, concurrency=args.wrk_connections, seconds=args.sql_seconds, deadline=deadline)
-        done(make_run("sql", "max", f"asyncpg pool {args.pool_size}, {args.wrk_connections} workers", figures, CpuMeter.delta(before, meter.snapshot())))
+        figures, cpu = await meter.measure(closed_loop(fire, concurrency=args.wrk_connections, seconds=args.sql_seconds, deadline=deadline))
+        done(make_run("sql", "max", f"asyncpg pool {args.pool_size}, {args.wrk_connections} workers", figures, cpu))
 
         client = RawHttp(service.port, args.steady_connections)
         await client.start()
@@ -570,19 +472,16 @@ async def measure(config: StackConfig, service: Registration, work: Path, args: 
             for rate, seconds in [(args.rate, args.steady_seconds), *[(r, args.extra_seconds) for r in args.extra_rates]]:
                 print(f"-> http / steady: {rate:g} requests/s open loop for {seconds:g} s ({args.steady_connections} connections) ...", flush=True)
                 await asyncio.sleep(2)  # let a backlog of the previous run drain
-                before = meter.snapshot()
-                figures = await open_loop(fire, rate=rate, seconds=seconds, deadline=deadline)
-                done(make_run("http", "steady", f"open loop {rate:g}/s, raw client, {args.steady_connections} conns", figures,
-                              CpuMeter.delta(before, meter.snapshot()), rate=rate))
+                figures, cpu = await meter.measure(open_loop(fire, rate=rate, seconds=seconds, deadline=deadline))
+                done(make_run("http", "steady", f"open loop {rate:g}/s, raw client, {args.steady_connections} conns", figures, cpu, rate=rate))
         finally:
             await client.close()
 
         print(f"-> sql / steady: {args.rate:g} searches/s open loop for {args.steady_seconds:g} s ...", flush=True)
         fire = sql_fire(pool, requests, statuses, today)
         await asyncio.sleep(2)
-        before = meter.snapshot()
-        figures = await open_loop(fire, rate=args.rate, seconds=args.steady_seconds, deadline=deadline)
-        done(make_run("sql", "steady", f"open loop {args.rate:g}/s, asyncpg pool {args.pool_size}", figures, CpuMeter.delta(before, meter.snapshot()), rate=args.rate))
+        figures, cpu = await meter.measure(open_loop(fire, rate=args.rate, seconds=args.steady_seconds, deadline=deadline))
+        done(make_run("sql", "steady", f"open loop {args.rate:g}/s, asyncpg pool {args.pool_size}", figures, cpu, rate=args.rate))
     finally:
         await pool.close()
 
@@ -903,33 +802,6 @@ def sql_submit_fire(pool: asyncpg.Pool, drafts: list[Draft], answers: Answers) -
     return fire
 
 
-async def closed_loop_over(fire: Fire, total: int, *, concurrency: int, seconds: float, deadline: Deadline) -> dict[str, Any]:
-    """bench/identity's closed loop, over `total` items used once each: it ends after `seconds` or when they run out."""
-    latencies: list[float] = []
-    errors = wrong = 0
-    taken = 0
-    end = time.perf_counter() + min(seconds, deadline.left() - 20)
-
-    async def worker() -> None:
-        nonlocal errors, wrong, taken
-        while time.perf_counter() < end and taken < total:
-            i = taken
-            taken += 1
-            started = time.perf_counter()
-            try:
-                _, ok = await asyncio.wait_for(fire(i), 5)
-            except Exception:  # noqa: BLE001 - counted
-                errors += 1
-                continue
-            latencies.append(time.perf_counter() - started)
-            wrong += not ok
-
-    started = time.perf_counter()
-    await asyncio.wait_for(asyncio.gather(*[worker() for _ in range(concurrency)]), seconds + 15)
-    return {"requests": len(latencies), "seconds": time.perf_counter() - started, "latencies": latencies, "errors": errors, "wrong": wrong,
-            "ran_out_of_drafts": taken >= total}
-
-
 async def outbox_mark(database_url: str) -> int:
     connection = await asyncpg.connect(database_url)
     try:
@@ -1086,7 +958,7 @@ async def measure_submissions(config: StackConfig, service: Registration, tokens
             figures = await load
         timeline = answers.timeline(details["rate"]) if "rate" in details else []
         run = make_run(name, mode, client, figures, CpuMeter.delta(before, meter.snapshot()), statuses=dict(answers.statuses),
-                       failures=dict(answers.failures), **details, **({"ran_out_of_drafts": figures["ran_out_of_drafts"]} if "ran_out_of_drafts" in figures else {}),
+                       failures=dict(answers.failures), **details, **({"ran_out_of_drafts": figures["ran_out"]} if "ran_out" in figures else {}),
                        **({"per_second": timeline} if timeline else {}))
         runs.append(run)
         print(f"   {run.requests} submissions in {run.seconds} s: {run.per_s:.0f}/s, p50 {run.latency['p50_ms']:.2f} ms, p95 {run.latency['p95_ms']:.2f} ms, "
@@ -1142,8 +1014,8 @@ async def measure_submissions(config: StackConfig, service: Registration, tokens
         try:
             answers, mark, before = Answers(), await outbox_mark(database_url), meter.snapshot()
             await measured("http_max", "http", "max", f"closed loop, raw client, {args.wrk_connections} conns",
-                           closed_loop_over(submit_fire(max_client, service.port, drafts["http_max"], tokens_by_staff, answers), len(drafts["http_max"]),
-                                            concurrency=args.wrk_connections, seconds=args.submission_max_seconds, deadline=deadline), answers, mark, before)
+                           closed_loop(submit_fire(max_client, service.port, drafts["http_max"], tokens_by_staff, answers), concurrency=args.wrk_connections,
+                                       seconds=args.submission_max_seconds, deadline=deadline, total=len(drafts["http_max"]), reserve=20), answers, mark, before)
         finally:
             await max_client.close()
     finally:
@@ -1165,21 +1037,6 @@ async def measure_submissions(config: StackConfig, service: Registration, tokens
 
 
 # -- output --------------------------------------------------------------------------------------------
-
-
-def table(runs: list[Run]) -> str:
-    header = (f"{'what':<8} {'mode':<12} {'requests':>8} {'per s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'p99.9':>7} {'max ms':>7} "
-              f"{'err':>4} {'wrong':>5}  {'CPU % of a core: svc / pg / gen / others':<40} {'CPU us/req: py / pg':<20}")
-    lines = [header, "-" * len(header)]
-    for r in runs:
-        c = r.cpu
-        cpu = f"{c.get('service', 0):>4.0f} / {c.get('postgres', 0):>4.0f} / {c.get('generator', 0):>4.0f} / {c.get('others', float('nan')):>4.0f}"
-        mode = f"{r.mode} {r.details['rate']:g}" if "rate" in r.details else r.mode
-        per = cpu_per_request(r)
-        lines.append(f"{r.name:<8} {mode:<12} {r.requests:>8} {r.per_s:>8.0f} {r.latency['p50_ms']:>7.2f} {r.latency['p95_ms']:>7.2f} "
-                     f"{r.latency['p99_ms']:>7.2f} {r.latency['p99.9_ms']:>7.2f} {r.latency['max_ms']:>7.1f} {r.errors:>4} {r.wrong_answers:>5}  {cpu:<40} "
-                     f"{per.get('client_or_service_us', float('nan')):>6.0f} / {per.get('postgres_us', float('nan')):>4.0f}")
-    return "\n".join(lines)
 
 
 def verdicts(runs: list[Run], rate: float) -> list[dict[str, Any]]:
@@ -1231,17 +1088,6 @@ def submission_verdicts(runs: list[Run], report: dict[str, Any], args: argparse.
     return found
 
 
-def code_state() -> dict[str, Any]:
-    try:
-        def git(*command: str) -> str:
-            return subprocess.run(["git", *command], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10, check=True).stdout
-
-        return {"commit": git("rev-parse", "--short", "HEAD").strip(),
-                "uncommitted": [line[3:] for line in git("status", "--porcelain", "--", "runtime", "services/registration").splitlines() if line.strip()]}
-    except (OSError, subprocess.SubprocessError):
-        return {}
-
-
 # -- main ----------------------------------------------------------------------------------------------
 
 
@@ -1289,37 +1135,29 @@ def main(argv: list[str] | None = None) -> int:
     work = config.state_dir / "registration-bench"
     runs: list[Run] = []
     report: dict[str, Any] = {}
-    error: str | None = None
-    service: Registration | None = None
-    tokens: Tokens | None = None
     print(f"Benchmark stack '{config.name}' in {config.state_dir} (PostgreSQL 127.0.0.1:{config.postgres_port}, Kafka {config.kafka_bootstrap})", flush=True)
-    stack.down(config)  # whatever an interrupted run left behind
-    try:
-        started = time.monotonic()
-        stack.start_infrastructure(config)
-        print(f"Infrastructure up in {time.monotonic() - started:.1f} s.", flush=True)
-        deadline = Deadline(args.timeout)
+    with BenchStack(config) as run:
+        deadline = run.start(args.timeout)
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
         RESULTS_DIR.mkdir(parents=True, exist_ok=True)
 
         database_url = asyncio.run(postgres.recreate_database(config, DATABASE))
         extra_env = {}
+        tokens: Tokens | None = None
         if args.submissions:
             tokens = Tokens()
+            run.on_exit(tokens.close)
             extra_env["REGISTRATION_JWKS_URL"] = tokens.url
         service = Registration(config, database_url, config.logs_dir / "registration-bench.log", **extra_env)
+        run.on_exit(service.stop)
         print("-> migrating the registration database (python -m registration migrate) ...", flush=True)
         report["migrations"] = json.loads(service.cli("migrate").strip().splitlines()[-1])
         print(f"-> generating {args.trainings} registered trainings of {args.providers} providers (COPY) ...", flush=True)
         sample_path = work / "sample.json"
-        generated = subprocess.run(
-            [sys.executable, str(HERE / "generate.py"), "--url", database_url, "--trainings", str(args.trainings), "--providers", str(args.providers),
-             "--seed", str(args.seed), "--sample-out", str(sample_path)],
-            capture_output=True, text=True, timeout=min(600, deadline.left()), cwd=REPO_ROOT, env={**os.environ, "LOG_LEVEL": "WARNING"})
-        if generated.returncode != 0:
-            raise RuntimeError(f"generate.py failed:\n{generated.stdout[-3000:]}\n{generated.stderr[-3000:]}")
-        report["data"] = json.loads(generated.stdout.strip().splitlines()[-1])
+        report["data"] = generate(HERE / "generate.py", [
+            "--url", database_url, "--trainings", str(args.trainings), "--providers", str(args.providers), "--seed", str(args.seed),
+            "--sample-out", str(sample_path)], deadline)
         print(f"   {report['data']['counts']} in {report['data']['seconds']} s; sizes {report['data']['sizes']}", flush=True)
         sample = json.loads(sample_path.read_text())
         expect = Expectations(sample)
@@ -1342,7 +1180,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"   {kind:<14} {plan['indexes']}{'  SEQ SCAN' if plan['seq_scan'] else ''}  planning {plan['planning_ms']} ms, "
                       f"execution {plan['execution_ms']} ms", flush=True)
 
-        report["code_at_start"] = code_state()
+        report["code_at_start"] = code_state(*CODE)
         print("-> starting ONE registration process ...", flush=True)
         service.start(deadline)
         print(f"   registration pid {service.pid} at {service.url}", flush=True)
@@ -1353,24 +1191,7 @@ def main(argv: list[str] | None = None) -> int:
             uvloop.run(asyncio.wait_for(measure_submissions(config, service, tokens, staff, drafts, args, database_url, runs, report, deadline), deadline.left()))
         else:
             uvloop.run(asyncio.wait_for(measure(config, service, work, args, database_url, requests, expect, runs, report, deadline), deadline.left()))
-    except (TimeoutError, asyncio.TimeoutError, subprocess.TimeoutExpired) as failure:
-        error = f"timed out: {failure}"
-    except KeyboardInterrupt:
-        error = "interrupted"
-    except StackError as failure:
-        error = f"stack: {failure}"
-    except Exception as failure:  # noqa: BLE001 - reported below; the stack still goes down
-        import traceback
-
-        traceback.print_exc()
-        error = repr(failure)
-    finally:
-        if service is not None:
-            service.stop()
-        if tokens is not None:
-            tokens.close()
-        print("Stopping the benchmark stack ...", flush=True)
-        stack.down(config)
+    error = run.error
 
     print()
     if args.submissions:
@@ -1379,7 +1200,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"Results: public search (GET {PATH}) on ONE registration process vs the same SQL through asyncpg; "
               f"{os.cpu_count()} CPUs shared by load generator, service, PostgreSQL, Kafka")
-    print(table(runs))
+    print(run_table(runs, first="what", width=8))
     if args.submissions:
         print("  */steady: open loop, latency from the scheduled send time; http/max: closed loop; sql/steady: UPDATE + history + 2 outbox rows + job,")
         print("  one transaction on an asyncpg pool in this Python process. Each run used its own drafts once; 'wrong' = answered but not in_review.")
@@ -1388,32 +1209,24 @@ def main(argv: list[str] | None = None) -> int:
     print("  CPU: % of one core over the run (generator = wrk or this process; others = the rest of the shared machine).")
     print("  CPU us/req: py = the service (http) or this process (sql); pg = PostgreSQL, per answered request.")
     checks = verdicts(runs, args.rate) if not args.submissions else submission_verdicts(runs, report, args)
-    for check in checks:
-        print(f"  {'MET   ' if check['met'] else 'MISSED'} {check['target']}: {check['measured']}" + (f"  [baseline: {check['baseline']}]" if check["baseline"] else ""))
-    code_now = code_state()
-    if report.get("code_at_start") and report["code_at_start"] != code_now:
-        print(f"  NOTE: the code changed during the run: the service loaded {report['code_at_start']}, now {code_now}")
-    elif code_now:
-        print(f"  Code measured: commit {code_now.get('commit')}" + (f" + uncommitted {code_now['uncommitted']}" if code_now.get("uncommitted") else ""))
+    print_verdicts(checks)
+    code_now = code_state(*CODE)
+    print_code(report.get("code_at_start"), code_now)
     if error:
         print(f"FAILED: {error}")
 
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps({
-        "benchmark": "registration-submissions" if args.submissions else "registration-public-search",
-        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "command": "uv run python bench/registration/run.py " + " ".join(sys.argv[1:] if argv is None else argv),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(), "shared": "load generator, service, PostgreSQL, Kafka"},
+    write_results(args.output, {
+        **results_head("registration-submissions" if args.submissions else "registration-public-search", "bench/registration/run.py", argv,
+                       shared="load generator, service, PostgreSQL, Kafka"),
         "code": {"at_service_start": report.pop("code_at_start", None), "at_end": code_now},
-        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "settings": settings_of(args),
         "targets": ({"submissions_per_s": SUBMIT_TARGET_RATE, "p99_ms": SUBMIT_TARGET_P99_MS, "outbox_write_included": True} if args.submissions
                     else {"http_p99_ms_at_rate": TARGET_P99_MS, "rate": args.rate}),
         **report,
         "runs": [asdict(r) for r in runs],
         "verdicts": checks,
         "error": error,
-    }, indent=2, default=str) + "\n")
-    print(f"Written to {args.output}")
+    })
     return 1 if error else 0
 
 
