@@ -82,9 +82,16 @@ def _up(*, detach: bool) -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
+    components = [*SERVICES, "kafka", "mailsink"]
     try:
+        ticks = 0
         while not stopping:
             time.sleep(0.2)
+            ticks += 1
+            # `./dev down` from another terminal: nothing left to follow, so this one ends too.
+            if ticks % 5 == 0 and not any(processes.running_pid(config, name) for name in components):
+                print("\nThe stack was stopped (./dev down).", flush=True)
+                break
     finally:
         follower.terminate()
         print("\nStopping ...", flush=True)
