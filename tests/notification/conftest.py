@@ -4,7 +4,9 @@ Requests arrive as real `NotificationRequestedV1` events on Kafka, as other serv
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -41,6 +43,15 @@ class Notifications:
     async def fault(self, mode: str, count: int) -> None:
         async with httpx.AsyncClient() as client:
             (await client.post(f"{self.sink}/api/faults", json={"mode": mode, "count": count})).raise_for_status()
+
+    @contextlib.asynccontextmanager
+    async def faulty(self, mode: str, count: int) -> AsyncIterator[None]:
+        """The SMTP server answers the next `count` messages with an injected refusal; cleared after."""
+        await self.fault(mode, count)
+        try:
+            yield
+        finally:
+            await self.fault("none", 0)
 
     async def notification(self, reference: str) -> dict[str, Any] | None:
         async with self.runtime.pool.acquire() as connection:

@@ -48,23 +48,17 @@ async def test_the_same_request_twice_gives_one_email(notifications):
 
 
 async def test_a_temporary_refusal_is_retried_and_delivered(notifications):
-    await notifications.fault("temporary", 2)
-    try:
+    async with notifications.faulty("temporary", 2):
         request = await notifications.request(template_id="registration.application_submitted", personalisation=SUBMITTED)
         row = await notifications.settled(request.reference, "delivered")
-    finally:
-        await notifications.fault("none", 0)
     assert row["log"] == ["created", "sending", "temporary-failure", "sending", "temporary-failure", "sending", "delivered"] and row["attempts"] == 3
     assert len(await notifications.mails_to(str(request.recipients[0].email))) == 1
 
 
 async def test_a_permanent_refusal_is_not_retried(notifications):
-    await notifications.fault("permanent", 1)
-    try:
+    async with notifications.faulty("permanent", 1):
         request = await notifications.request(template_id="registration.application_submitted", personalisation=SUBMITTED)
         row = await notifications.settled(request.reference, "permanent-failure")
-    finally:
-        await notifications.fault("none", 0)
     assert row["attempts"] == 1 and row["last_answer"].startswith("5")
     assert await notifications.mails_to(str(request.recipients[0].email)) == []
 

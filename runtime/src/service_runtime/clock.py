@@ -3,6 +3,8 @@ tests move time by setting a clock instead of sleeping."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime, timedelta, timezone
 from typing import Protocol
@@ -55,9 +57,11 @@ def current_clock() -> Clock:
     return _handler_clock.get() or SystemClock()
 
 
-def set_handler_clock(clock: Clock) -> object:
-    return _handler_clock.set(clock)
-
-
-def reset_handler_clock(token: object) -> None:
-    _handler_clock.reset(token)  # type: ignore[arg-type]
+@contextmanager
+def handlers_on(clock: Clock) -> Iterator[None]:
+    """Event handlers run inside this judge time by `clock` (current_clock())."""
+    token = _handler_clock.set(clock)
+    try:
+        yield
+    finally:
+        _handler_clock.reset(token)

@@ -29,7 +29,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from prometheus_client import Counter, Histogram
 
-from service_runtime.clock import Clock, SystemClock, reset_handler_clock, set_handler_clock
+from service_runtime.clock import Clock, SystemClock, handlers_on
 from service_runtime.failpoints import failpoint
 from service_runtime.logging import correlation_id_var
 from service_runtime.outbox import add_to_outbox, causation_id_var
@@ -182,11 +182,8 @@ class ConsumerRunner:
         at worst, a dead letter per event."""
         self._retry_budget_ends = time.monotonic() + self._retry.batch_budget_seconds
         started = time.perf_counter()
-        clock_token = set_handler_clock(self._clock)  # handlers judge time by the runtime's clock
-        try:
+        with handlers_on(self._clock):  # handlers judge time by the runtime's clock
             await self._handle_batch_in_transaction(records)
-        finally:
-            reset_handler_clock(clock_token)
         BATCH_SECONDS.labels(self.group_id).observe(time.perf_counter() - started)
 
     async def _handle_batch_in_transaction(self, records: list[_Record]) -> None:
@@ -322,15 +319,13 @@ class ConsumerRunner:
         handler = self.consumer.handler_for(envelope.type)
         if handler is None:
             return f"no handler for {envelope.type}"
-        clock_token = set_handler_clock(self._clock)
         try:
-            async with connection.transaction():
-                await connection.execute("DELETE FROM inbox WHERE consumer = $1 AND event_id = $2", self.group_id, envelope.id)
-                await self._apply_once(connection, envelope, handler)
+            with handlers_on(self._clock):
+                async with connection.transaction():
+                    await connection.execute("DELETE FROM inbox WHERE consumer = $1 AND event_id = $2", self.group_id, envelope.id)
+                    await self._apply_once(connection, envelope, handler)
         except Exception as error:  # noqa: BLE001 - reported to the operator, dead letter kept
             return repr(error)
-        finally:
-            reset_handler_clock(clock_token)
         return None
 
     async def _dead_letter(

@@ -22,7 +22,7 @@ import itertools
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
 from uuid import UUID
@@ -44,7 +44,7 @@ from wse_contracts.notification import NotificationDeliveredV1, NotificationFail
 log = structlog.get_logger(__name__)
 
 SOURCE = "/wse/notification"
-TERMINAL = ("delivered", "permanent-failure", "technical-failure")
+DUE_CHANNEL = "notification_due"  # notified (at commit) when requests were accepted
 # The database went away (a restart, a failover, a dropped connection): worth trying again.
 _DATABASE_AWAY = (*CONNECTION_LOST, asyncpg.exceptions.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError)
 OUTCOMES = Counter("notification_outcomes_total", "Notifications by the outcome of an attempt.", ["status"])
@@ -214,7 +214,6 @@ Outcome = str | TemporaryFailure | PermanentFailure | NotSent
 
 
 BACKLOG_SECONDS = 15.0  # how often the backlog gauges are refreshed
-DUE_CHANNEL = "notification_due"  # notified (at commit) when requests were accepted
 _NEXT_DUE = "SELECT min(next_attempt_at) FROM notifications WHERE status IN ('created', 'temporary-failure', 'sending')"
 _BACKLOG = """
     SELECT count(*) FILTER (WHERE status <> 'sending' AND next_attempt_at <= $1) AS due,
