@@ -26,10 +26,11 @@ import time
 import traceback
 import uuid
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Awaitable, Callable, TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -70,8 +71,13 @@ class BenchStack:
     with its traceback) is kept as the text `run.error`, not raised; then the functions given to
     `run.on_exit` run (the last one given first), and the stack is stopped, whatever happened."""
 
-    def __init__(self, config: StackConfig, *, timeouts: tuple[type[BaseException], ...] = (TimeoutError, subprocess.TimeoutExpired),
-                 timed_out: Callable[[BaseException], str] = lambda failure: f"timed out: {failure}") -> None:
+    def __init__(
+        self,
+        config: StackConfig,
+        *,
+        timeouts: tuple[type[BaseException], ...] = (TimeoutError, subprocess.TimeoutExpired),
+        timed_out: Callable[[BaseException], str] = lambda failure: f"timed out: {failure}",
+    ) -> None:
         self.config = config
         self.timeouts, self.timed_out = timeouts, timed_out
         self.error: str | None = None
@@ -116,8 +122,14 @@ class BenchStack:
 
 def generate(script: Path, arguments: list[str], deadline: Deadline) -> dict[str, Any]:
     """Run a data generator (bench/<name>/generate.py) and return the JSON report of its last line."""
-    generated = subprocess.run([sys.executable, str(script), *arguments], capture_output=True, text=True, timeout=min(600, deadline.left()),
-                               cwd=REPO_ROOT, env={**os.environ, "LOG_LEVEL": "WARNING"})
+    generated = subprocess.run(
+        [sys.executable, str(script), *arguments],
+        capture_output=True,
+        text=True,
+        timeout=min(600, deadline.left()),
+        cwd=REPO_ROOT,
+        env={**os.environ, "LOG_LEVEL": "WARNING"},
+    )
     if generated.returncode != 0:
         raise RuntimeError(f"generate.py failed:\n{generated.stdout[-3000:]}\n{generated.stderr[-3000:]}")
     return json.loads(generated.stdout.strip().splitlines()[-1])
@@ -205,10 +217,16 @@ class ServiceProcess:
 
     def start(self, deadline: Deadline) -> None:
         with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", self.service, "serve"], env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, cwd=REPO_ROOT)
-        wait_ready(self.url, self.service, min(self.ready_seconds, deadline.left()), running=lambda: self.pid is not None,
-                   log=lambda: self.log_path.read_text()[-3000:])
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", self.service, "serve"], env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=REPO_ROOT
+            )
+        wait_ready(
+            self.url,
+            self.service,
+            min(self.ready_seconds, deadline.left()),
+            running=lambda: self.pid is not None,
+            log=lambda: self.log_path.read_text()[-3000:],
+        )
 
     @property
     def pid(self) -> int | None:
@@ -229,7 +247,7 @@ def _stat(pid: int) -> tuple[int, float, float] | None:
         raw = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    fields = raw[raw.rindex(")") + 2:].split()
+    fields = raw[raw.rindex(")") + 2 :].split()
     return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICK, (int(fields[13]) + int(fields[14])) / TICK
 
 
@@ -268,13 +286,21 @@ class CpuMeter:
         return stat[1] + stat[2] + sum(child[1] for pid in _children(root) if (child := _stat(pid)))
 
     def snapshot(self) -> dict[str, Any]:
-        roots = {"service": self.service_pid(), "postgres": processes.running_pid(self.config, "postgres"),
-                 "kafka": processes.running_pid(self.config, "kafka")}
+        roots = {
+            "service": self.service_pid(),
+            "postgres": processes.running_pid(self.config, "postgres"),
+            "kafka": processes.running_pid(self.config, "kafka"),
+        }
         per_pid = {name: {pid: self._tree_seconds(pid)} for name, pid in roots.items() if pid}
         own = resource.getrusage(resource.RUSAGE_SELF)
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
-        return {"at": time.monotonic(), "pids": per_pid, "self": own.ru_utime + own.ru_stime,
-                "children": children.ru_utime + children.ru_stime, "machine": _machine()}
+        return {
+            "at": time.monotonic(),
+            "pids": per_pid,
+            "self": own.ru_utime + own.ru_stime,
+            "children": children.ru_utime + children.ru_stime,
+            "machine": _machine(),
+        }
 
     @staticmethod
     def delta(before: dict[str, Any], after: dict[str, Any], *, child: bool = False) -> dict[str, float]:
@@ -304,8 +330,10 @@ class CpuMeter:
 
 
 def fmt_cpu(cpu: dict[str, float]) -> str:
-    return " ".join(f"{k} {cpu[k]:.0f}%" for k in ("service", "postgres", "generator", "kafka", "others") if k in cpu) + \
-        f" (machine busy {cpu.get('machine_busy_pct_of_all', math.nan):.0f}% of {cpu.get('cores', 0)} cores)"
+    return (
+        " ".join(f"{k} {cpu[k]:.0f}%" for k in ("service", "postgres", "generator", "kafka", "others") if k in cpu)
+        + f" (machine busy {cpu.get('machine_busy_pct_of_all', math.nan):.0f}% of {cpu.get('cores', 0)} cores)"
+    )
 
 
 # -- the figures of a run --------------------------------------------------------------------------
@@ -332,8 +360,19 @@ def make_run(name: str, mode: str, client: str, figures: dict[str, Any], cpu: di
     if "service" in figures:
         details["from_send"] = latency_summary(figures["service"])
         details.update({k: figures[k] for k in ("offered", "shed", "max_schedule_lag_ms")})
-    run = Run(name, mode, client, figures["requests"], round(figures["seconds"], 2), round(figures["requests"] / figures["seconds"], 1),
-              latency, errors=figures["errors"], wrong_answers=figures["wrong"], cpu=cpu, details=details)
+    run = Run(
+        name,
+        mode,
+        client,
+        figures["requests"],
+        round(figures["seconds"], 2),
+        round(figures["requests"] / figures["seconds"], 1),
+        latency,
+        errors=figures["errors"],
+        wrong_answers=figures["wrong"],
+        cpu=cpu,
+        details=details,
+    )
     return run
 
 
@@ -348,23 +387,30 @@ def cpu_per_request(run: Run) -> dict[str, float]:
 
 
 def print_run(run: Run) -> None:
-    print(f"   {run.requests} requests in {run.seconds} s: {run.per_s:.0f}/s, p50 {run.latency['p50_ms']:.2f} ms, p99 {run.latency['p99_ms']:.2f} ms, "
-          f"errors {run.errors}, wrong {run.wrong_answers}; CPU {fmt_cpu(run.cpu)}", flush=True)
+    print(
+        f"   {run.requests} requests in {run.seconds} s: {run.per_s:.0f}/s, p50 {run.latency['p50_ms']:.2f} ms, p99 {run.latency['p99_ms']:.2f} ms, "
+        f"errors {run.errors}, wrong {run.wrong_answers}; CPU {fmt_cpu(run.cpu)}",
+        flush=True,
+    )
 
 
 def run_table(runs: list[Run], *, first: str, width: int) -> str:
     """One line a run; `first` heads the name column, `width` wide."""
-    header = (f"{first:<{width}} {'mode':<12} {'requests':>8} {'per s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
-              f"{'p99.9':>7} {'max ms':>7} {'err':>4} {'wrong':>5}  {'CPU % of a core: svc / pg / gen / others':<40} {'CPU us/req: py / pg':<20}")
+    header = (
+        f"{first:<{width}} {'mode':<12} {'requests':>8} {'per s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+        f"{'p99.9':>7} {'max ms':>7} {'err':>4} {'wrong':>5}  {'CPU % of a core: svc / pg / gen / others':<40} {'CPU us/req: py / pg':<20}"
+    )
     lines = [header, "-" * len(header)]
     for r in runs:
         c = r.cpu
         cpu = f"{c.get('service', 0):>4.0f} / {c.get('postgres', 0):>4.0f} / {c.get('generator', 0):>4.0f} / {c.get('others', math.nan):>4.0f}"
         mode = f"{r.mode} {r.details['rate']:g}" if "rate" in r.details else r.mode
         per = cpu_per_request(r)
-        lines.append(f"{r.name:<{width}} {mode:<12} {r.requests:>8} {r.per_s:>8.0f} {r.latency['p50_ms']:>7.2f} {r.latency['p95_ms']:>7.2f} "
-                     f"{r.latency['p99_ms']:>7.2f} {r.latency['p99.9_ms']:>7.2f} {r.latency['max_ms']:>7.1f} {r.errors:>4} {r.wrong_answers:>5}  {cpu:<40} "
-                     f"{per.get('client_or_service_us', math.nan):>6.0f} / {per.get('postgres_us', math.nan):>4.0f}")
+        lines.append(
+            f"{r.name:<{width}} {mode:<12} {r.requests:>8} {r.per_s:>8.0f} {r.latency['p50_ms']:>7.2f} {r.latency['p95_ms']:>7.2f} "
+            f"{r.latency['p99_ms']:>7.2f} {r.latency['p99.9_ms']:>7.2f} {r.latency['max_ms']:>7.1f} {r.errors:>4} {r.wrong_answers:>5}  {cpu:<40} "
+            f"{per.get('client_or_service_us', math.nan):>6.0f} / {per.get('postgres_us', math.nan):>4.0f}"
+        )
     return "\n".join(lines)
 
 
@@ -390,7 +436,7 @@ async def closed_loop(fire: Fire, *, concurrency: int, seconds: float, deadline:
             started = time.perf_counter()
             try:
                 _, ok = await asyncio.wait_for(fire(i), 5)
-            except Exception:  # noqa: BLE001 - counted
+            except Exception:
                 errors += 1
                 continue
             latencies.append(time.perf_counter() - started)
@@ -420,7 +466,7 @@ async def open_loop(fire: Fire, *, rate: float, seconds: float, deadline: Deadli
         nonlocal errors, wrong
         try:
             sent, ok = await asyncio.wait_for(fire(i), 5)
-        except Exception:  # noqa: BLE001 - counted
+        except Exception:
             errors += 1
             return
         done = time.perf_counter()
@@ -448,8 +494,17 @@ async def open_loop(fire: Fire, *, rate: float, seconds: float, deadline: Deadli
     if in_flight:
         await asyncio.wait(set(in_flight), timeout=10)
     elapsed = time.perf_counter() - start
-    return {"requests": len(latencies), "offered": total, "seconds": elapsed, "latencies": latencies, "service": service,
-            "errors": errors + shed, "shed": shed, "wrong": wrong, "max_schedule_lag_ms": round(max_lag * 1000, 2)}
+    return {
+        "requests": len(latencies),
+        "offered": total,
+        "seconds": elapsed,
+        "latencies": latencies,
+        "service": service,
+        "errors": errors + shed,
+        "shed": shed,
+        "wrong": wrong,
+        "max_schedule_lag_ms": round(max_lag * 1000, 2),
+    }
 
 
 class RawHttp:
@@ -551,8 +606,9 @@ def run_wrk(url: str, script: Path, *, threads: int, connections: int, seconds: 
     return figures
 
 
-def wrk_run(name: str, meter: CpuMeter, url: str, script: Path, *, threads: int, connections: int, seconds: float, deadline: Deadline,
-            expected_non_2xx: float = 0.0) -> Run:
+def wrk_run(
+    name: str, meter: CpuMeter, url: str, script: Path, *, threads: int, connections: int, seconds: float, deadline: Deadline, expected_non_2xx: float = 0.0
+) -> Run:
     """wrk at full speed, as a Run (its CPU counts as the generator's). wrk counts every non-2xx
     answer as a "status" error; `expected_non_2xx` is the share of requests answered so on purpose."""
     before = meter.snapshot()
@@ -561,10 +617,23 @@ def wrk_run(name: str, meter: CpuMeter, url: str, script: Path, *, threads: int,
     seconds = figures["duration_us"] / 1e6
     unexpected_status = max(0, figures["status"] - round(expected_non_2xx * figures["requests"] * 1.5))
     errors = figures["connect"] + figures["read"] + figures["write"] + figures["timeout"] + unexpected_status
-    latency = {k: round(figures[f"{n}_us"] / 1000, 3) for k, n in (("p50_ms", "p50"), ("p90_ms", "p90"), ("p95_ms", "p95"), ("p99_ms", "p99"), ("p99.9_ms", "p999"), ("max_ms", "max"))}
+    latency = {
+        k: round(figures[f"{n}_us"] / 1000, 3)
+        for k, n in (("p50_ms", "p50"), ("p90_ms", "p90"), ("p95_ms", "p95"), ("p99_ms", "p99"), ("p99.9_ms", "p999"), ("max_ms", "max"))
+    }
     latency["mean_ms"] = round(figures["mean_us"] / 1000, 3)
-    return Run(name, "max", f"wrk -t{threads} -c{connections}", figures["requests"], round(seconds, 2),
-               round(figures["requests"] / seconds, 1), latency, errors=errors, cpu=cpu, details={"wrk": figures})
+    return Run(
+        name,
+        "max",
+        f"wrk -t{threads} -c{connections}",
+        figures["requests"],
+        round(seconds, 2),
+        round(figures["requests"] / seconds, 1),
+        latency,
+        errors=errors,
+        cpu=cpu,
+        details={"wrk": figures},
+    )
 
 
 # -- Kafka ---------------------------------------------------------------------------------------
@@ -589,14 +658,27 @@ async def new_topic(config: StackConfig, prefix: str, deadline: Deadline, *, par
 
 def relay_producer(config: StackConfig, client_id: str) -> AIOKafkaProducer:
     """A producer configured as the outbox relay's (service_runtime.outbox._producer)."""
-    return AIOKafkaProducer(bootstrap_servers=config.kafka_bootstrap, client_id=client_id, enable_idempotence=True, acks="all",
-                            linger_ms=2, max_batch_size=256 * 1024, request_timeout_ms=15_000)
+    return AIOKafkaProducer(
+        bootstrap_servers=config.kafka_bootstrap,
+        client_id=client_id,
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=2,
+        max_batch_size=256 * 1024,
+        request_timeout_ms=15_000,
+    )
 
 
 def raw_consumer(config: StackConfig, topic: str) -> AIOKafkaConsumer:
     """A consumer of a group of its own reading `topic` from the start, committing by hand."""
-    return AIOKafkaConsumer(topic, bootstrap_servers=config.kafka_bootstrap, client_id="bench-raw-consumer", group_id=f"bench-raw-{uuid.uuid4().hex[:8]}",
-                            enable_auto_commit=False, auto_offset_reset="earliest")
+    return AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=config.kafka_bootstrap,
+        client_id="bench-raw-consumer",
+        group_id=f"bench-raw-{uuid.uuid4().hex[:8]}",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
 
 
 # -- py-spy ---------------------------------------------------------------------------------------
@@ -607,8 +689,16 @@ def py_spy() -> list[str] | None:
     return [shutil.which("py-spy")] if shutil.which("py-spy") else ([shutil.which("uvx"), "py-spy"] if shutil.which("uvx") else None)
 
 
-def summarise_stacks(path: Path, components: list[tuple[str, tuple[str, ...]]], stages: list[tuple[str, tuple[str, ...]]], *, other: str,
-                     unmatched: tuple[re.Pattern[str], str] | None = None, top: int = 20, empty_stages: bool = True) -> dict[str, Any]:
+def summarise_stacks(
+    path: Path,
+    components: list[tuple[str, tuple[str, ...]]],
+    stages: list[tuple[str, tuple[str, ...]]],
+    *,
+    other: str,
+    unmatched: tuple[re.Pattern[str], str] | None = None,
+    top: int = 20,
+    empty_stages: bool = True,
+) -> dict[str, Any]:
     """py-spy raw (collapsed) stacks: shares of the busy samples by component (exclusive: the
     innermost frame that matches one; `unmatched` = (pattern, label) stops the search at a frame of
     that pattern first; else `other`), by stage (inclusive), and the `top` leaf frames by self time."""
@@ -652,11 +742,14 @@ def summarise_stacks(path: Path, components: list[tuple[str, tuple[str, ...]]], 
 def code_state(*paths: str) -> dict[str, Any]:
     """Which code was measured: the commit, and the files under `paths` with uncommitted changes; {} without git."""
     try:
+
         def git(*command: str) -> str:
             return subprocess.run(["git", *command], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10, check=True).stdout
 
-        return {"commit": git("rev-parse", "--short", "HEAD").strip(),
-                "uncommitted": [line[3:] for line in git("status", "--porcelain", "--", *paths).splitlines() if line.strip()]}
+        return {
+            "commit": git("rev-parse", "--short", "HEAD").strip(),
+            "uncommitted": [line[3:] for line in git("status", "--porcelain", "--", *paths).splitlines() if line.strip()],
+        }
     except (OSError, subprocess.SubprocessError):
         return {}
 
@@ -664,8 +757,10 @@ def code_state(*paths: str) -> dict[str, Any]:
 def print_verdicts(checks: list[dict[str, Any]]) -> None:
     """MET / MISSED (blank: for information) target: measured [baseline]."""
     for check in checks:
-        print(f"  {'      ' if check['met'] is None else 'MET   ' if check['met'] else 'MISSED'} {check['target']}: {check['measured']}"
-              + (f"  [baseline: {check['baseline']}]" if check["baseline"] else ""))
+        print(
+            f"  {'      ' if check['met'] is None else 'MET   ' if check['met'] else 'MISSED'} {check['target']}: {check['measured']}"
+            + (f"  [baseline: {check['baseline']}]" if check["baseline"] else "")
+        )
 
 
 def print_code(at_start: dict[str, Any] | None, now: dict[str, Any]) -> None:
@@ -685,7 +780,7 @@ def results_head(benchmark: str, script: str, argv: list[str] | None, *, shared:
     """The first keys of a results file: which benchmark, when, the command, the machine (its cores shared by `shared`)."""
     return {
         "benchmark": benchmark,
-        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": f"uv run python {script} " + " ".join(sys.argv[1:] if argv is None else argv),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(), "shared": shared},
     }
@@ -701,7 +796,7 @@ def write_results(path: Path, document: dict[str, Any]) -> None:
 
 
 def brussels_today() -> date:
-    return datetime.now(timezone.utc).astimezone(ZoneInfo("Europe/Brussels")).date()
+    return datetime.now(UTC).astimezone(ZoneInfo("Europe/Brussels")).date()
 
 
 def new_uuid(rng: random.Random) -> uuid.UUID:

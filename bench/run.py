@@ -27,11 +27,12 @@ import platform
 import shutil
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import asyncpg
 import structlog
@@ -41,11 +42,11 @@ from faststream.kafka import KafkaBroker
 # for bench.common and bench.stats, shared with the other benchmarks.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import BenchStack, Deadline, code_state, new_topic, raw_consumer, relay_producer, settings_of, write_results  # noqa: E402
-from bench.stats import percentile  # noqa: E402
+import service_runtime
+from bench.common import BenchStack, Deadline, code_state, new_topic, raw_consumer, relay_producer, settings_of, write_results
+from bench.stats import percentile
 from devstack import postgres
 from devstack.config import StackConfig
-import service_runtime
 from service_runtime.consumer import Consumer, ConsumerRunner, RetryPolicy
 from service_runtime.db import create_pool
 from service_runtime.logging import configure_logging
@@ -111,7 +112,9 @@ def make_result(path: str, mode: str, events: int, started: float, finished: flo
     )
 
 
-async def paced(total: int, rate: float, group: int, fire: Callable[[int, int], Awaitable[None]], deadline: Deadline, *, max_in_flight: int = 256) -> dict[str, float]:
+async def paced(
+    total: int, rate: float, group: int, fire: Callable[[int, int], Awaitable[None]], deadline: Deadline, *, max_in_flight: int = 256
+) -> dict[str, float]:
     """Call fire(first_seq, count) for groups of `group` events at `rate` events/s, each in a task
     of its own (a slow one does not hold up the schedule); returns how well the schedule was kept."""
     started = time.monotonic()
@@ -162,7 +165,7 @@ async def quietly(what: str, awaitable: Awaitable[Any], timeout: float = 30.0) -
     """Teardown step: bounded, and a failure is reported, not raised (the rest must still stop)."""
     try:
         await asyncio.wait_for(awaitable, timeout)
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         print(f"  (stopping {what} failed: {error!r})", flush=True)
 
 
@@ -308,8 +311,7 @@ async def record_effects(connection: asyncpg.Connection, envelopes: list[Envelop
     batch = _batch_var.get()
     assert batch is not None
     await connection.execute(
-        "INSERT INTO bench_effects (event_id, seq, written_at, batch) "
-        "SELECT e, s, w, $4 FROM unnest($1::text[], $2::int[], $3::float8[]) AS x(e, s, w)",
+        "INSERT INTO bench_effects (event_id, seq, written_at, batch) SELECT e, s, w, $4 FROM unnest($1::text[], $2::int[], $3::float8[]) AS x(e, s, w)",
         [envelope.id for envelope in envelopes],
         [envelope.data["seq"] for envelope in envelopes],
         [envelope.data["written_at"] for envelope in envelopes],
@@ -401,7 +403,7 @@ class ChildConsumerSide:
             if not text.startswith(_CHILD_PREFIX):
                 print(f"   [consumer process] {text}", flush=True)
                 continue
-            message = json.loads(text[len(_CHILD_PREFIX):])
+            message = json.loads(text[len(_CHILD_PREFIX) :])
             if message["event"] == "failed":
                 raise RuntimeError(f"the consumer process failed: {message['error']}")
             if message["event"] != expected:
@@ -411,8 +413,14 @@ class ChildConsumerSide:
     async def start(self, deadline: Deadline) -> None:
         spec = {**self.spec, "timeout": deadline.left()}
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, str(Path(__file__).resolve()), "--consumer-process", json.dumps(spec),
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, cwd=REPO_ROOT, limit=64 * 1024 * 1024,
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--consumer-process",
+            json.dumps(spec),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            cwd=REPO_ROOT,
+            limit=64 * 1024 * 1024,
         )
         await self._next("started", deadline)
 
@@ -437,7 +445,7 @@ class ChildConsumerSide:
                 await self.process.wait()
 
             await asyncio.wait_for(drain(), 30)
-        except (asyncio.TimeoutError, TimeoutError):
+        except TimeoutError:
             print("  (the consumer process did not stop in 30 s; killing it)", flush=True)
             self.process.kill()
             await self.process.wait()
@@ -460,7 +468,7 @@ async def consumer_process(spec: dict[str, Any]) -> int:
         await side.wait_done(deadline)
         say("done", commit_times=side.commit_times, batch_sizes=side.batch_sizes, batch_seconds=side.batch_seconds)
         return 0
-    except Exception as error:  # noqa: BLE001 - reported to the parent, which fails the run
+    except Exception as error:
         say("failed", error=repr(error))
         return 1
     finally:
@@ -479,8 +487,13 @@ async def full_path(config: StackConfig, args: argparse.Namespace, mode: str, de
     topic = await new_topic(config, "full", deadline, partitions=PARTITIONS)
 
     spec = dict(
-        bootstrap=config.kafka_bootstrap, topic=topic, database_url=consumer_url, events=events,
-        max_batch=args.consumer_max_batch, batch_timeout_ms=args.consumer_batch_timeout_ms, pool_max=args.pool_max,
+        bootstrap=config.kafka_bootstrap,
+        topic=topic,
+        database_url=consumer_url,
+        events=events,
+        max_batch=args.consumer_max_batch,
+        batch_timeout_ms=args.consumer_batch_timeout_ms,
+        pool_max=args.pool_max,
     )
     consumer_side: ConsumerSide | ChildConsumerSide = ChildConsumerSide(**spec) if args.split else ConsumerSide(**spec)
     producer_pool: asyncpg.Pool | None = None
@@ -502,19 +515,18 @@ async def full_path(config: StackConfig, args: argparse.Namespace, mode: str, de
 
         async def write(first: int, count: int) -> None:
             """One transaction with `count` events, as a service's request handler would write them."""
-            async with pool.acquire() as connection:
-                async with connection.transaction():
-                    envelopes = [
-                        new_envelope(
-                            source="/wse/bench",
-                            type=EVENT_TYPE,
-                            subject=f"agg-{seq % AGGREGATES}",
-                            data={"seq": seq, "aggregate": f"agg-{seq % AGGREGATES}", "written_at": time.time()},
-                            correlation_id="bench",
-                        )
-                        for seq in range(first, first + count)
-                    ]
-                    await add_all_to_outbox(connection, envelopes, topic=topic)
+            async with pool.acquire() as connection, connection.transaction():
+                envelopes = [
+                    new_envelope(
+                        source="/wse/bench",
+                        type=EVENT_TYPE,
+                        subject=f"agg-{seq % AGGREGATES}",
+                        data={"seq": seq, "aggregate": f"agg-{seq % AGGREGATES}", "written_at": time.time()},
+                        correlation_id="bench",
+                    )
+                    for seq in range(first, first + count)
+                ]
+                await add_all_to_outbox(connection, envelopes, topic=topic)
 
         # Warm-up: relay leading with its producer started, consumer group joined; not measured.
         await write(-WARMUP_EVENTS, WARMUP_EVENTS)
@@ -610,12 +622,14 @@ def verdicts(results: list[Result], args: argparse.Namespace) -> list[dict[str, 
     found = []
     for r in results:
         if r.path == "full" and r.mode == "throughput":
-            found.append({
-                "target": f"full path throughput >= {TARGET_THROUGHPUT:.0f} events/s",
-                "measured": r.events_per_s,
-                "met": r.events_per_s >= TARGET_THROUGHPUT,
-                "margin": f"{(r.events_per_s / TARGET_THROUGHPUT - 1) * 100:+.0f}%",
-            })
+            found.append(
+                {
+                    "target": f"full path throughput >= {TARGET_THROUGHPUT:.0f} events/s",
+                    "measured": r.events_per_s,
+                    "met": r.events_per_s >= TARGET_THROUGHPUT,
+                    "margin": f"{(r.events_per_s / TARGET_THROUGHPUT - 1) * 100:+.0f}%",
+                }
+            )
         if r.path == "full" and r.mode == "steady":
             offered = r.details.get("offered_events_per_s", 0.0)
             at_rate = offered >= 0.95 * TARGET_RATE  # the writers kept (nearly) to the schedule
@@ -625,13 +639,15 @@ def verdicts(results: list[Result], args: argparse.Namespace) -> list[dict[str, 
                 why = f"; writers offered only {offered:.0f} events/s"
             else:
                 why = ""
-            found.append({
-                "target": f"full path p99 <= {TARGET_P99_MS:.0f} ms at a steady {TARGET_RATE:.0f} events/s",
-                "measured": r.p99_ms,
-                "offered_events_per_s": offered,
-                "met": r.p99_ms <= TARGET_P99_MS and at_rate,
-                "margin": f"{(r.p99_ms / TARGET_P99_MS - 1) * 100:+.0f}%{why}",
-            })
+            found.append(
+                {
+                    "target": f"full path p99 <= {TARGET_P99_MS:.0f} ms at a steady {TARGET_RATE:.0f} events/s",
+                    "measured": r.p99_ms,
+                    "offered_events_per_s": offered,
+                    "met": r.p99_ms <= TARGET_P99_MS and at_rate,
+                    "margin": f"{(r.p99_ms / TARGET_P99_MS - 1) * 100:+.0f}%{why}",
+                }
+            )
     return found
 
 
@@ -653,9 +669,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the steady runs (default 10)")
     parser.add_argument("--writers", type=int, default=4, help="concurrent outbox writers / pool connections (default 4)")
     parser.add_argument("--tx-size", type=int, default=100, help="events per outbox transaction in the throughput run (default 100)")
-    parser.add_argument("--steady-group", type=int, default=10, help="events per transaction / send group in the steady runs, one group every group/rate s (default 10: one every 10 ms at 1000/s)")
+    parser.add_argument(
+        "--steady-group",
+        type=int,
+        default=10,
+        help="events per transaction / send group in the steady runs, one group every group/rate s (default 10: one every 10 ms at 1000/s)",
+    )
     parser.add_argument("--consumer-max-batch", type=int, default=defaults.consumer_max_batch, help="records per consumer batch (service default %(default)s)")
-    parser.add_argument("--consumer-batch-timeout-ms", type=int, default=defaults.consumer_batch_timeout_ms, help="consumer batch wait (service default %(default)s)")
+    parser.add_argument(
+        "--consumer-batch-timeout-ms", type=int, default=defaults.consumer_batch_timeout_ms, help="consumer batch wait (service default %(default)s)"
+    )
     parser.add_argument("--outbox-batch-size", type=int, default=defaults.outbox_batch_size, help="relay batch size (service default %(default)s)")
     parser.add_argument("--outbox-poll-seconds", type=float, default=defaults.outbox_poll_seconds, help="relay poll interval (service default %(default)s)")
     parser.add_argument("--pool-max", type=int, default=defaults.database_pool_max, help="consumer pool size (service default %(default)s)")
@@ -723,7 +746,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nIncomplete: {error}", file=sys.stderr)
 
     document = {
-        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": " ".join(["python", "bench/run.py", *argv]),
         "code": code,
         "one_process": not args.split,

@@ -7,7 +7,7 @@ import asyncio
 import json
 import os
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from uuid import UUID
 
 import jwt
@@ -35,10 +35,10 @@ def stack() -> StackConfig:
         devstack.down(config)
 
 
-
 # ------------------------------------------------------------------------------- in-process runtimes
 # The services' runtimes that tests run in this process are session fixtures of the whole run,
 # defined here once: two instances would share consumer groups and split their partitions.
+
 
 @pytest.fixture(scope="session")
 async def registration(stack) -> Registration:
@@ -46,7 +46,7 @@ async def registration(stack) -> Registration:
 
     signing_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     public = {**json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(signing_key.public_key())), "kid": KID, "use": "sig", "alg": "RS256"}
-    clock = FixedClock(datetime.now(timezone.utc).replace(microsecond=0))
+    clock = FixedClock(datetime.now(UTC).replace(microsecond=0))
     with serve_jwks([public]) as jwks_url:
         settings = registration_service.load_settings(
             database_url=await new_database(stack, "registration"),

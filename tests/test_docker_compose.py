@@ -276,11 +276,10 @@ def test_mailpit_publishes_smtp_and_web_ui():
 
 def test_every_database_in_a_database_url_is_created_by_the_init_script():
     sql = init_sql()
-    databases = {match.lower(): owner.lower() for match, owner in re.findall(r'CREATE\s+DATABASE\s+"?(\w+)"?(?:\s+(?:WITH\s+)?OWNER\s*=?\s*"?(\w+)"?)?', sql, re.I)}
-    roles = {
-        name.lower(): password
-        for name, password in re.findall(r"CREATE\s+(?:ROLE|USER)\s+\"?(\w+)\"?[^;]*?PASSWORD\s+'([^']*)'", sql, re.I)
+    databases = {
+        match.lower(): owner.lower() for match, owner in re.findall(r'CREATE\s+DATABASE\s+"?(\w+)"?(?:\s+(?:WITH\s+)?OWNER\s*=?\s*"?(\w+)"?)?', sql, re.I)
     }
+    roles = {name.lower(): password for name, password in re.findall(r"CREATE\s+(?:ROLE|USER)\s+\"?(\w+)\"?[^;]*?PASSWORD\s+'([^']*)'", sql, re.I)}
     urls = database_urls()
     assert len(urls) >= len(APP_SERVICES)
     for where, url in urls.items():
@@ -353,9 +352,7 @@ def test_compose_cli_accepts_the_file():
     if command is None:
         pytest.skip("no compose CLI here (neither the `docker compose` plugin nor `docker-compose`)")
     try:
-        result = subprocess.run(
-            [*command, "-f", str(COMPOSE_FILE), "config", "-q"], cwd=ROOT, capture_output=True, text=True, timeout=120
-        )
+        result = subprocess.run([*command, "-f", str(COMPOSE_FILE), "config", "-q"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     except subprocess.TimeoutExpired:
         pytest.skip(f"`{' '.join(command)} config` did not answer in time")
     if result.returncode != 0 and re.search(r"cannot connect to the docker daemon", result.stderr, re.I):

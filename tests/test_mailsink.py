@@ -46,8 +46,7 @@ class Sink:
 
 def start_sink(store: Path | None = None) -> Sink:
     smtp_port, http_port = free_port(), free_port()
-    cmd = [sys.executable, "-m", "devstack.mailsink", "--host", "127.0.0.1",
-           "--smtp-port", str(smtp_port), "--http-port", str(http_port)]
+    cmd = [sys.executable, "-m", "devstack.mailsink", "--host", "127.0.0.1", "--smtp-port", str(smtp_port), "--http-port", str(http_port)]
     if store is not None:
         cmd += ["--store", str(store)]
     proc = subprocess.Popen(cmd)

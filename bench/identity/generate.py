@@ -36,7 +36,7 @@ import random
 import sys
 import time
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +51,45 @@ from identity.numbers import parse_national_register_number  # noqa: E402
 from service_runtime.migrations import apply_migrations, discover  # noqa: E402
 
 ORGANISATION_KINDS = ["secondary_school", "adult_education_centre", "higher_education", "syntra", "training_provider", "service_provider", "employer", "other"]
-FIRST_NAMES = ["Anna", "Bram", "Chloé", "Dries", "Elif", "Femke", "Gert", "Hanne", "Ilias", "Jana", "Kobe", "Lotte", "Mehdi", "Nina", "Omar", "Pieter", "Rania", "Sven", "Tine", "Wout"]
-LAST_NAMES = ["Peeters", "Janssens", "Maes", "Jacobs", "Mertens", "Willems", "Claes", "Goossens", "Wouters", "De Smet", "Dubois", "Lambert", "El Amrani", "Vermeulen", "Aerts"]
+FIRST_NAMES = [
+    "Anna",
+    "Bram",
+    "Chloé",
+    "Dries",
+    "Elif",
+    "Femke",
+    "Gert",
+    "Hanne",
+    "Ilias",
+    "Jana",
+    "Kobe",
+    "Lotte",
+    "Mehdi",
+    "Nina",
+    "Omar",
+    "Pieter",
+    "Rania",
+    "Sven",
+    "Tine",
+    "Wout",
+]
+LAST_NAMES = [
+    "Peeters",
+    "Janssens",
+    "Maes",
+    "Jacobs",
+    "Mertens",
+    "Willems",
+    "Claes",
+    "Goossens",
+    "Wouters",
+    "De Smet",
+    "Dubois",
+    "Lambert",
+    "El Amrani",
+    "Vermeulen",
+    "Aerts",
+]
 SEQUENCES_PER_DAY = 10  # national register sequence numbers 101..110 on each birth date
 FIRST_BIRTH_DATE = date(1958, 1, 1)
 
@@ -75,7 +112,7 @@ def enterprise_number(index: int) -> str:
 def build(*, organisations: int, persons: int, rights: int, seed: int, today: date) -> dict[str, Any]:
     """All rows, in memory (a few hundred MB at the default sizes), reproducible from the seed."""
     rng = random.Random(seed)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
 
     org_rows = []
     for i in range(organisations):
@@ -138,7 +175,7 @@ def build(*, organisations: int, persons: int, rights: int, seed: int, today: da
             valid_from = today + timedelta(days=rng.randint(2, 365))
             valid_until = None if rng.random() < 0.5 else valid_from + timedelta(days=rng.randint(30, 700))
         held[key] = kind
-        granted_at = datetime.combine(valid_from, datetime.min.time(), timezone.utc) - timedelta(days=1)
+        granted_at = datetime.combine(valid_from, datetime.min.time(), UTC) - timedelta(days=1)
         right_rows.append((new_uuid(rng), organisation_id, person_id, context, role, valid_from, valid_until, granted_at, revoked_at))
 
     return {
@@ -199,8 +236,9 @@ async def load(args: argparse.Namespace) -> dict[str, Any]:
     identity = await asyncpg.connect(args.identity_url)
     try:
         timings["migrate_identity_s"] = await migrate_empty(identity, "identity", empty="persons")
-        CATALOGUE_PAIRS[:] = [(r["context"], r["role"]) for r in await identity.fetch(
-            "SELECT context, role FROM catalogue WHERE NOT department_only ORDER BY context, role")]
+        CATALOGUE_PAIRS[:] = [
+            (r["context"], r["role"]) for r in await identity.fetch("SELECT context, role FROM catalogue WHERE NOT department_only ORDER BY context, role")
+        ]
 
         started = time.monotonic()
         today = brussels_today()
@@ -208,10 +246,25 @@ async def load(args: argparse.Namespace) -> dict[str, Any]:
         timings["build_s"] = time.monotonic() - started
 
         async with identity.transaction():
-            timings["copy_organisations_s"] = await copy(identity, "organisations", ["organisation_id", "name", "kind", "enterprise_number", "institution_number", "contact_email", "created_at", "updated_at"], data["organisations"])
-            timings["copy_persons_s"] = await copy(identity, "persons", ["person_id", "national_register_number", "last_name", "first_name", "gender", "date_of_birth", "email", "created_at"], data["persons"])
+            timings["copy_organisations_s"] = await copy(
+                identity,
+                "organisations",
+                ["organisation_id", "name", "kind", "enterprise_number", "institution_number", "contact_email", "created_at", "updated_at"],
+                data["organisations"],
+            )
+            timings["copy_persons_s"] = await copy(
+                identity,
+                "persons",
+                ["person_id", "national_register_number", "last_name", "first_name", "gender", "date_of_birth", "email", "created_at"],
+                data["persons"],
+            )
             timings["copy_memberships_s"] = await copy(identity, "memberships", ["organisation_id", "person_id", "role", "added_at"], data["memberships"])
-            timings["copy_rights_s"] = await copy(identity, "rights", ["right_id", "organisation_id", "person_id", "context", "role", "valid_from", "valid_until", "granted_at", "revoked_at"], data["rights"])
+            timings["copy_rights_s"] = await copy(
+                identity,
+                "rights",
+                ["right_id", "organisation_id", "person_id", "context", "role", "valid_from", "valid_until", "granted_at", "revoked_at"],
+                data["rights"],
+            )
         started = time.monotonic()
         await identity.execute("ANALYZE")
         timings["analyze_identity_s"] = time.monotonic() - started
@@ -227,7 +280,12 @@ async def load(args: argparse.Namespace) -> dict[str, Any]:
                 raise SystemExit("the projection database already holds rights")
             rows = [(r[0], r[2], r[1], r[4], r[3], r[5], r[6], r[8], r[7]) for r in data["rights"]]
             async with projection.transaction():
-                timings["copy_projection_s"] = await copy(projection, "rights_projection", ["right_id", "person_id", "organisation_id", "role", "context", "valid_from", "valid_until", "revoked_at", "updated_at"], rows)
+                timings["copy_projection_s"] = await copy(
+                    projection,
+                    "rights_projection",
+                    ["right_id", "person_id", "organisation_id", "role", "context", "valid_from", "valid_until", "revoked_at", "updated_at"],
+                    rows,
+                )
             await projection.execute("ANALYZE rights_projection")
             counts["rights_projection"] = await projection.fetchval("SELECT count(*) FROM rights_projection")
         finally:
@@ -236,14 +294,22 @@ async def load(args: argparse.Namespace) -> dict[str, Any]:
     kinds: dict[str, int] = {}
     for kind in data["held"].values():
         kinds[kind] = kinds.get(kind, 0) + 1
-    report: dict[str, Any] = {"counts": counts, "rights_by_validity": kinds, "today": today.isoformat(), "seed": args.seed,
-                              "timings": {k: round(v, 2) for k, v in timings.items()}}
+    report: dict[str, Any] = {
+        "counts": counts,
+        "rights_by_validity": kinds,
+        "today": today.isoformat(),
+        "seed": args.seed,
+        "timings": {k: round(v, 2) for k, v in timings.items()},
+    }
     if args.sample_out:
         sample = sample_tuples(data, args.sample)
         args.sample_out.parent.mkdir(parents=True, exist_ok=True)
         args.sample_out.write_text(json.dumps({"today": today.isoformat(), "tuples": sample}))
-        report["sample"] = {"size": len(sample), "allowed": sum(t["allowed"] for t in sample),
-                            "by_kind": {k: sum(t["kind"] == k for t in sample) for k in ("held", "lapsed", "member", "stranger")}}
+        report["sample"] = {
+            "size": len(sample),
+            "allowed": sum(t["allowed"] for t in sample),
+            "by_kind": {k: sum(t["kind"] == k for t in sample) for k in ("held", "lapsed", "member", "stranger")},
+        }
     return report
 
 

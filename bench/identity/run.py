@@ -66,9 +66,31 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from bench.common import (  # noqa: E402
-    BenchStack, CpuMeter, Deadline, Fire, RawHttp, Run, ServiceProcess, WRK_REPORT, closed_loop, code_state, generate, make_run, open_loop,
-    print_code, print_run, print_verdicts, py_spy, results_head, run_table, run_wrk, settings_of, summarise_stacks, wrk_paths_script, wrk_run,
-    write_results
+    WRK_REPORT,
+    BenchStack,
+    CpuMeter,
+    Deadline,
+    Fire,
+    RawHttp,
+    Run,
+    ServiceProcess,
+    closed_loop,
+    code_state,
+    generate,
+    make_run,
+    open_loop,
+    print_code,
+    print_run,
+    print_verdicts,
+    py_spy,
+    results_head,
+    run_table,
+    run_wrk,
+    settings_of,
+    summarise_stacks,
+    write_results,
+    wrk_paths_script,
+    wrk_run,
 )
 from bench.stats import latency_summary  # noqa: E402
 from devstack import postgres  # noqa: E402
@@ -80,8 +102,13 @@ HERE = Path(__file__).resolve().parent
 RESULTS_DIR = HERE / "results"
 IDENTITY_DB = "bench_identity"
 PROJECTION_DB = "bench_projection"
-OPERATOR = {"national_register_number": "85073003328", "first_name": "Hanne", "last_name": "Helpdesk",
-            "email": "helpdesk@wse.example", "date_of_birth": "1985-07-30"}
+OPERATOR = {
+    "national_register_number": "85073003328",
+    "first_name": "Hanne",
+    "last_name": "Helpdesk",
+    "email": "helpdesk@wse.example",
+    "date_of_birth": "1985-07-30",
+}
 
 TARGET_HTTP_RPS = 3_000.0
 TARGET_HTTP_P99_MS = 10.0  # at a steady 1,000 requests/s
@@ -131,8 +158,14 @@ def query_args(t: dict[str, Any], on: date) -> tuple[Any, ...]:
 
 def write_wrk_script(work: Path, token: str) -> Path:
     script = work / "check.lua"
-    script.write_text(wrk_paths_script("bench/identity/run.py: spreads requests over the sample's check paths.", work / "paths.txt",
-                                       offset_step=4999, headers={"Authorization": f"Bearer {token}"}))
+    script.write_text(
+        wrk_paths_script(
+            "bench/identity/run.py: spreads requests over the sample's check paths.",
+            work / "paths.txt",
+            offset_step=4999,
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    )
     return script
 
 
@@ -145,8 +178,16 @@ def identity_wrk_run(config: StackConfig, identity: Identity, work: Path, args: 
         url, seconds = identity.url + "/health/live", args.floor_seconds
     else:
         script, url, seconds = write_wrk_script(work, identity.sign_in()), identity.url, args.wrk_seconds
-    return wrk_run("http-floor" if floor else "http", CpuMeter(config, lambda: identity.pid), url, script, threads=args.wrk_threads,
-                   connections=args.wrk_connections, seconds=seconds, deadline=deadline)
+    return wrk_run(
+        "http-floor" if floor else "http",
+        CpuMeter(config, lambda: identity.pid),
+        url,
+        script,
+        threads=args.wrk_threads,
+        connections=args.wrk_connections,
+        seconds=seconds,
+        deadline=deadline,
+    )
 
 
 # -- pgbench: the same check from a C client ----------------------------------------------------
@@ -161,8 +202,12 @@ async def load_bench_sample(url: str, tuples: list[dict[str, Any]]) -> None:
     """The sample as a table, so pgbench can pick tuple :i (one primary-key lookup more than the service's query)."""
     connection = await asyncpg.connect(url)
     try:
-        await connection.execute("DROP TABLE IF EXISTS bench_sample; CREATE TABLE bench_sample (i integer PRIMARY KEY, person_id uuid, organisation_id uuid, role text, context text)")
-        await connection.copy_records_to_table("bench_sample", records=[(i + 1, UUID(t["person_id"]), UUID(t["organisation_id"]), t["role"], t["context"]) for i, t in enumerate(tuples)])
+        await connection.execute(
+            "DROP TABLE IF EXISTS bench_sample; CREATE TABLE bench_sample (i integer PRIMARY KEY, person_id uuid, organisation_id uuid, role text, context text)"
+        )
+        await connection.copy_records_to_table(
+            "bench_sample", records=[(i + 1, UUID(t["person_id"]), UUID(t["organisation_id"]), t["role"], t["context"]) for i, t in enumerate(tuples)]
+        )
         await connection.execute("ANALYZE bench_sample")
     finally:
         await connection.close()
@@ -175,8 +220,23 @@ def pgbench_run(name: str, url: str, work: Path, size: int, on: date, args: argp
     prefix = work / f"{name}-log"
     for old in work.glob(f"{prefix.name}*"):
         old.unlink()
-    command = [str(postgres._bin_dir() / "pgbench"), "-n", "-M", "prepared", "-c", str(args.pool_size), "-j", "1", "-T", f"{args.wrk_seconds:.0f}",
-               "-f", str(script), "-l", f"--log-prefix={prefix}", url]
+    command = [
+        str(postgres._bin_dir() / "pgbench"),
+        "-n",
+        "-M",
+        "prepared",
+        "-c",
+        str(args.pool_size),
+        "-j",
+        "1",
+        "-T",
+        f"{args.wrk_seconds:.0f}",
+        "-f",
+        str(script),
+        "-l",
+        f"--log-prefix={prefix}",
+        url,
+    ]
     before = meter.snapshot()
     result = subprocess.run(command, capture_output=True, text=True, timeout=min(args.wrk_seconds + 30, deadline.left()))
     cpu = CpuMeter.delta(before, meter.snapshot(), child=True)
@@ -187,9 +247,18 @@ def pgbench_run(name: str, url: str, work: Path, size: int, on: date, args: argp
         latencies += [int(line.split()[2]) / 1e6 for line in log.read_text().splitlines() if line.strip()]
     failed = re.search(r"number of failed transactions: (\d+)", result.stdout)
     seconds = float(args.wrk_seconds)
-    return Run(name, "max", f"pgbench -M prepared -c {args.pool_size} -j 1 (C client)", len(latencies), seconds, round(len(latencies) / seconds, 1),
-               latency_summary(latencies), errors=int(failed.group(1)) if failed else 0, cpu=cpu,
-               details={"pgbench_tps_line": next((l.strip() for l in result.stdout.splitlines() if l.startswith("tps")), None), "script": script.read_text()})
+    return Run(
+        name,
+        "max",
+        f"pgbench -M prepared -c {args.pool_size} -j 1 (C client)",
+        len(latencies),
+        seconds,
+        round(len(latencies) / seconds, 1),
+        latency_summary(latencies),
+        errors=int(failed.group(1)) if failed else 0,
+        cpu=cpu,
+        details={"pgbench_tps_line": next((l.strip() for l in result.stdout.splitlines() if l.startswith("tps")), None), "script": script.read_text()},
+    )
 
 
 # -- clients ------------------------------------------------------------------------------------
@@ -252,7 +321,9 @@ async def correctness(identity: Identity, identity_url: str, projection_url: str
                 if check is None:
                     answer = await connection.fetchval(IDENTITY_QUERY, *query_args(t, on))
                 else:
-                    answer = await check(connection, person_id=UUID(t["person_id"]), organisation_id=UUID(t["organisation_id"]), role=t["role"], context=t["context"], on=on)
+                    answer = await check(
+                        connection, person_id=UUID(t["person_id"]), organisation_id=UUID(t["organisation_id"]), role=t["role"], context=t["context"], on=on
+                    )
                 wrong += bool(answer) != t["allowed"]
             out[name] = {"checked": len(tuples), "wrong": wrong}
         finally:
@@ -278,11 +349,14 @@ async def inproc_sequential(name: str, url: str, tuples: list[dict[str, Any]], o
     try:
         keys = [(UUID(t["person_id"]), UUID(t["organisation_id"]), t["role"], t["context"], t["allowed"]) for t in tuples]
         if name == "inproc-projection":
+
             async def check(p, o, r, c) -> bool:
                 return await runtime_auth.holds_right(connection, person_id=p, organisation_id=o, role=r, context=c, on=on)
         else:
+
             async def check(p, o, r, c) -> bool:
                 return bool(await connection.fetchval(IDENTITY_QUERY, p, o, r, c, on))
+
         for p, o, r, c, _ in keys[:1000]:  # warm-up: prepared statement cache, buffers
             await check(p, o, r, c)
         latencies: list[float] = []
@@ -305,8 +379,18 @@ async def inproc_sequential(name: str, url: str, tuples: list[dict[str, Any]], o
     return Run(name, "sequential", what, calls, round(elapsed, 2), round(calls / elapsed, 1), latency_summary(latencies), wrong_answers=wrong, cpu=cpu)
 
 
-async def measure(config: StackConfig, identity: Identity, work: Path, args: argparse.Namespace, urls: dict[str, str],
-                  tuples: list[dict[str, Any]], on: date, runs: list[Run], report: dict[str, Any], deadline: Deadline) -> None:
+async def measure(
+    config: StackConfig,
+    identity: Identity,
+    work: Path,
+    args: argparse.Namespace,
+    urls: dict[str, str],
+    tuples: list[dict[str, Any]],
+    on: date,
+    runs: list[Run],
+    report: dict[str, Any],
+    deadline: Deadline,
+) -> None:
     meter = CpuMeter(config, lambda: identity.pid)
 
     def done(run: Run) -> None:
@@ -320,8 +404,14 @@ async def measure(config: StackConfig, identity: Identity, work: Path, args: arg
         raise RuntimeError(f"wrong answers before measuring: {report['correctness']}")
 
     print(f"-> warm-up: wrk {args.warmup_seconds:g} s (not counted) ...", flush=True)
-    run_wrk(identity.url, write_wrk_script(work, identity.sign_in()), threads=args.wrk_threads, connections=args.wrk_connections,
-            seconds=args.warmup_seconds, deadline=deadline)
+    run_wrk(
+        identity.url,
+        write_wrk_script(work, identity.sign_in()),
+        threads=args.wrk_threads,
+        connections=args.wrk_connections,
+        seconds=args.warmup_seconds,
+        deadline=deadline,
+    )
 
     print(f"-> http / max: wrk -t{args.wrk_threads} -c{args.wrk_connections} -d{args.wrk_seconds:g}s ...", flush=True)
     done(await asyncio.to_thread(identity_wrk_run, config, identity, work, args, deadline))
@@ -350,13 +440,19 @@ async def measure(config: StackConfig, identity: Identity, work: Path, args: arg
             client: Any = RawHttp(identity.port, args.steady_connections)
             await client.start()
         else:
-            client = httpx.AsyncClient(base_url=identity.url, timeout=5,
-                                       limits=httpx.Limits(max_connections=args.steady_connections, max_keepalive_connections=args.steady_connections))
+            client = httpx.AsyncClient(
+                base_url=identity.url,
+                timeout=5,
+                limits=httpx.Limits(max_connections=args.steady_connections, max_keepalive_connections=args.steady_connections),
+            )
         try:
             fire = http_fire(client, args.steady_client, identity, tuples, token)
             await open_loop(fire, rate=min(args.rate, 500), seconds=2, deadline=deadline)  # warm-up of the connections
             for rate, seconds in [(args.rate, args.steady_seconds), *[(r, args.extra_seconds) for r in args.extra_rates]]:
-                print(f"-> http / steady: {rate:g} requests/s open loop for {seconds:g} s ({args.steady_client} client, {args.steady_connections} connections) ...", flush=True)
+                print(
+                    f"-> http / steady: {rate:g} requests/s open loop for {seconds:g} s ({args.steady_client} client, {args.steady_connections} connections) ...",
+                    flush=True,
+                )
                 await asyncio.sleep(2)  # let a backlog of the previous run drain
                 figures, cpu = await meter.measure(open_loop(fire, rate=rate, seconds=seconds, deadline=deadline))
                 done(make_run("http", "steady", f"open loop {rate:g}/s, {args.steady_client}, {args.steady_connections} conns", figures, cpu, rate=rate))
@@ -414,8 +510,7 @@ def profile(identity: Identity, work: Path, args: argparse.Namespace, deadline: 
         return {"error": "py-spy not found (pip install py-spy, or install uv for uvx)"}
     out = RESULTS_DIR / "identity-profile.txt"
     seconds = args.profile_seconds
-    command = [*spy, "record", "--pid", str(identity.pid), "--duration", f"{seconds:g}", "--rate", "250",
-               "--format", "raw", "--output", str(out)]
+    command = [*spy, "record", "--pid", str(identity.pid), "--duration", f"{seconds:g}", "--rate", "250", "--format", "raw", "--output", str(out)]
     script = write_wrk_script(work, identity.sign_in())
     spying = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -445,22 +540,44 @@ def verdicts(runs: list[Run], rate: float) -> list[dict[str, Any]]:
         return next((r for r in runs if r.name == name and r.mode == mode and r.details.get("rate", rate) == rate), None)
 
     if r := one("http", "max"):
-        bases = [f"{label} {b.per_s:,.0f}/s" for name, label in (("http-floor", "GET /health/live of the same process"),
-                 ("sql", "the query through asyncpg in one Python process"), ("sql-tx", "the same in BEGIN/COMMIT"), ("pgbench", "pgbench (C client)"))
-                 if (b := one(name, "max"))]
-        found.append({"target": f"GET /v1/check, one process: >= {TARGET_HTTP_RPS:,.0f} requests/s", "met": r.per_s >= TARGET_HTTP_RPS and r.errors == 0,
-                      "measured": f"{r.per_s:,.0f}/s ({r.errors} errors)", "baseline": "; ".join(bases) or None})
+        bases = [
+            f"{label} {b.per_s:,.0f}/s"
+            for name, label in (
+                ("http-floor", "GET /health/live of the same process"),
+                ("sql", "the query through asyncpg in one Python process"),
+                ("sql-tx", "the same in BEGIN/COMMIT"),
+                ("pgbench", "pgbench (C client)"),
+            )
+            if (b := one(name, "max"))
+        ]
+        found.append(
+            {
+                "target": f"GET /v1/check, one process: >= {TARGET_HTTP_RPS:,.0f} requests/s",
+                "met": r.per_s >= TARGET_HTTP_RPS and r.errors == 0,
+                "measured": f"{r.per_s:,.0f}/s ({r.errors} errors)",
+                "baseline": "; ".join(bases) or None,
+            }
+        )
     if r := one("http", "steady"):
         base = one("sql", "steady")
-        found.append({"target": f"GET /v1/check p99 <= {TARGET_HTTP_P99_MS:g} ms at a steady {rate:,.0f}/s",
-                      "met": r.latency["p99_ms"] <= TARGET_HTTP_P99_MS and r.errors == 0,
-                      "measured": f"p99 {r.latency['p99_ms']:.2f} ms, p95 {r.latency['p95_ms']:.2f} ms, {r.per_s:,.0f}/s answered ({r.errors} errors)",
-                      "baseline": f"same query through asyncpg at the same rate: p99 {base.latency['p99_ms']:.2f} ms" if base else None})
+        found.append(
+            {
+                "target": f"GET /v1/check p99 <= {TARGET_HTTP_P99_MS:g} ms at a steady {rate:,.0f}/s",
+                "met": r.latency["p99_ms"] <= TARGET_HTTP_P99_MS and r.errors == 0,
+                "measured": f"p99 {r.latency['p99_ms']:.2f} ms, p95 {r.latency['p95_ms']:.2f} ms, {r.per_s:,.0f}/s answered ({r.errors} errors)",
+                "baseline": f"same query through asyncpg at the same rate: p99 {base.latency['p99_ms']:.2f} ms" if base else None,
+            }
+        )
     if r := one("inproc-projection", "sequential"):
         base = one("inproc-identity", "sequential")
-        found.append({"target": f"in-process check from the projection: p99 <= {TARGET_INPROC_P99_MS:g} ms", "met": r.latency["p99_ms"] <= TARGET_INPROC_P99_MS,
-                      "measured": f"p99 {r.latency['p99_ms']:.3f} ms, p50 {r.latency['p50_ms']:.3f} ms",
-                      "baseline": f"identity's own join query, same way: p99 {base.latency['p99_ms']:.3f} ms" if base else None})
+        found.append(
+            {
+                "target": f"in-process check from the projection: p99 <= {TARGET_INPROC_P99_MS:g} ms",
+                "met": r.latency["p99_ms"] <= TARGET_INPROC_P99_MS,
+                "measured": f"p99 {r.latency['p99_ms']:.3f} ms, p50 {r.latency['p50_ms']:.3f} ms",
+                "baseline": f"identity's own join query, same way: p99 {base.latency['p99_ms']:.3f} ms" if base else None,
+            }
+        )
     return found
 
 
@@ -520,9 +637,26 @@ def main(argv: list[str] | None = None) -> int:
         urls = asyncio.run(databases())
         print(f"-> generating {args.organisations} organisations, {args.persons} persons, {args.rights} rights (COPY) ...", flush=True)
         sample_path = work / "sample.json"
-        report["data"] = generate(HERE / "generate.py", [
-            "--identity-url", urls["identity"], "--projection-url", urls["projection"], "--organisations", str(args.organisations),
-            "--persons", str(args.persons), "--rights", str(args.rights), "--sample", str(args.sample), "--sample-out", str(sample_path)], deadline)
+        report["data"] = generate(
+            HERE / "generate.py",
+            [
+                "--identity-url",
+                urls["identity"],
+                "--projection-url",
+                urls["projection"],
+                "--organisations",
+                str(args.organisations),
+                "--persons",
+                str(args.persons),
+                "--rights",
+                str(args.rights),
+                "--sample",
+                str(args.sample),
+                "--sample-out",
+                str(sample_path),
+            ],
+            deadline,
+        )
         print(f"   {report['data']['counts']} in {report['data']['seconds']} s; sample {report['data'].get('sample')}", flush=True)
         sample = json.loads(sample_path.read_text())
         tuples, on = sample["tuples"], date.fromisoformat(sample["today"])
@@ -545,7 +679,9 @@ def main(argv: list[str] | None = None) -> int:
     error = run.error
 
     print()
-    print(f"Results: GET /v1/check on ONE identity process vs the same check as raw SQL; {os.cpu_count()} CPUs shared by load generator, service, PostgreSQL, Kafka")
+    print(
+        f"Results: GET /v1/check on ONE identity process vs the same check as raw SQL; {os.cpu_count()} CPUs shared by load generator, service, PostgreSQL, Kafka"
+    )
     print(run_table(runs, first="check", width=18))
     print("  http/max: wrk closed loop; sql*/max: asyncpg closed loop in this Python process; */steady: open loop, latency from the scheduled send time;")
     print("  inproc-*: sequential calls on one connection. CPU: % of one core over the run (generator = wrk, pgbench or this process;")
@@ -569,17 +705,20 @@ def main(argv: list[str] | None = None) -> int:
     if error:
         print(f"FAILED: {error}")
 
-    write_results(args.output, {
-        **results_head("identity-check", "bench/identity/run.py", argv, shared="load generator, service, PostgreSQL, Kafka"),
-        "code": {"at_service_start": report.pop("code_at_start", None), "at_end": code_state(*CODE)},
-        "settings": settings_of(args),
-        "targets": {"http_rps": TARGET_HTTP_RPS, "http_p99_ms_at_1000": TARGET_HTTP_P99_MS, "inproc_p99_ms": TARGET_INPROC_P99_MS},
-        "anchors": ANCHORS,
-        **report,
-        "runs": [asdict(r) for r in runs],
-        "verdicts": checks,
-        "error": error,
-    })
+    write_results(
+        args.output,
+        {
+            **results_head("identity-check", "bench/identity/run.py", argv, shared="load generator, service, PostgreSQL, Kafka"),
+            "code": {"at_service_start": report.pop("code_at_start", None), "at_end": code_state(*CODE)},
+            "settings": settings_of(args),
+            "targets": {"http_rps": TARGET_HTTP_RPS, "http_p99_ms_at_1000": TARGET_HTTP_P99_MS, "inproc_p99_ms": TARGET_INPROC_P99_MS},
+            "anchors": ANCHORS,
+            **report,
+            "runs": [asdict(r) for r in runs],
+            "verdicts": checks,
+            "error": error,
+        },
+    )
     return 1 if error else 0
 
 

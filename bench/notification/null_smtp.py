@@ -37,7 +37,7 @@ class NullSmtp(asyncio.Protocol):
                 end = self.buffer.find(b"\r\n.\r\n")
                 if end < 0:
                     return
-                self.buffer = self.buffer[end + 5:]
+                self.buffer = self.buffer[end + 5 :]
                 self.in_data = False
                 self.log.write(f"{time.time():.6f} {' '.join(self.rcpts)}\n")
                 self.log.flush()
@@ -47,7 +47,7 @@ class NullSmtp(asyncio.Protocol):
             end = self.buffer.find(b"\r\n")
             if end < 0:
                 return
-            line, self.buffer = self.buffer[:end], self.buffer[end + 2:]
+            line, self.buffer = self.buffer[:end], self.buffer[end + 2 :]
             verb = line[:4].upper()
             if verb == b"EHLO":
                 self.transport.write(b"250-null-smtp\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250-SIZE 52428800\r\n250 HELP\r\n")

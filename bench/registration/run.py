@@ -73,17 +73,17 @@ import asyncio
 import contextlib
 import gc
 import json
-import threading
-import uuid
 import os
 import random
 import shutil
 import sys
+import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Awaitable
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
@@ -101,15 +101,38 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from bench.common import (  # noqa: E402
-    BenchStack, CpuMeter, Deadline, Fire, RawHttp, Run, ServiceProcess, closed_loop, code_state, fmt_cpu, free_port, generate, make_run, open_loop,
-    print_code, print_run, print_verdicts, results_head, run_table, run_wrk, settings_of, wrk_paths_script, wrk_run, write_results
+    BenchStack,
+    CpuMeter,
+    Deadline,
+    Fire,
+    RawHttp,
+    Run,
+    ServiceProcess,
+    closed_loop,
+    code_state,
+    fmt_cpu,
+    free_port,
+    generate,
+    make_run,
+    open_loop,
+    print_code,
+    print_run,
+    print_verdicts,
+    results_head,
+    run_table,
+    run_wrk,
+    settings_of,
+    write_results,
+    wrk_paths_script,
+    wrk_run,
 )
 from devstack import postgres  # noqa: E402
 from devstack.config import StackConfig  # noqa: E402
 from registration import domain, register  # noqa: E402
 from registration.register import Search  # noqa: E402
 from registration.service import DECISION_TERM_JOB, SOURCE, brussels_date, parse_section, start_of  # noqa: E402
-from service_runtime.clock import SystemClock, local_today  # noqa: E402
+from service_runtime.calendar import today as brussels_today  # noqa: E402
+from service_runtime.clock import SystemClock  # noqa: E402
 from service_runtime.db import configure_connection  # noqa: E402
 from service_runtime.outbox import _NOTIFY_CHANNEL as OUTBOX_CHANNEL  # noqa: E402 - the relay's wake-up channel
 from wse_contracts import Envelope, to_kafka_record  # noqa: E402
@@ -146,8 +169,8 @@ def typo(rng: random.Random, word: str) -> str:
         return word[:-1] + rng.choice("aeiou")
     i = rng.randrange(2, len(word) - 2)
     if rng.random() < 0.5:
-        return word[:i] + word[i + 1:]  # a letter left out
-    return word[:i] + word[i + 1] + word[i] + word[i + 2:]  # two letters swapped
+        return word[:i] + word[i + 1 :]  # a letter left out
+    return word[:i] + word[i + 1] + word[i] + word[i + 2 :]  # two letters swapped
 
 
 def build_requests(sample: dict[str, Any], size: int, seed: int) -> list[dict[str, Any]]:
@@ -156,8 +179,20 @@ def build_requests(sample: dict[str, Any], size: int, seed: int) -> list[dict[st
     rng = random.Random(seed)
     topics, providers, trainings = sample["topics"], sample["providers"], sample["trainings"]
     cities = sorted({word for p in providers for word in p["name"].split() if word[:1].isupper() and len(word) > 3 and word.isalpha()} & set(CITY_WORDS))
-    kinds = {"word": 30, "two_words": 8, "typo": 6, "prefix": 4, "word_filter": 10, "city": 4, "filters": 12, "provider_id": 6,
-             "provider_name": 3, "odb_filter": 4, "detail": 8, "word_page_2": 5}
+    kinds = {
+        "word": 30,
+        "two_words": 8,
+        "typo": 6,
+        "prefix": 4,
+        "word_filter": 10,
+        "city": 4,
+        "filters": 12,
+        "provider_id": 6,
+        "provider_name": 3,
+        "odb_filter": 4,
+        "detail": 8,
+        "word_page_2": 5,
+    }
     out: list[dict[str, Any]] = []
     while len(out) < size:
         kind = rng.choices(list(kinds), weights=list(kinds.values()))[0]
@@ -217,9 +252,45 @@ def build_requests(sample: dict[str, Any], size: int, seed: int) -> list[dict[st
     return out
 
 
-CITY_WORDS = ["Gent", "Antwerpen", "Brugge", "Leuven", "Mechelen", "Hasselt", "Kortrijk", "Aalst", "Genk", "Roeselare", "Oostende", "Turnhout",
-              "Dendermonde", "Lier", "Geel", "Vilvoorde", "Ieper", "Tienen", "Lokeren", "Beringen", "Herentals", "Waregem", "Tongeren", "Oudenaarde",
-              "Eeklo", "Ninove", "Diest", "Halle", "Zaventem", "Bilzen", "Maaseik", "Lommel", "Knokke", "Torhout", "Tielt", "Deinze", "Wetteren"]
+CITY_WORDS = [
+    "Gent",
+    "Antwerpen",
+    "Brugge",
+    "Leuven",
+    "Mechelen",
+    "Hasselt",
+    "Kortrijk",
+    "Aalst",
+    "Genk",
+    "Roeselare",
+    "Oostende",
+    "Turnhout",
+    "Dendermonde",
+    "Lier",
+    "Geel",
+    "Vilvoorde",
+    "Ieper",
+    "Tienen",
+    "Lokeren",
+    "Beringen",
+    "Herentals",
+    "Waregem",
+    "Tongeren",
+    "Oudenaarde",
+    "Eeklo",
+    "Ninove",
+    "Diest",
+    "Halle",
+    "Zaventem",
+    "Bilzen",
+    "Maaseik",
+    "Lommel",
+    "Knokke",
+    "Torhout",
+    "Tielt",
+    "Deinze",
+    "Wetteren",
+]
 
 
 def path_of(request: dict[str, Any]) -> str:
@@ -232,9 +303,17 @@ def search_of(request: dict[str, Any]) -> Search:
     """What the handler makes of the request's parameters (registration.register.search_trainings)."""
     p = request["params"]
     number = lambda name: float(p[name]) if name in p else None  # noqa: E731
-    return Search.of(q=p.get("q"), provider=p.get("provider"), competence_group=p.get("competence_group"), odb_number=p.get("odb_number"),
-                     blended={"true": True, "false": False}.get(p.get("blended")), min_hours=number("min_hours"), max_hours=number("max_hours"),
-                     limit=int(p.get("limit", 20)), offset=int(p.get("offset", 0)))
+    return Search.of(
+        q=p.get("q"),
+        provider=p.get("provider"),
+        competence_group=p.get("competence_group"),
+        odb_number=p.get("odb_number"),
+        blended={"true": True, "false": False}.get(p.get("blended")),
+        min_hours=number("min_hours"),
+        max_hours=number("max_hours"),
+        limit=int(p.get("limit", 20)),
+        offset=int(p.get("offset", 0)),
+    )
 
 
 async def sql_body(connection: asyncpg.Connection, request: dict[str, Any], today: date) -> bytes | None:
@@ -307,7 +386,7 @@ class Expectations:
                 found.append(f"{t['odb_number']} does not meet the filters")
         if "q" not in p:
             expected = sorted((t for t in self.trainings if t["in_register"] and self.meets(t, p)), key=lambda t: (t["name"], t["odb_number"]))
-            if odbs != [t["odb_number"] for t in expected[offset:offset + limit]]:
+            if odbs != [t["odb_number"] for t in expected[offset : offset + limit]]:
                 found.append("not the expected trainings in the expected order")
             if bool(page["next_cursor"]) != (len(expected) > offset + limit):
                 found.append("next_cursor wrong")
@@ -317,8 +396,13 @@ class Expectations:
             if tiers != sorted(tiers):
                 found.append("tiers out of order")
             word = p["q"].lower()
-            if " " not in word and offset == 0 and word.isalpha() and word not in self.stop_words and any(
-                    t["in_register"] and self.meets(t, p) and word in t["name"].lower().replace("-", " ").replace("/", " ").split() for t in self.trainings):
+            if (
+                " " not in word
+                and offset == 0
+                and word.isalpha()
+                and word not in self.stop_words
+                and any(t["in_register"] and self.meets(t, p) and word in t["name"].lower().replace("-", " ").replace("/", " ").split() for t in self.trainings)
+            ):
                 if not items or items[0]["match"] != "name":
                     found.append(f"'{word}' is in a name in the register, yet no name match comes first")
         return found
@@ -326,7 +410,7 @@ class Expectations:
 
 async def check_answers(service: Registration, database_url: str, requests: list[dict[str, Any]], expect: Expectations, size: int) -> dict[str, Any]:
     """`size` requests over HTTP judged against the data, each body the same as the SQL gives; cursor paging against offset paging."""
-    today = local_today(SystemClock())
+    today = brussels_today(SystemClock())
     subset = requests[:size]
     connection = await asyncpg.connect(database_url)
     await configure_connection(connection)
@@ -354,8 +438,14 @@ async def check_answers(service: Registration, database_url: str, requests: list
                 expected_body = await sql_body(connection, request, today)
                 if (expected_body if expected_body is not None else None) != (body if status == 200 else None):
                     differs += 1
-            out["http"] = {"checked": len(subset), "wrong": sum(wrong.values()), "wrong_by_kind": dict(wrong), "examples": examples,
-                           "by_kind": dict(Counter(r["kind"] for r in subset)), "not_as_sql": differs}
+            out["http"] = {
+                "checked": len(subset),
+                "wrong": sum(wrong.values()),
+                "wrong_by_kind": dict(wrong),
+                "examples": examples,
+                "by_kind": dict(Counter(r["kind"] for r in subset)),
+                "not_as_sql": differs,
+            }
 
             paged = [r for r in subset if r["kind"] in ("word", "filters", "city", "typo") and "limit" not in r["params"]][:30]
             paging_wrong = 0
@@ -384,10 +474,20 @@ async def check_answers(service: Registration, database_url: str, requests: list
 
 # -- wrk ----------------------------------------------------------------------------------------------
 
+
 def wrk_search_run(config: StackConfig, service: Registration, script: Path, args: argparse.Namespace, deadline: Deadline, expected_non_2xx: float) -> Run:
     # wrk counts every non-2xx answer as a "status" error: the 404s of stopped trainings' pages are expected ones.
-    run = wrk_run("http", CpuMeter(config, lambda: service.pid), service.url, script, threads=args.wrk_threads, connections=args.wrk_connections,
-                  seconds=args.wrk_seconds, deadline=deadline, expected_non_2xx=expected_non_2xx)
+    run = wrk_run(
+        "http",
+        CpuMeter(config, lambda: service.pid),
+        service.url,
+        script,
+        threads=args.wrk_threads,
+        connections=args.wrk_connections,
+        seconds=args.wrk_seconds,
+        deadline=deadline,
+        expected_non_2xx=expected_non_2xx,
+    )
     figures = run.details["wrk"]
     figures["command"] = figures["command"].replace("check.lua", script.name)
     run.details["non_2xx"] = figures["status"]
@@ -425,10 +525,20 @@ def sql_fire(pool: asyncpg.Pool, requests: list[dict[str, Any]], statuses: list[
 # -- the runs -----------------------------------------------------------------------------------------
 
 
-async def measure(config: StackConfig, service: Registration, work: Path, args: argparse.Namespace, database_url: str, requests: list[dict[str, Any]],
-                  expect: Expectations, runs: list[Run], report: dict[str, Any], deadline: Deadline) -> None:
+async def measure(
+    config: StackConfig,
+    service: Registration,
+    work: Path,
+    args: argparse.Namespace,
+    database_url: str,
+    requests: list[dict[str, Any]],
+    expect: Expectations,
+    runs: list[Run],
+    report: dict[str, Any],
+    deadline: Deadline,
+) -> None:
     meter = CpuMeter(config, lambda: service.pid)
-    today = local_today(SystemClock())
+    today = brussels_today(SystemClock())
 
     def done(run: Run) -> None:
         runs.append(run)
@@ -446,7 +556,12 @@ async def measure(config: StackConfig, service: Registration, work: Path, args: 
         t = expect.by_odb.get(r["odb"].upper()) if r["kind"] == "detail" else None
         statuses.append(404 if r["kind"] == "detail" and not (t and t["in_register"]) else 200)
     expected_non_2xx = statuses.count(404) / len(statuses)
-    report["mix"] = {"requests": len(requests), "distinct": len({path_of(r) for r in requests}), "by_kind": dict(Counter(r["kind"] for r in requests)), "expected_404_share": round(expected_non_2xx, 4)}
+    report["mix"] = {
+        "requests": len(requests),
+        "distinct": len({path_of(r) for r in requests}),
+        "by_kind": dict(Counter(r["kind"] for r in requests)),
+        "expected_404_share": round(expected_non_2xx, 4),
+    }
 
     (work / "paths.txt").write_text("\n".join(path_of(r) for r in requests) + "\n")
     script = work / "search.lua"
@@ -501,11 +616,20 @@ async def explain_plans(database_url: str, requests: list[dict[str, Any]], today
                 providers = await register.provider_ids(connection, search.provider) if search.provider_by_name else None
                 sql, args = register.search_sql(search, today, providers)
             lines = [r[0] for r in await connection.fetch("EXPLAIN (ANALYZE, COSTS OFF) " + sql, *args)]  # planned with the request's values
-            indexes = sorted({line.split(" using ")[1].split()[0] if " using " in line else line.split(" on ")[1].split()[0]
-                              for line in lines if "Index" in line and (" using " in line or " on " in line)})
-            out[kind] = {"path": path_of(request), "indexes": indexes, "seq_scan": any("Seq Scan" in line for line in lines),
-                         "planning_ms": next((float(l.split()[-2]) for l in lines if l.startswith("Planning Time")), None),
-                         "execution_ms": next((float(l.split()[-2]) for l in lines if l.startswith("Execution Time")), None)}
+            indexes = sorted(
+                {
+                    line.split(" using ")[1].split()[0] if " using " in line else line.split(" on ")[1].split()[0]
+                    for line in lines
+                    if "Index" in line and (" using " in line or " on " in line)
+                }
+            )
+            out[kind] = {
+                "path": path_of(request),
+                "indexes": indexes,
+                "seq_scan": any("Seq Scan" in line for line in lines),
+                "planning_ms": next((float(l.split()[-2]) for l in lines if l.startswith("Planning Time")), None),
+                "execution_ms": next((float(l.split()[-2]) for l in lines if l.startswith("Execution Time")), None),
+            }
     finally:
         await connection.close()
     return out
@@ -526,7 +650,7 @@ class Tokens:
         body = json.dumps({"keys": [public]}).encode()
 
         class Keys(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 self.send_response(200)
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(body)))
@@ -542,8 +666,15 @@ class Tokens:
 
     def token(self, person: UUID, organisation: UUID) -> str:
         now = int(time.time())
-        claims = {"iss": "wse-identity", "aud": "wse-platform", "sub": str(person), "org": str(organisation), "iat": now, "exp": now + 900,
-                  "jti": uuid.uuid4().hex}
+        claims = {
+            "iss": "wse-identity",
+            "aud": "wse-platform",
+            "sub": str(person),
+            "org": str(organisation),
+            "iat": now,
+            "exp": now + 900,
+            "jti": uuid.uuid4().hex,
+        }
         return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": KID})
 
     def close(self) -> None:
@@ -560,9 +691,13 @@ async def provider_staff(database_url: str, sample: dict[str, Any], count: int, 
     connection = await asyncpg.connect(database_url)
     try:
         await connection.copy_records_to_table(
-            "rights_projection", columns=["right_id", "person_id", "organisation_id", "role", "context", "valid_from"],
-            records=[(uuid.uuid4(), person, organisation, "dwse_organisation_officer", "training_database", today - timedelta(days=30))
-                     for organisation, person in staff])
+            "rights_projection",
+            columns=["right_id", "person_id", "organisation_id", "role", "context", "valid_from"],
+            records=[
+                (uuid.uuid4(), person, organisation, "dwse_organisation_officer", "training_database", today - timedelta(days=30))
+                for organisation, person in staff
+            ],
+        )
     finally:
         await connection.close()
     return staff
@@ -583,12 +718,23 @@ def sections_for(n: int, today: date) -> dict[str, Any]:
     topic = TOPIC_NAMES[n % len(TOPIC_NAMES)]
     return {
         "contact": {"name": "Info Opleidingen", "email": f"dossier{n}@contact.bench.example", "phone": "+32 9 123 45 67"},
-        "training": {"name": f"{topic} (bench {n})", "own_reference": f"BENCH-{uuid.uuid4().hex[:12]}", "target_group": "Werknemers en werkzoekenden",
-                     "workplace_learning": False, "blended": False, "separately_enrollable_parts": False, "leads_to_qualification": True,
-                     "final_assessment": True, "web_page": f"https://opleidingen.bench.example/{n}", "structure": "integral",
-                     "competence_group": "profession_specific", "content": f"In deze opleiding leer je de praktijk van {topic.lower()}.",
-                     "modules": [{"name": topic, "contact_hours": str(32 + n % 100), "starts_on": starts.isoformat(),
-                                  "ends_on": (starts + timedelta(days=60)).isoformat()}]},
+        "training": {
+            "name": f"{topic} (bench {n})",
+            "own_reference": f"BENCH-{uuid.uuid4().hex[:12]}",
+            "target_group": "Werknemers en werkzoekenden",
+            "workplace_learning": False,
+            "blended": False,
+            "separately_enrollable_parts": False,
+            "leads_to_qualification": True,
+            "final_assessment": True,
+            "web_page": f"https://opleidingen.bench.example/{n}",
+            "structure": "integral",
+            "competence_group": "profession_specific",
+            "content": f"In deze opleiding leer je de praktijk van {topic.lower()}.",
+            "modules": [
+                {"name": topic, "contact_hours": str(32 + n % 100), "starts_on": starts.isoformat(), "ends_on": (starts + timedelta(days=60)).isoformat()}
+            ],
+        },
         "self_analysis": {"basic": [], "profession_specific": ["shortage_occupation"], "general_pillars": []},
         "deciding_body": {"aim": "several_professions"},
     }
@@ -630,8 +776,9 @@ def stored_sections(n: int, today: date, *, organisation_kind: str, committees: 
     return out
 
 
-async def prepare_drafts(database_url: str, staff: list[tuple[UUID, UUID]], sizes: dict[str, int], today: date, *, open_dossiers: int = 0
-                         ) -> tuple[dict[str, list[Draft]], dict[str, Any]]:
+async def prepare_drafts(
+    database_url: str, staff: list[tuple[UUID, UUID]], sizes: dict[str, int], today: date, *, open_dossiers: int = 0
+) -> tuple[dict[str, list[Draft]], dict[str, Any]]:
     """Complete drafts written with COPY, row for row what POST /v1/provider/applications and four
     PUT .../sections leave (service.create_draft, service.save_section): status 'draft', the four
     sections as stored, version 1 + 4, a 'draft_created' history row. Draft n belongs to staff
@@ -647,9 +794,13 @@ async def prepare_drafts(database_url: str, staff: list[tuple[UUID, UUID]], size
     connection = await asyncpg.connect(database_url)
     try:
         committees = {r["number"] for r in await connection.fetch("SELECT number FROM joint_committees")}
-        organisations = {r["organisation_id"]: r for r in await connection.fetch(
-            "SELECT organisation_id, name, kind FROM organisations WHERE organisation_id = ANY($1::uuid[])", [o for o, _ in staff])}
-        now = datetime.now(timezone.utc)
+        organisations = {
+            r["organisation_id"]: r
+            for r in await connection.fetch(
+                "SELECT organisation_id, name, kind FROM organisations WHERE organisation_id = ANY($1::uuid[])", [o for o, _ in staff]
+            )
+        }
+        now = datetime.now(UTC)
         drafts: dict[str, list[Draft]] = {}
         application_rows, history_rows = [], []
         n = 0
@@ -663,26 +814,42 @@ async def prepare_drafts(database_url: str, staff: list[tuple[UUID, UUID]], size
                 application_id = uuid.uuid4()
                 application_rows.append((application_id, organisation_id, person_id, "draft", json.dumps(sections), 1 + len(sections), now))
                 history_rows.append((application_id, now, person_id, "draft_created", json.dumps({"replaces": None})))
-                drafts[name].append(Draft(application_id, organisation_id, organisation["name"], person_id, s, sections["contact"], sections["training"]["name"]))
+                drafts[name].append(
+                    Draft(application_id, organisation_id, organisation["name"], person_id, s, sections["contact"], sections["training"]["name"])
+                )
                 n += 1
         built = time.monotonic() - started
         async with connection.transaction():
-            await connection.copy_records_to_table("applications", records=application_rows,
-                                                   columns=["application_id", "organisation_id", "created_by", "status", "sections", "version", "updated_at"])
-            await connection.copy_records_to_table("application_history", records=history_rows, columns=["application_id", "at", "actor_id", "action", "details"])
+            await connection.copy_records_to_table(
+                "applications",
+                records=application_rows,
+                columns=["application_id", "organisation_id", "created_by", "status", "sections", "version", "updated_at"],
+            )
+            await connection.copy_records_to_table(
+                "application_history", records=history_rows, columns=["application_id", "at", "actor_id", "action", "details"]
+            )
             for i, d in enumerate(drafts.pop("open_dossiers")):
                 submitted_on = today - timedelta(days=i % 80)
                 await connection.execute(
                     "UPDATE applications SET status = 'in_review', submitted_at = $2, submitted_by = created_by, idempotency_key = $3, decision_due_on = $4, "
                     "version = version + 1, updated_at = $2 WHERE application_id = $1",
-                    d.application_id, start_of(submitted_on) + timedelta(hours=10), f"bench-open-{d.application_id}", domain.decision_due_on(submitted_on))
+                    d.application_id,
+                    start_of(submitted_on) + timedelta(hours=10),
+                    f"bench-open-{d.application_id}",
+                    domain.decision_due_on(submitted_on),
+                )
         await connection.execute("VACUUM ANALYZE applications")
         await connection.execute("VACUUM ANALYZE application_history")
     finally:
         await connection.close()
-    return drafts, {"drafts": n - open_dossiers, "by_run": sizes, "open_dossiers_in_review": open_dossiers,
-                    "organisations": len({d.organisation_id for ds in drafts.values() for d in ds}),
-                    "build_and_validate_s": round(built, 1), "seconds": round(time.monotonic() - started, 1)}
+    return drafts, {
+        "drafts": n - open_dossiers,
+        "by_run": sizes,
+        "open_dossiers_in_review": open_dossiers,
+        "organisations": len({d.organisation_id for ds in drafts.values() for d in ds}),
+        "build_and_validate_s": round(built, 1),
+        "seconds": round(time.monotonic() - started, 1),
+    }
 
 
 async def checkpoint(config: StackConfig) -> None:
@@ -711,14 +878,24 @@ class Answers:
         seconds: dict[int, list[float]] = {}
         for i, done in self.done.items():
             seconds.setdefault(int(i / rate), []).append(done - (self.first_call + i / rate))
-        return [{"second": s, "submissions": len(v), "p50_ms": round(sorted(v)[len(v) // 2] * 1000, 1), "max_ms": round(max(v) * 1000, 1)}
-                for s, v in sorted(seconds.items())]
+        return [
+            {"second": s, "submissions": len(v), "p50_ms": round(sorted(v)[len(v) // 2] * 1000, 1), "max_ms": round(max(v) * 1000, 1)}
+            for s, v in sorted(seconds.items())
+        ]
 
 
 def submit_fire(client: RawHttp, port: int, drafts: list[Draft], tokens: list[str], answers: Answers) -> Fire:
     """POST /v1/provider/applications/{id}/submit with an Idempotency-Key, as the draft's staff member."""
-    requests = [raw_request("POST", f"/v1/provider/applications/{d.application_id}/submit", port, tokens[d.staff],
-                            headers={"Idempotency-Key": f"bench-submit-{d.application_id}"}) for d in drafts]
+    requests = [
+        raw_request(
+            "POST",
+            f"/v1/provider/applications/{d.application_id}/submit",
+            port,
+            tokens[d.staff],
+            headers={"Idempotency-Key": f"bench-submit-{d.application_id}"},
+        )
+        for d in drafts
+    ]
 
     async def fire(i: int) -> tuple[float, bool]:
         if i == 0:
@@ -775,7 +952,7 @@ def sql_submit_fire(pool: asyncpg.Pool, drafts: list[Draft], answers: Answers) -
         sent = time.perf_counter()
         if i == 0:
             answers.first_call = sent
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         due = domain.decision_due_on(brussels_date(now))
         async with pool.acquire() as connection, connection.transaction():
             dossier = await connection.fetchval(SQL_SUBMIT, draft.application_id, now, draft.person_id, f"bench-sql-{draft.application_id}", due)
@@ -783,17 +960,40 @@ def sql_submit_fire(pool: asyncpg.Pool, drafts: list[Draft], answers: Answers) -
                 answers.failures["not a draft"] += 1
                 raise RuntimeError("not a draft")
             await connection.execute(SQL_HISTORY, draft.application_id, now, draft.person_id, {"status": "in_review", "rule": None})
-            submitted = ApplicationSubmittedV1(application_id=draft.application_id, organisation_id=draft.organisation_id, dossier_number=dossier,
-                                               training_name=draft.training_name, replaces_odb_number=None, decision_due_on=due)
+            submitted = ApplicationSubmittedV1(
+                application_id=draft.application_id,
+                organisation_id=draft.organisation_id,
+                dossier_number=dossier,
+                training_name=draft.training_name,
+                replaces_odb_number=None,
+                decision_due_on=due,
+            )
             notification = NotificationRequestedV1(
-                template_id="registration.application_submitted", recipients=[Recipient(email=draft.contact["email"], name=draft.contact.get("name"))],
-                personalisation={"dossier_number": dossier, "training_name": draft.training_name, "organisation_name": draft.organisation_name,
-                                 "decision_due_on": due.isoformat(), "held_for_quality_registration": False},
-                reference=f"ODB-dossier-{dossier}", idempotency_key=f"{draft.application_id}:submitted", requested_by="registration")
-            await connection.execute(SQL_OUTBOX, *outbox_values(submitted.to_envelope(source=SOURCE, correlation_id="bench-sql"), submitted.topic),
-                                     *outbox_values(notification.to_envelope(source=SOURCE, correlation_id="bench-sql"), notification.topic))
-            await connection.execute(SQL_JOB, DECISION_TERM_JOB, str(draft.application_id),
-                                     start_of(domain.decision_warning_on(due, days_before=14)), {"application_id": str(draft.application_id)})
+                template_id="registration.application_submitted",
+                recipients=[Recipient(email=draft.contact["email"], name=draft.contact.get("name"))],
+                personalisation={
+                    "dossier_number": dossier,
+                    "training_name": draft.training_name,
+                    "organisation_name": draft.organisation_name,
+                    "decision_due_on": due.isoformat(),
+                    "held_for_quality_registration": False,
+                },
+                reference=f"ODB-dossier-{dossier}",
+                idempotency_key=f"{draft.application_id}:submitted",
+                requested_by="registration",
+            )
+            await connection.execute(
+                SQL_OUTBOX,
+                *outbox_values(submitted.to_envelope(source=SOURCE, correlation_id="bench-sql"), submitted.topic),
+                *outbox_values(notification.to_envelope(source=SOURCE, correlation_id="bench-sql"), notification.topic),
+            )
+            await connection.execute(
+                SQL_JOB,
+                DECISION_TERM_JOB,
+                str(draft.application_id),
+                start_of(domain.decision_warning_on(due, days_before=14)),
+                {"application_id": str(draft.application_id)},
+            )
         answers.done[i] = time.perf_counter()
         answers.statuses["in_review"] += 1
         answers.in_review.append(draft.application_id)
@@ -824,32 +1024,63 @@ async def check_run(database_url: str, submitted: list[UUID], mark: int, *, wait
             await asyncio.sleep(0.2)
         drained_s = round(time.monotonic() - waited, 1)
         ids = [str(i) for i in submitted]
-        by_status = {r[0]: r[1] for r in await connection.fetch(
-            "SELECT status, count(*) FROM applications WHERE application_id = ANY($1::uuid[]) GROUP BY status", submitted)}
+        by_status = {
+            r[0]: r[1]
+            for r in await connection.fetch("SELECT status, count(*) FROM applications WHERE application_id = ANY($1::uuid[]) GROUP BY status", submitted)
+        }
         history = await connection.fetchval(
-            "SELECT count(DISTINCT application_id) FROM application_history WHERE application_id = ANY($1::uuid[]) AND action = 'submitted'", submitted)
-        rows_by_type = {r["event_type"].removeprefix("be.vlaanderen.wse."): {"rows": r["rows"], "published": r["published"]} for r in await connection.fetch(
-            "SELECT event_type, count(*) AS rows, count(published_at) AS published FROM outbox WHERE id > $1 GROUP BY event_type", mark)}
+            "SELECT count(DISTINCT application_id) FROM application_history WHERE application_id = ANY($1::uuid[]) AND action = 'submitted'", submitted
+        )
+        rows_by_type = {
+            r["event_type"].removeprefix("be.vlaanderen.wse."): {"rows": r["rows"], "published": r["published"]}
+            for r in await connection.fetch(
+                "SELECT event_type, count(*) AS rows, count(published_at) AS published FROM outbox WHERE id > $1 GROUP BY event_type", mark
+            )
+        }
         events = await connection.fetchrow(
             "SELECT count(DISTINCT convert_from(value, 'UTF8')::jsonb->>'application_id') AS applications, count(published_at) AS published "
             "FROM outbox WHERE id > $1 AND event_type = $2 AND convert_from(value, 'UTF8')::jsonb->>'application_id' = ANY($3::text[])",
-            mark, SUBMITTED_TYPE, ids)
+            mark,
+            SUBMITTED_TYPE,
+            ids,
+        )
         emails = await connection.fetchrow(
             "SELECT count(DISTINCT convert_from(value, 'UTF8')::jsonb->>'idempotency_key') AS applications, count(published_at) AS published "
             "FROM outbox WHERE id > $1 AND event_type = $2 AND convert_from(value, 'UTF8')::jsonb->>'idempotency_key' = ANY($3::text[])",
-            mark, NOTIFICATION_TYPE, [f"{i}:submitted" for i in ids])
+            mark,
+            NOTIFICATION_TYPE,
+            [f"{i}:submitted" for i in ids],
+        )
         jobs = await connection.fetchval(
-            "SELECT count(*) FROM scheduled_jobs WHERE job = $1 AND dedup_key = ANY($2::text[]) AND status = 'pending'", DECISION_TERM_JOB, ids)
+            "SELECT count(*) FROM scheduled_jobs WHERE job = $1 AND dedup_key = ANY($2::text[]) AND status = 'pending'", DECISION_TERM_JOB, ids
+        )
     finally:
         await connection.close()
     n = len(submitted)
     outbox_rows = sum(v["rows"] for v in rows_by_type.values())
-    out = {"answered_in_review": n, "applications_by_status": by_status, "history_submitted": history,
-           "submitted_events": events["applications"], "submitted_events_published": events["published"],
-           "email_requests": emails["applications"], "email_requests_published": emails["published"], "decision_term_jobs": jobs,
-           "outbox_rows_in_run": outbox_rows, "outbox_rows_by_type": rows_by_type, "outbox_unpublished_anywhere": unpublished, "relay_drained_after_s": drained_s}
-    out["complete"] = (by_status == {"in_review": n} and history == n and events["applications"] == events["published"] == n
-                       and emails["applications"] == emails["published"] == n and jobs == n and outbox_rows == 2 * n and unpublished == 0)
+    out = {
+        "answered_in_review": n,
+        "applications_by_status": by_status,
+        "history_submitted": history,
+        "submitted_events": events["applications"],
+        "submitted_events_published": events["published"],
+        "email_requests": emails["applications"],
+        "email_requests_published": emails["published"],
+        "decision_term_jobs": jobs,
+        "outbox_rows_in_run": outbox_rows,
+        "outbox_rows_by_type": rows_by_type,
+        "outbox_unpublished_anywhere": unpublished,
+        "relay_drained_after_s": drained_s,
+    }
+    out["complete"] = (
+        by_status == {"in_review": n}
+        and history == n
+        and events["applications"] == events["published"] == n
+        and emails["applications"] == emails["published"] == n
+        and jobs == n
+        and outbox_rows == 2 * n
+        and unpublished == 0
+    )
     return out
 
 
@@ -878,8 +1109,10 @@ class PgWatch:
     or idle in a transaction, i.e. waiting for the service), and the deltas of the table counters (sequential scans,
     autovacuum and autoanalyze runs) and of checkpoints."""
 
-    TABLES = ("SELECT relname, seq_scan, seq_tup_read, coalesce(idx_scan, 0) AS idx_scan, n_tup_ins, n_tup_upd, n_tup_hot_upd, "
-              "autovacuum_count, autoanalyze_count FROM pg_stat_user_tables")
+    TABLES = (
+        "SELECT relname, seq_scan, seq_tup_read, coalesce(idx_scan, 0) AS idx_scan, n_tup_ins, n_tup_upd, n_tup_hot_upd, "
+        "autovacuum_count, autoanalyze_count FROM pg_stat_user_tables"
+    )
 
     def __init__(self, database_url: str) -> None:
         self.database_url = database_url
@@ -903,7 +1136,8 @@ class PgWatch:
             rows = await self.connection.fetch(
                 "SELECT backend_type, state, wait_event_type, wait_event, left(regexp_replace(query, '\\s+', ' ', 'g'), 90) AS query "
                 "FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type NOT IN ('checkpointer', 'background writer', 'walwriter', "
-                "'archiver', 'logical replication launcher', 'autovacuum launcher') AND coalesce(state, '') <> 'idle'")
+                "'archiver', 'logical replication launcher', 'autovacuum launcher') AND coalesce(state, '') <> 'idle'"
+            )
             self.samples += 1
             for r in rows:
                 doing = f"{r['state'] or r['backend_type']}: {r['wait_event_type'] + ':' + r['wait_event'] if r['wait_event'] else 'on CPU'}"
@@ -929,10 +1163,14 @@ class PgWatch:
             delta = {k: after[k] - before.get(k, 0) for k in after if k != "relname"}
             if any(delta.values()):
                 tables[name] = {k: v for k, v in delta.items() if v}
-        return {"samples": self.samples, "backends_busy_on_average": round(sum(self.states.values()) / n, 2),
-                "doing_on_average": {k: round(v / n, 3) for k, v in self.states.most_common(12)},
-                "active_queries_on_average": {k: round(v / n, 3) for k, v in self.queries.most_common(12)},
-                "tables": tables, "checkpoints": self.after["checkpoints"] - self.before["checkpoints"]}
+        return {
+            "samples": self.samples,
+            "backends_busy_on_average": round(sum(self.states.values()) / n, 2),
+            "doing_on_average": {k: round(v / n, 3) for k, v in self.states.most_common(12)},
+            "active_queries_on_average": {k: round(v / n, 3) for k, v in self.queries.most_common(12)},
+            "tables": tables,
+            "checkpoints": self.after["checkpoints"] - self.before["checkpoints"],
+        }
 
 
 def submission_sizes(args: argparse.Namespace) -> dict[str, int]:
@@ -942,8 +1180,18 @@ def submission_sizes(args: argparse.Namespace) -> dict[str, int]:
     return {"http_warmup": warm, "http_steady": steady, "sql_warmup": warm, "sql_steady": steady, "http_max": args.submission_max_drafts}
 
 
-async def measure_submissions(config: StackConfig, service: Registration, tokens: Tokens, staff: list[tuple[UUID, UUID]], drafts: dict[str, list[Draft]],
-                              args: argparse.Namespace, database_url: str, runs: list[Run], report: dict[str, Any], deadline: Deadline) -> None:
+async def measure_submissions(
+    config: StackConfig,
+    service: Registration,
+    tokens: Tokens,
+    staff: list[tuple[UUID, UUID]],
+    drafts: dict[str, list[Draft]],
+    args: argparse.Namespace,
+    database_url: str,
+    runs: list[Run],
+    report: dict[str, Any],
+    deadline: Deadline,
+) -> None:
     meter = CpuMeter(config, lambda: service.pid)
     rate = args.submission_rate
     tokens_by_staff = [tokens.token(person, organisation) for organisation, person in staff]
@@ -952,25 +1200,41 @@ async def measure_submissions(config: StackConfig, service: Registration, tokens
     first_mark = await outbox_mark(database_url)
     kafka_before = await kafka_end_offsets(config.kafka_bootstrap, SUBMIT_TOPICS)
 
-    async def measured(key: str, name: str, mode: str, client: str, load: Awaitable[dict[str, Any]], answers: Answers, mark: int, before: dict[str, Any],
-                       **details: Any) -> None:
+    async def measured(
+        key: str, name: str, mode: str, client: str, load: Awaitable[dict[str, Any]], answers: Answers, mark: int, before: dict[str, Any], **details: Any
+    ) -> None:
         async with PgWatch(database_url) as watch:
             figures = await load
         timeline = answers.timeline(details["rate"]) if "rate" in details else []
-        run = make_run(name, mode, client, figures, CpuMeter.delta(before, meter.snapshot()), statuses=dict(answers.statuses),
-                       failures=dict(answers.failures), **details, **({"ran_out_of_drafts": figures["ran_out"]} if "ran_out" in figures else {}),
-                       **({"per_second": timeline} if timeline else {}))
+        run = make_run(
+            name,
+            mode,
+            client,
+            figures,
+            CpuMeter.delta(before, meter.snapshot()),
+            statuses=dict(answers.statuses),
+            failures=dict(answers.failures),
+            **details,
+            **({"ran_out_of_drafts": figures["ran_out"]} if "ran_out" in figures else {}),
+            **({"per_second": timeline} if timeline else {}),
+        )
         runs.append(run)
-        print(f"   {run.requests} submissions in {run.seconds} s: {run.per_s:.0f}/s, p50 {run.latency['p50_ms']:.2f} ms, p95 {run.latency['p95_ms']:.2f} ms, "
-              f"p99 {run.latency['p99_ms']:.2f} ms, max {run.latency['max_ms']:.1f} ms; errors {run.errors}, not in review {run.wrong_answers}; "
-              f"answers {dict(answers.statuses)}{'; failures ' + str(dict(answers.failures)) if answers.failures else ''}; CPU {fmt_cpu(run.cpu)}", flush=True)
+        print(
+            f"   {run.requests} submissions in {run.seconds} s: {run.per_s:.0f}/s, p50 {run.latency['p50_ms']:.2f} ms, p95 {run.latency['p95_ms']:.2f} ms, "
+            f"p99 {run.latency['p99_ms']:.2f} ms, max {run.latency['max_ms']:.1f} ms; errors {run.errors}, not in review {run.wrong_answers}; "
+            f"answers {dict(answers.statuses)}{'; failures ' + str(dict(answers.failures)) if answers.failures else ''}; CPU {fmt_cpu(run.cpu)}",
+            flush=True,
+        )
         if timeline:
             maxima = " ".join(f"{t['max_ms']:.0f}" for t in timeline)
             print(f"   max latency per second of the schedule (ms): {maxima}", flush=True)
         report.setdefault("postgres", {})[key] = pg = watch.report()
-        print(f"   PostgreSQL: backends busy on average {pg['backends_busy_on_average']}: {pg['doing_on_average']}; checkpoints {pg['checkpoints']}; "
-              f"autovacuum/analyze {({t: (d.get('autovacuum_count', 0), d.get('autoanalyze_count', 0)) for t, d in pg['tables'].items() if d.get('autovacuum_count') or d.get('autoanalyze_count')})}; "
-              f"sequential scans {({t: (d['seq_scan'], d.get('seq_tup_read', 0)) for t, d in pg['tables'].items() if d.get('seq_scan')})}", flush=True)
+        print(
+            f"   PostgreSQL: backends busy on average {pg['backends_busy_on_average']}: {pg['doing_on_average']}; checkpoints {pg['checkpoints']}; "
+            f"autovacuum/analyze { ({t: (d.get('autovacuum_count', 0), d.get('autoanalyze_count', 0)) for t, d in pg['tables'].items() if d.get('autovacuum_count') or d.get('autoanalyze_count')}) }; "
+            f"sequential scans { ({t: (d['seq_scan'], d.get('seq_tup_read', 0)) for t, d in pg['tables'].items() if d.get('seq_scan')}) }",
+            flush=True,
+        )
         print(f"   PostgreSQL active queries on average: {pg['active_queries_on_average']}", flush=True)
         checks[key] = await check_run(database_url, answers.in_review, mark)
         print(f"   check: {checks[key]}", flush=True)
@@ -991,31 +1255,72 @@ async def measure_submissions(config: StackConfig, service: Registration, tokens
         if answers.failures or set(answers.statuses) != {"in_review"}:
             raise RuntimeError(f"warm-up submissions: {dict(answers.statuses)} {dict(answers.failures)}")
 
-        print(f"-> http / steady: POST .../submit at {rate:g} submissions/s, open loop, {args.steady_seconds:g} s ({len(drafts['http_steady'])} drafts "
-              f"of {len({d.organisation_id for d in drafts['http_steady']})} organisations, {args.steady_connections} connections) ...", flush=True)
+        print(
+            f"-> http / steady: POST .../submit at {rate:g} submissions/s, open loop, {args.steady_seconds:g} s ({len(drafts['http_steady'])} drafts "
+            f"of {len({d.organisation_id for d in drafts['http_steady']})} organisations, {args.steady_connections} connections) ...",
+            flush=True,
+        )
         answers, mark, before = Answers(), await outbox_mark(database_url), meter.snapshot()
-        await measured("http_steady", "http", "steady", f"open loop {rate:g}/s, raw client, {args.steady_connections} conns",
-                       open_loop(submit_fire(client, service.port, drafts["http_steady"], tokens_by_staff, answers), rate=rate, seconds=args.steady_seconds,
-                                 deadline=deadline), answers, mark, before, rate=rate)
+        await measured(
+            "http_steady",
+            "http",
+            "steady",
+            f"open loop {rate:g}/s, raw client, {args.steady_connections} conns",
+            open_loop(
+                submit_fire(client, service.port, drafts["http_steady"], tokens_by_staff, answers), rate=rate, seconds=args.steady_seconds, deadline=deadline
+            ),
+            answers,
+            mark,
+            before,
+            rate=rate,
+        )
 
-        print(f"-> sql / steady (baseline): the same writes by hand through asyncpg (pool of {args.pool_size}), {rate:g}/s, open loop, "
-              f"{args.steady_seconds:g} s, after a warm-up of {len(drafts['sql_warmup'])} ...", flush=True)
+        print(
+            f"-> sql / steady (baseline): the same writes by hand through asyncpg (pool of {args.pool_size}), {rate:g}/s, open loop, "
+            f"{args.steady_seconds:g} s, after a warm-up of {len(drafts['sql_warmup'])} ...",
+            flush=True,
+        )
         await warm_up(sql_submit_fire(pool, drafts["sql_warmup"], Answers()), len(drafts["sql_warmup"]))
         answers, mark, before = Answers(), await outbox_mark(database_url), meter.snapshot()
-        await measured("sql_steady", "sql", "steady", f"open loop {rate:g}/s, asyncpg pool {args.pool_size}",
-                       open_loop(sql_submit_fire(pool, drafts["sql_steady"], answers), rate=rate, seconds=args.steady_seconds, deadline=deadline),
-                       answers, mark, before, rate=rate)
+        await measured(
+            "sql_steady",
+            "sql",
+            "steady",
+            f"open loop {rate:g}/s, asyncpg pool {args.pool_size}",
+            open_loop(sql_submit_fire(pool, drafts["sql_steady"], answers), rate=rate, seconds=args.steady_seconds, deadline=deadline),
+            answers,
+            mark,
+            before,
+            rate=rate,
+        )
 
         await asyncio.sleep(2)
-        print(f"-> http / max: POST .../submit closed loop, {args.wrk_connections} connections, {args.submission_max_seconds:g} s "
-              f"(or until its {len(drafts['http_max'])} drafts run out) ...", flush=True)
+        print(
+            f"-> http / max: POST .../submit closed loop, {args.wrk_connections} connections, {args.submission_max_seconds:g} s "
+            f"(or until its {len(drafts['http_max'])} drafts run out) ...",
+            flush=True,
+        )
         max_client = RawHttp(service.port, args.wrk_connections)
         await max_client.start()
         try:
             answers, mark, before = Answers(), await outbox_mark(database_url), meter.snapshot()
-            await measured("http_max", "http", "max", f"closed loop, raw client, {args.wrk_connections} conns",
-                           closed_loop(submit_fire(max_client, service.port, drafts["http_max"], tokens_by_staff, answers), concurrency=args.wrk_connections,
-                                       seconds=args.submission_max_seconds, deadline=deadline, total=len(drafts["http_max"]), reserve=20), answers, mark, before)
+            await measured(
+                "http_max",
+                "http",
+                "max",
+                f"closed loop, raw client, {args.wrk_connections} conns",
+                closed_loop(
+                    submit_fire(max_client, service.port, drafts["http_max"], tokens_by_staff, answers),
+                    concurrency=args.wrk_connections,
+                    seconds=args.submission_max_seconds,
+                    deadline=deadline,
+                    total=len(drafts["http_max"]),
+                    reserve=20,
+                ),
+                answers,
+                mark,
+                before,
+            )
         finally:
             await max_client.close()
     finally:
@@ -1026,12 +1331,24 @@ async def measure_submissions(config: StackConfig, service: Registration, tokens
     kafka_after = await kafka_end_offsets(config.kafka_bootstrap, SUBMIT_TOPICS)
     connection = await asyncpg.connect(database_url)
     try:
-        rows = {r[0]: (r[1], r[2]) for r in await connection.fetch(
-            "SELECT topic, count(*), count(published_at) FROM outbox WHERE id > $1 AND topic = ANY($2::text[]) GROUP BY topic", first_mark, SUBMIT_TOPICS)}
+        rows = {
+            r[0]: (r[1], r[2])
+            for r in await connection.fetch(
+                "SELECT topic, count(*), count(published_at) FROM outbox WHERE id > $1 AND topic = ANY($2::text[]) GROUP BY topic", first_mark, SUBMIT_TOPICS
+            )
+        }
     finally:
         await connection.close()
-    report["kafka"] = {topic: {"records_before": kafka_before[topic], "records_after": kafka_after[topic], "new_records": kafka_after[topic] - kafka_before[topic],
-                               "outbox_rows": rows.get(topic, (0, 0))[0], "outbox_rows_published": rows.get(topic, (0, 0))[1]} for topic in SUBMIT_TOPICS}
+    report["kafka"] = {
+        topic: {
+            "records_before": kafka_before[topic],
+            "records_after": kafka_after[topic],
+            "new_records": kafka_after[topic] - kafka_before[topic],
+            "outbox_rows": rows.get(topic, (0, 0))[0],
+            "outbox_rows_published": rows.get(topic, (0, 0))[1],
+        }
+        for topic in SUBMIT_TOPICS
+    }
     report["kafka_matches_outbox"] = all(v["new_records"] == v["outbox_rows"] == v["outbox_rows_published"] for v in report["kafka"].values())
     print(f"   Kafka: {report['kafka']}; new records = outbox rows published: {report['kafka_matches_outbox']}", flush=True)
 
@@ -1046,15 +1363,27 @@ def verdicts(runs: list[Run], rate: float) -> list[dict[str, Any]]:
     found = []
     if r := one("http", "steady"):
         base = one("sql", "steady")
-        found.append({"target": f"public search p99 <= {TARGET_P99_MS:g} ms at a steady {rate:,.0f}/s over 100,000 registered trainings",
-                      "met": r.latency["p99_ms"] <= TARGET_P99_MS and r.errors == 0 and r.wrong_answers == 0,
-                      "measured": f"p99 {r.latency['p99_ms']:.2f} ms, p95 {r.latency['p95_ms']:.2f} ms, p50 {r.latency['p50_ms']:.2f} ms, "
-                                  f"{r.per_s:,.0f}/s answered ({r.errors} errors, {r.wrong_answers} wrong)",
-                      "baseline": f"the same SQL through asyncpg at the same rate: p99 {base.latency['p99_ms']:.2f} ms, p50 {base.latency['p50_ms']:.2f} ms" if base else None})
+        found.append(
+            {
+                "target": f"public search p99 <= {TARGET_P99_MS:g} ms at a steady {rate:,.0f}/s over 100,000 registered trainings",
+                "met": r.latency["p99_ms"] <= TARGET_P99_MS and r.errors == 0 and r.wrong_answers == 0,
+                "measured": f"p99 {r.latency['p99_ms']:.2f} ms, p95 {r.latency['p95_ms']:.2f} ms, p50 {r.latency['p50_ms']:.2f} ms, "
+                f"{r.per_s:,.0f}/s answered ({r.errors} errors, {r.wrong_answers} wrong)",
+                "baseline": f"the same SQL through asyncpg at the same rate: p99 {base.latency['p99_ms']:.2f} ms, p50 {base.latency['p50_ms']:.2f} ms"
+                if base
+                else None,
+            }
+        )
     if r := one("http", "max"):
         base = one("sql", "max")
-        found.append({"target": "maximum (no target; the headroom over the steady rate)", "met": r.errors == 0,
-                      "measured": f"{r.per_s:,.0f}/s ({r.errors} errors)", "baseline": f"the same SQL through asyncpg: {base.per_s:,.0f}/s" if base else None})
+        found.append(
+            {
+                "target": "maximum (no target; the headroom over the steady rate)",
+                "met": r.errors == 0,
+                "measured": f"{r.per_s:,.0f}/s ({r.errors} errors)",
+                "baseline": f"the same SQL through asyncpg: {base.per_s:,.0f}/s" if base else None,
+            }
+        )
     return found
 
 
@@ -1068,23 +1397,43 @@ def submission_verdicts(runs: list[Run], report: dict[str, Any], args: argparse.
     if r := one("http", "steady"):
         check, base = checks.get("http_steady", {}), one("sql", "steady")
         offered = r.details.get("offered", r.requests)
-        sustained = r.requests == offered and r.errors == 0 and r.wrong_answers == 0 and r.per_s >= 0.99 * SUBMIT_TARGET_RATE and args.submission_rate >= SUBMIT_TARGET_RATE
-        outbox = (f"outbox: {check.get('submitted_events')} submitted events + {check.get('email_requests')} e-mail requests "
-                  f"({check.get('outbox_rows_in_run')} rows), {check.get('decision_term_jobs')} decision-term jobs, all published: {check.get('complete')}; {kafka}")
-        found.append({"target": f"submission >= {SUBMIT_TARGET_RATE:g}/s sustained with p99 <= {SUBMIT_TARGET_P99_MS:g} ms, outbox write included",
-                      "met": sustained and r.latency["p99_ms"] <= SUBMIT_TARGET_P99_MS and bool(check.get("complete")) and bool(report.get("kafka_matches_outbox")),
-                      "measured": f"{r.requests}/{offered} submissions answered 200 in_review at {r.per_s:,.1f}/s offered {args.submission_rate:g}/s over "
-                                  f"{args.steady_seconds:g} s; p50 {r.latency['p50_ms']:.2f} ms, p95 {r.latency['p95_ms']:.2f} ms, p99 {r.latency['p99_ms']:.2f} ms, "
-                                  f"max {r.latency['max_ms']:.1f} ms ({r.errors} errors); {outbox}",
-                      "baseline": (f"the same writes by hand through asyncpg at the same rate: p50 {base.latency['p50_ms']:.2f} ms, p95 {base.latency['p95_ms']:.2f} ms, "
-                                   f"p99 {base.latency['p99_ms']:.2f} ms ({base.errors} errors, complete: {checks.get('sql_steady', {}).get('complete')})") if base else None})
+        sustained = (
+            r.requests == offered
+            and r.errors == 0
+            and r.wrong_answers == 0
+            and r.per_s >= 0.99 * SUBMIT_TARGET_RATE
+            and args.submission_rate >= SUBMIT_TARGET_RATE
+        )
+        outbox = (
+            f"outbox: {check.get('submitted_events')} submitted events + {check.get('email_requests')} e-mail requests "
+            f"({check.get('outbox_rows_in_run')} rows), {check.get('decision_term_jobs')} decision-term jobs, all published: {check.get('complete')}; {kafka}"
+        )
+        found.append(
+            {
+                "target": f"submission >= {SUBMIT_TARGET_RATE:g}/s sustained with p99 <= {SUBMIT_TARGET_P99_MS:g} ms, outbox write included",
+                "met": sustained and r.latency["p99_ms"] <= SUBMIT_TARGET_P99_MS and bool(check.get("complete")) and bool(report.get("kafka_matches_outbox")),
+                "measured": f"{r.requests}/{offered} submissions answered 200 in_review at {r.per_s:,.1f}/s offered {args.submission_rate:g}/s over "
+                f"{args.steady_seconds:g} s; p50 {r.latency['p50_ms']:.2f} ms, p95 {r.latency['p95_ms']:.2f} ms, p99 {r.latency['p99_ms']:.2f} ms, "
+                f"max {r.latency['max_ms']:.1f} ms ({r.errors} errors); {outbox}",
+                "baseline": (
+                    f"the same writes by hand through asyncpg at the same rate: p50 {base.latency['p50_ms']:.2f} ms, p95 {base.latency['p95_ms']:.2f} ms, "
+                    f"p99 {base.latency['p99_ms']:.2f} ms ({base.errors} errors, complete: {checks.get('sql_steady', {}).get('complete')})"
+                )
+                if base
+                else None,
+            }
+        )
     if r := one("http", "max"):
         check = checks.get("http_max", {})
-        found.append({"target": "submission ceiling (no target; closed loop, the headroom over the steady rate)",
-                      "met": r.errors == 0 and r.wrong_answers == 0 and bool(check.get("complete")),
-                      "measured": f"{r.per_s:,.0f} submissions/s, p50 {r.latency['p50_ms']:.2f} ms, p99 {r.latency['p99_ms']:.2f} ms ({r.errors} errors"
-                                  f"{', ran out of drafts' if r.details.get('ran_out_of_drafts') else ''}); outbox complete: {check.get('complete')}",
-                      "baseline": None})
+        found.append(
+            {
+                "target": "submission ceiling (no target; closed loop, the headroom over the steady rate)",
+                "met": r.errors == 0 and r.wrong_answers == 0 and bool(check.get("complete")),
+                "measured": f"{r.per_s:,.0f} submissions/s, p50 {r.latency['p50_ms']:.2f} ms, p99 {r.latency['p99_ms']:.2f} ms ({r.errors} errors"
+                f"{', ran out of drafts' if r.details.get('ran_out_of_drafts') else ''}); outbox complete: {check.get('complete')}",
+                "baseline": None,
+            }
+        )
     return found
 
 
@@ -1098,7 +1447,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=4_000, help="requests in the mix the load cycles through (default 4000)")
     parser.add_argument("--check", type=int, default=600, help="requests checked over HTTP before measuring (default 600)")
     parser.add_argument("--wrk-threads", type=int, default=2)
-    parser.add_argument("--wrk-connections", type=int, default=32, help="wrk connections, workers of the SQL max run, connections of the submission max run (default 32)")
+    parser.add_argument(
+        "--wrk-connections", type=int, default=32, help="wrk connections, workers of the SQL max run, connections of the submission max run (default 32)"
+    )
     parser.add_argument("--wrk-seconds", type=float, default=20.0)
     parser.add_argument("--sql-seconds", type=float, default=15.0, help="length of the SQL max run (default 15)")
     parser.add_argument("--warmup-seconds", type=float, default=5.0)
@@ -1108,15 +1459,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--extra-rates", default="300", help="comma-separated further HTTP steady rates (default 300; '' for none)")
     parser.add_argument("--extra-seconds", type=float, default=15.0)
     parser.add_argument("--pool-size", type=int, default=10, help="asyncpg pool of the SQL baseline (default 10, the service's database_pool_max)")
-    parser.add_argument("--submissions", action="store_true",
-                        help="instead of search: POST .../submit of complete drafts, open loop at --submission-rate, closed loop, and a SQL baseline")
+    parser.add_argument(
+        "--submissions",
+        action="store_true",
+        help="instead of search: POST .../submit of complete drafts, open loop at --submission-rate, closed loop, and a SQL baseline",
+    )
     parser.add_argument("--submission-rate", type=float, default=200.0, help="submissions/s of the steady runs (default 200), for --steady-seconds")
     parser.add_argument("--submission-providers", type=int, default=1000, help="providers submitting, one staff member and token each (default 1000)")
     parser.add_argument("--submission-warmup-seconds", type=float, default=2.0, help="warm-ups at half the rate before the HTTP and SQL runs (default 2)")
     parser.add_argument("--submission-max-seconds", type=float, default=20.0, help="length of the closed-loop submission run (default 20)")
-    parser.add_argument("--submission-open-dossiers", type=int, default=3000,
-                        help="applications already in review before measuring, over the same providers (default 3000; 0: none, see the README)")
-    parser.add_argument("--submission-max-drafts", type=int, default=16000, help="drafts for the closed-loop run; it ends early if they run out (default 16000)")
+    parser.add_argument(
+        "--submission-open-dossiers",
+        type=int,
+        default=3000,
+        help="applications already in review before measuring, over the same providers (default 3000; 0: none, see the README)",
+    )
+    parser.add_argument(
+        "--submission-max-drafts", type=int, default=16000, help="drafts for the closed-loop run; it ends early if they run out (default 16000)"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=600.0, help="hard limit in seconds after the stack is up (default 600)")
     parser.add_argument("--output", type=Path, help="default results/latest.json (search) or results/submissions.json (--submissions)")
@@ -1155,9 +1515,22 @@ def main(argv: list[str] | None = None) -> int:
         report["migrations"] = json.loads(service.cli("migrate").strip().splitlines()[-1])
         print(f"-> generating {args.trainings} registered trainings of {args.providers} providers (COPY) ...", flush=True)
         sample_path = work / "sample.json"
-        report["data"] = generate(HERE / "generate.py", [
-            "--url", database_url, "--trainings", str(args.trainings), "--providers", str(args.providers), "--seed", str(args.seed),
-            "--sample-out", str(sample_path)], deadline)
+        report["data"] = generate(
+            HERE / "generate.py",
+            [
+                "--url",
+                database_url,
+                "--trainings",
+                str(args.trainings),
+                "--providers",
+                str(args.providers),
+                "--seed",
+                str(args.seed),
+                "--sample-out",
+                str(sample_path),
+            ],
+            deadline,
+        )
         print(f"   {report['data']['counts']} in {report['data']['seconds']} s; sizes {report['data']['sizes']}", flush=True)
         sample = json.loads(sample_path.read_text())
         expect = Expectations(sample)
@@ -1165,20 +1538,28 @@ def main(argv: list[str] | None = None) -> int:
         staff: list[tuple[UUID, UUID]] = []
         drafts: dict[str, list[Draft]] = {}
         if args.submissions:
-            staff = asyncio.run(provider_staff(database_url, sample, args.submission_providers, local_today(SystemClock())))
+            staff = asyncio.run(provider_staff(database_url, sample, args.submission_providers, brussels_today(SystemClock())))
             print(f"   {len(staff)} providers with a staff member holding dwse_organisation_officer@training_database; tokens from {tokens.url}", flush=True)
             sizes = submission_sizes(args)
-            print(f"-> writing {sum(sizes.values())} complete drafts {sizes} and {args.submission_open_dossiers} dossiers in review (COPY; sections parsed "
-                  "and checked by the service's own models and rules) ...", flush=True)
-            drafts, report["drafts"] = asyncio.run(prepare_drafts(database_url, staff, sizes, local_today(SystemClock()), open_dossiers=args.submission_open_dossiers))
+            print(
+                f"-> writing {sum(sizes.values())} complete drafts {sizes} and {args.submission_open_dossiers} dossiers in review (COPY; sections parsed "
+                "and checked by the service's own models and rules) ...",
+                flush=True,
+            )
+            drafts, report["drafts"] = asyncio.run(
+                prepare_drafts(database_url, staff, sizes, brussels_today(SystemClock()), open_dossiers=args.submission_open_dossiers)
+            )
             asyncio.run(checkpoint(config))
             print(f"   {report['drafts']}; CHECKPOINT", flush=True)
         else:
             print("-> EXPLAIN (ANALYZE) of one request of each kind ...", flush=True)
-            report["plans"] = asyncio.run(explain_plans(database_url, requests, local_today(SystemClock())))
+            report["plans"] = asyncio.run(explain_plans(database_url, requests, brussels_today(SystemClock())))
             for kind, plan in report["plans"].items():
-                print(f"   {kind:<14} {plan['indexes']}{'  SEQ SCAN' if plan['seq_scan'] else ''}  planning {plan['planning_ms']} ms, "
-                      f"execution {plan['execution_ms']} ms", flush=True)
+                print(
+                    f"   {kind:<14} {plan['indexes']}{'  SEQ SCAN' if plan['seq_scan'] else ''}  planning {plan['planning_ms']} ms, "
+                    f"execution {plan['execution_ms']} ms",
+                    flush=True,
+                )
 
         report["code_at_start"] = code_state(*CODE)
         print("-> starting ONE registration process ...", flush=True)
@@ -1188,18 +1569,24 @@ def main(argv: list[str] | None = None) -> int:
         gc.collect()
         gc.freeze()  # this process's own collector must not pause the load generators
         if args.submissions:
-            uvloop.run(asyncio.wait_for(measure_submissions(config, service, tokens, staff, drafts, args, database_url, runs, report, deadline), deadline.left()))
+            uvloop.run(
+                asyncio.wait_for(measure_submissions(config, service, tokens, staff, drafts, args, database_url, runs, report, deadline), deadline.left())
+            )
         else:
             uvloop.run(asyncio.wait_for(measure(config, service, work, args, database_url, requests, expect, runs, report, deadline), deadline.left()))
     error = run.error
 
     print()
     if args.submissions:
-        print(f"Results: POST /v1/provider/applications/{{id}}/submit of complete drafts on ONE registration process vs the same writes by hand "
-              f"through asyncpg; {os.cpu_count()} CPUs shared by load generator, service, PostgreSQL, Kafka")
+        print(
+            f"Results: POST /v1/provider/applications/{{id}}/submit of complete drafts on ONE registration process vs the same writes by hand "
+            f"through asyncpg; {os.cpu_count()} CPUs shared by load generator, service, PostgreSQL, Kafka"
+        )
     else:
-        print(f"Results: public search (GET {PATH}) on ONE registration process vs the same SQL through asyncpg; "
-              f"{os.cpu_count()} CPUs shared by load generator, service, PostgreSQL, Kafka")
+        print(
+            f"Results: public search (GET {PATH}) on ONE registration process vs the same SQL through asyncpg; "
+            f"{os.cpu_count()} CPUs shared by load generator, service, PostgreSQL, Kafka"
+        )
     print(run_table(runs, first="what", width=8))
     if args.submissions:
         print("  */steady: open loop, latency from the scheduled send time; http/max: closed loop; sql/steady: UPDATE + history + 2 outbox rows + job,")
@@ -1215,18 +1602,28 @@ def main(argv: list[str] | None = None) -> int:
     if error:
         print(f"FAILED: {error}")
 
-    write_results(args.output, {
-        **results_head("registration-submissions" if args.submissions else "registration-public-search", "bench/registration/run.py", argv,
-                       shared="load generator, service, PostgreSQL, Kafka"),
-        "code": {"at_service_start": report.pop("code_at_start", None), "at_end": code_now},
-        "settings": settings_of(args),
-        "targets": ({"submissions_per_s": SUBMIT_TARGET_RATE, "p99_ms": SUBMIT_TARGET_P99_MS, "outbox_write_included": True} if args.submissions
-                    else {"http_p99_ms_at_rate": TARGET_P99_MS, "rate": args.rate}),
-        **report,
-        "runs": [asdict(r) for r in runs],
-        "verdicts": checks,
-        "error": error,
-    })
+    write_results(
+        args.output,
+        {
+            **results_head(
+                "registration-submissions" if args.submissions else "registration-public-search",
+                "bench/registration/run.py",
+                argv,
+                shared="load generator, service, PostgreSQL, Kafka",
+            ),
+            "code": {"at_service_start": report.pop("code_at_start", None), "at_end": code_now},
+            "settings": settings_of(args),
+            "targets": (
+                {"submissions_per_s": SUBMIT_TARGET_RATE, "p99_ms": SUBMIT_TARGET_P99_MS, "outbox_write_included": True}
+                if args.submissions
+                else {"http_p99_ms_at_rate": TARGET_P99_MS, "rate": args.rate}
+            ),
+            **report,
+            "runs": [asdict(r) for r in runs],
+            "verdicts": checks,
+            "error": error,
+        },
+    )
     return 1 if error else 0
 
 

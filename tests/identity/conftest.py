@@ -46,7 +46,7 @@ class IdentityProcess:
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "identity", *args], env=self.env, capture_output=True, text=True, cwd=REPO_ROOT, timeout=60)
 
-    def start(self) -> "IdentityProcess":
+    def start(self) -> IdentityProcess:
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen([sys.executable, "-m", "identity", "serve"], env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
         deadline = time.monotonic() + 60
@@ -95,7 +95,7 @@ class Session:
     def delete(self, path: str) -> httpx.Response:
         return self.client.delete(self.url + path, headers=self.headers)
 
-    def act_for(self, organisation_id: UUID | None) -> "Session":
+    def act_for(self, organisation_id: UUID | None) -> Session:
         response = self.post("/v1/me/organisation", {"organisation_id": str(organisation_id) if organisation_id else None})
         assert response.status_code == 200, response.text
         return Session(self.url, response.json()["access_token"], self.person_id, organisation_id, self.client)
@@ -124,11 +124,17 @@ class World:
 
     def register_person(self, admin: Session, *, born: date, sequence: int, first_name: str, last_name: str = "Peeters", email: str | None = None) -> UUID:
         number = national_register_number(born, sequence)
-        response = admin.post("/v1/persons", {
-            "national_register_number": number, "first_name": first_name, "last_name": last_name,
-            "gender": "female" if sequence % 2 == 0 else "male", "date_of_birth": born.isoformat(),
-            "email": email or f"{first_name.lower()}@example.org",
-        })
+        response = admin.post(
+            "/v1/persons",
+            {
+                "national_register_number": number,
+                "first_name": first_name,
+                "last_name": last_name,
+                "gender": "female" if sequence % 2 == 0 else "male",
+                "date_of_birth": born.isoformat(),
+                "email": email or f"{first_name.lower()}@example.org",
+            },
+        )
         assert response.status_code in (200, 201), response.text
         return UUID(response.json()["person_id"])
 
@@ -152,8 +158,17 @@ class World:
 async def world(stack, tmp_path_factory) -> World:
     identity = IdentityProcess(stack, await new_database(stack, "identity"), tmp_path_factory.mktemp("identity") / "identity.log")
     result = identity.cli(
-        "bootstrap", "--national-register-number", OPERATOR_NUMBER, "--first-name", "Hanne", "--last-name", "Helpdesk",
-        "--email", "helpdesk@wse.example", "--date-of-birth", "1985-07-30",
+        "bootstrap",
+        "--national-register-number",
+        OPERATOR_NUMBER,
+        "--first-name",
+        "Hanne",
+        "--last-name",
+        "Helpdesk",
+        "--email",
+        "helpdesk@wse.example",
+        "--date-of-birth",
+        "1985-07-30",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     identity.start()

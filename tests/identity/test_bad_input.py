@@ -21,7 +21,11 @@ BAD_BODIES = {
 
 ENDPOINTS = [
     ("POST", "/v1/organisations", {"name": "Nieuw", "kind": "other"}),
-    ("POST", "/v1/persons", {"national_register_number": "85073003328", "first_name": "A", "last_name": "B", "gender": "x", "date_of_birth": "1985-07-30", "email": "a@b.example"}),
+    (
+        "POST",
+        "/v1/persons",
+        {"national_register_number": "85073003328", "first_name": "A", "last_name": "B", "gender": "x", "date_of_birth": "1985-07-30", "email": "a@b.example"},
+    ),
     ("POST", "/v1/persons/lookup", {"national_register_number": "85073003328"}),
     ("POST", "/v1/organisations/{org}/members", {"person_id": "{person}"}),
     ("POST", "/v1/organisations/{org}/rights", {"person_id": "{person}", "role": "user", "context": "mijn_onderwijs", "valid_from": "2026-01-01"}),
@@ -36,8 +40,10 @@ ENDPOINTS = [
 async def counts(database_url: str) -> dict[str, int]:
     connection = await connect(database_url)
     try:
-        return {table: await connection.fetchval(f"SELECT count(*) FROM {table}")
-                for table in ("organisations", "persons", "memberships", "rights", "right_requests", "outbox")}
+        return {
+            table: await connection.fetchval(f"SELECT count(*) FROM {table}")
+            for table in ("organisations", "persons", "memberships", "rights", "right_requests", "outbox")
+        }
     finally:
         await connection.close()
 

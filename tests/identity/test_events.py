@@ -15,9 +15,9 @@ import pytest
 
 from devstack.config import REPO_ROOT
 from service_runtime.auth import holds_right
+from service_runtime.clock import SystemClock, local_today  # the Brussels date, as the services judge validity
 from tests.identity.conftest import national_register_number, sign_in
 from tests.platform.helpers import connect, eventually, free_port, new_database, records_on_topic
-from service_runtime.clock import SystemClock, local_today  # the Brussels date, as the services judge validity
 
 pytestmark = pytest.mark.slow
 
@@ -28,8 +28,13 @@ async def registration(stack, world, tmp_path_factory):
     database_url = await new_database(stack, "registration")
     port = free_port()
     log = open(tmp_path_factory.mktemp("registration") / "registration.log", "ab")
-    env = {**os.environ, "REGISTRATION_DATABASE_URL": database_url, "REGISTRATION_HTTP_PORT": str(port),
-           "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap, "JWKS_URL": world.url + "/.well-known/jwks.json"}
+    env = {
+        **os.environ,
+        "REGISTRATION_DATABASE_URL": database_url,
+        "REGISTRATION_HTTP_PORT": str(port),
+        "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap,
+        "JWKS_URL": world.url + "/.well-known/jwks.json",
+    }
     process = subprocess.Popen([sys.executable, "-m", "registration", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -47,15 +52,24 @@ async def test_rights_granted_and_revoked_in_identity_reach_another_services_pro
     organisation_id, head = world.organisation_with_head("Projectiecentrum", "Pieter", sequence=401)
     eva = world.register_person(head, born=date(1989, 9, 9), sequence=403, first_name="Eva")
     assert head.post(f"/v1/organisations/{organisation_id}/members", {"person_id": str(eva)}).status_code == 204
-    right = head.post(f"/v1/organisations/{organisation_id}/rights", {
-        "person_id": str(eva), "role": "dwse_organisation_officer", "context": "training_database", "valid_from": local_today(SystemClock()).isoformat()})
+    right = head.post(
+        f"/v1/organisations/{organisation_id}/rights",
+        {"person_id": str(eva), "role": "dwse_organisation_officer", "context": "training_database", "valid_from": local_today(SystemClock()).isoformat()},
+    )
     assert right.status_code == 201
 
     connection = await connect(registration)
     try:
+
         async def holds() -> bool:
-            return await holds_right(connection, person_id=eva, organisation_id=organisation_id, role="dwse_organisation_officer",
-                                     context="training_database", on=local_today(SystemClock()))
+            return await holds_right(
+                connection,
+                person_id=eva,
+                organisation_id=organisation_id,
+                role="dwse_organisation_officer",
+                context="training_database",
+                on=local_today(SystemClock()),
+            )
 
         await eventually(holds, what="the right in registration's projection")
         assert head.delete(f"/v1/organisations/{organisation_id}/rights/{right.json()['right_id']}").status_code == 204
@@ -89,10 +103,15 @@ async def test_id_8_a_right_request_asks_the_administrators_by_email_and_the_dec
     fien = world.register_person(head, born=date(1997, 10, 10), sequence=409, first_name="Fien", email="fien@mail.example")
     assert head.post(f"/v1/organisations/{organisation_id}/members", {"person_id": str(fien)}).status_code == 204
     member = sign_in(world.url, national_register_number(date(1997, 10, 10), 409)).act_for(organisation_id)
-    request_id = member.post(f"/v1/organisations/{organisation_id}/right-requests",
-                             {"role": "dwse_organisation_officer", "context": "training_leave", "reason": "Attesten indienen"}).json()["request_id"]
-    assert head.post(f"/v1/organisations/{organisation_id}/right-requests/{request_id}/decision",
-                     {"approve": False, "reason": "Vraag het aan je directeur."}).status_code == 200
+    request_id = member.post(
+        f"/v1/organisations/{organisation_id}/right-requests", {"role": "dwse_organisation_officer", "context": "training_leave", "reason": "Attesten indienen"}
+    ).json()["request_id"]
+    assert (
+        head.post(
+            f"/v1/organisations/{organisation_id}/right-requests/{request_id}/decision", {"approve": False, "reason": "Vraag het aan je directeur."}
+        ).status_code
+        == 200
+    )
 
     async def notifications():
         found = [json.loads(r.value) for r in await records_on_topic(stack, "notification.requests", timeout_ms=1000)]
@@ -111,16 +130,21 @@ async def test_id_8_a_right_request_asks_the_administrators_by_email_and_the_dec
 
 async def test_the_quality_registration_recorded_by_an_operator_travels_with_the_organisation(world, stack):
     organisation_id = world.organisation("Kwaliteitscentrum")
-    recorded = world.operator.put(f"/v1/organisations/{organisation_id}/quality-registration",
-                                  {"status": "registered", "valid_from": "2026-01-01", "valid_until": "2028-12-31"})
+    recorded = world.operator.put(
+        f"/v1/organisations/{organisation_id}/quality-registration", {"status": "registered", "valid_from": "2026-01-01", "valid_until": "2028-12-31"}
+    )
     assert recorded.status_code == 200, recorded.text
-    backwards = world.operator.put(f"/v1/organisations/{organisation_id}/quality-registration",
-                                   {"status": "registered", "valid_from": "2026-01-01", "valid_until": "2025-12-31"})
+    backwards = world.operator.put(
+        f"/v1/organisations/{organisation_id}/quality-registration", {"status": "registered", "valid_from": "2026-01-01", "valid_until": "2025-12-31"}
+    )
     assert backwards.status_code == 422
 
     async def changed():
-        events = [json.loads(r.value) for r in await records_on_topic(stack, "identity.organisations", timeout_ms=1000)
-                  if dict(r.headers)["ce_type"] == b"be.vlaanderen.wse.identity.organisation_changed.v1"]
+        events = [
+            json.loads(r.value)
+            for r in await records_on_topic(stack, "identity.organisations", timeout_ms=1000)
+            if dict(r.headers)["ce_type"] == b"be.vlaanderen.wse.identity.organisation_changed.v1"
+        ]
         return [e for e in events if e["organisation_id"] == str(organisation_id)]
 
     [event] = await eventually(changed, what="the organisation_changed event")

@@ -117,9 +117,7 @@ def test_id_4_unknown_month_or_day_leaves_the_birth_date_unknown(first_nine):
     assert number.gender == "male"
 
 
-@pytest.mark.parametrize(
-    "raw", ["85.07.30-033.28", "85 07 30 033 28", "850730-033-28", "850730 033.28", " 85073003328 "]
-)
+@pytest.mark.parametrize("raw", ["85.07.30-033.28", "85 07 30 033 28", "850730-033-28", "850730 033.28", " 85073003328 "])
 def test_id_4_separators_are_accepted_and_normalised_away(raw):
     assert parse(raw).value == "85073003328"
 

@@ -100,8 +100,9 @@ def test_there_is_one_department_and_an_operator_cannot_make_a_second_one(world)
 def test_text_with_a_nul_character_is_refused_not_a_server_error(world):
     body = world.operator.post("/v1/organisations", {"name": "Nul\u0000centrum", "kind": "other"})
     assert body.status_code == 422 and body.json()["errors"][0]["field"] == "name"
-    query = world.operator.get("/v1/check", params={"person_id": str(world.operator.person_id), "organisation_id": str(world.department_id),
-                                                    "role": "x\x00", "context": "y"})
+    query = world.operator.get(
+        "/v1/check", params={"person_id": str(world.operator.person_id), "organisation_id": str(world.department_id), "role": "x\x00", "context": "y"}
+    )
     assert query.status_code == 422
 
 

@@ -8,8 +8,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.identity.conftest import national_register_number, sign_in
 from service_runtime.clock import SystemClock, local_today  # the Brussels date, as the services judge validity
+from tests.identity.conftest import national_register_number, sign_in
 
 pytestmark = pytest.mark.slow
 
@@ -26,10 +26,16 @@ def check(session, person_id, organisation_id, role, context, theme=None) -> boo
 
 
 def grant(head, organisation_id, person_id, role, context, valid_from=TODAY, valid_until=None):
-    response = head.post(f"/v1/organisations/{organisation_id}/rights", {
-        "person_id": str(person_id), "role": role, "context": context, "valid_from": valid_from.isoformat(),
-        "valid_until": valid_until.isoformat() if valid_until else None,
-    })
+    response = head.post(
+        f"/v1/organisations/{organisation_id}/rights",
+        {
+            "person_id": str(person_id),
+            "role": role,
+            "context": context,
+            "valid_from": valid_from.isoformat(),
+            "valid_until": valid_until.isoformat() if valid_until else None,
+        },
+    )
     assert response.status_code == 201, response.text
     return response.json()["right_id"]
 
@@ -48,8 +54,17 @@ def test_id_4_a_person_is_looked_up_by_number_and_reused_never_registered_twice(
     number = national_register_number(date(1992, 4, 4), 103)
     found = head.post("/v1/persons/lookup", {"national_register_number": number})
     assert found.status_code == 200 and found.json()["person_id"] == str(bert)
-    again = head.post("/v1/persons", {"national_register_number": number, "first_name": "Bert", "last_name": "Peeters",
-                                      "gender": "male", "date_of_birth": "1992-04-04", "email": "other@example.org"})
+    again = head.post(
+        "/v1/persons",
+        {
+            "national_register_number": number,
+            "first_name": "Bert",
+            "last_name": "Peeters",
+            "gender": "male",
+            "date_of_birth": "1992-04-04",
+            "email": "other@example.org",
+        },
+    )
     assert again.status_code == 200 and again.json()["person_id"] == str(bert)  # reused, not created
     assert number not in found.text  # the number is never given back
 
@@ -57,8 +72,10 @@ def test_id_4_a_person_is_looked_up_by_number_and_reused_never_registered_twice(
 @pytest.mark.parametrize("number, reason", [("8507300332", "11 digits"), ("85073003329", "check"), (f"851330033{97 - 851330033 % 97:02d}", "month")])
 def test_id_4_an_invalid_national_register_number_is_a_422_naming_the_field_and_creates_nobody(world, provider, number, reason):
     organisation_id, head, _ = provider
-    response = head.post("/v1/persons", {"national_register_number": number, "first_name": "X", "last_name": "Y",
-                                         "gender": "x", "date_of_birth": "1985-07-30", "email": "x@example.org"})
+    response = head.post(
+        "/v1/persons",
+        {"national_register_number": number, "first_name": "X", "last_name": "Y", "gender": "x", "date_of_birth": "1985-07-30", "email": "x@example.org"},
+    )
     assert response.status_code == 422
     [error] = response.json()["errors"]
     assert error["field"] == "national_register_number" and reason in error["reason"]
@@ -77,8 +94,10 @@ def test_id_5_id_6_a_member_holds_a_right_in_one_context_only(world, provider):
 def test_id_6_a_right_for_a_non_member_is_refused(world, provider):
     organisation_id, head, _ = provider
     outsider = world.register_person(head, born=date(1993, 5, 5), sequence=107, first_name="Olivier")
-    response = head.post(f"/v1/organisations/{organisation_id}/rights", {
-        "person_id": str(outsider), "role": "dwse_organisation_officer", "context": "platos", "valid_from": TODAY.isoformat()})
+    response = head.post(
+        f"/v1/organisations/{organisation_id}/rights",
+        {"person_id": str(outsider), "role": "dwse_organisation_officer", "context": "platos", "valid_from": TODAY.isoformat()},
+    )
     assert response.status_code == 409
 
 
@@ -88,11 +107,15 @@ def test_id_14_a_right_outside_its_validity_grants_nothing_without_any_job(world
     assert not check(head, bert, organisation_id, "dwse_organisation_officer", "training_leave")  # not yet
     right_id = grant(head, organisation_id, bert, "dwse_organisation_officer", "platos", valid_from=TODAY - timedelta(days=10), valid_until=TODAY)
     assert check(head, bert, organisation_id, "dwse_organisation_officer", "platos")  # its last day
-    changed = head.patch(f"/v1/organisations/{organisation_id}/rights/{right_id}",
-                         {"valid_from": (TODAY - timedelta(days=10)).isoformat(), "valid_until": (TODAY - timedelta(days=1)).isoformat()})
+    changed = head.patch(
+        f"/v1/organisations/{organisation_id}/rights/{right_id}",
+        {"valid_from": (TODAY - timedelta(days=10)).isoformat(), "valid_until": (TODAY - timedelta(days=1)).isoformat()},
+    )
     assert changed.status_code == 200
     assert not check(head, bert, organisation_id, "dwse_organisation_officer", "platos")  # expired yesterday
-    backwards = head.patch(f"/v1/organisations/{organisation_id}/rights/{right_id}", {"valid_from": TODAY.isoformat(), "valid_until": (TODAY - timedelta(days=1)).isoformat()})
+    backwards = head.patch(
+        f"/v1/organisations/{organisation_id}/rights/{right_id}", {"valid_from": TODAY.isoformat(), "valid_until": (TODAY - timedelta(days=1)).isoformat()}
+    )
     assert backwards.status_code == 422 and backwards.json()["errors"][0]["field"] == "valid_until"
 
 
@@ -118,11 +141,14 @@ def test_id_13_a_user_reads_documents_of_the_themes_given_to_them(world, provide
 
 def test_department_rights_exist_only_within_the_department(world, provider):
     organisation_id, head, bert = provider
-    response = head.post(f"/v1/organisations/{organisation_id}/rights", {
-        "person_id": str(bert), "role": "case_handler", "context": "training_database", "valid_from": TODAY.isoformat()})
+    response = head.post(
+        f"/v1/organisations/{organisation_id}/rights",
+        {"person_id": str(bert), "role": "case_handler", "context": "training_database", "valid_from": TODAY.isoformat()},
+    )
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "role"
-    unknown = head.post(f"/v1/organisations/{organisation_id}/rights", {
-        "person_id": str(bert), "role": "superuser", "context": "everything", "valid_from": TODAY.isoformat()})
+    unknown = head.post(
+        f"/v1/organisations/{organisation_id}/rights", {"person_id": str(bert), "role": "superuser", "context": "everything", "valid_from": TODAY.isoformat()}
+    )
     assert unknown.status_code == 422
 
 
@@ -132,7 +158,10 @@ def test_id_8_a_member_requests_a_right_and_the_administrator_decides(world, pro
     assert head.post(f"/v1/organisations/{organisation_id}/members", {"person_id": str(dana)}).status_code == 204
     member = sign_in(world.url, national_register_number(date(1996, 7, 7), 111)).act_for(organisation_id)
 
-    asked = member.post(f"/v1/organisations/{organisation_id}/right-requests", {"role": "dwse_organisation_officer", "context": "platos", "reason": "Ik dien de erkenningsaanvraag in."})
+    asked = member.post(
+        f"/v1/organisations/{organisation_id}/right-requests",
+        {"role": "dwse_organisation_officer", "context": "platos", "reason": "Ik dien de erkenningsaanvraag in."},
+    )
     assert asked.status_code == 201, asked.text
     twice = member.post(f"/v1/organisations/{organisation_id}/right-requests", {"role": "dwse_organisation_officer", "context": "platos", "reason": "nog eens"})
     assert twice.status_code == 409  # a second identical pending request is refused
@@ -179,13 +208,18 @@ def test_id_8_granting_the_right_directly_cancels_the_pending_request_for_it(wor
     gert = world.register_person(head, born=date(1998, 8, 8), sequence=113, first_name="Gert")
     assert head.post(f"/v1/organisations/{organisation_id}/members", {"person_id": str(gert)}).status_code == 204
     member = sign_in(world.url, national_register_number(date(1998, 8, 8), 113)).act_for(organisation_id)
-    request_id = member.post(f"/v1/organisations/{organisation_id}/right-requests",
-                             {"role": "administrator", "context": "mijn_onderwijs", "reason": "beheer"}).json()["request_id"]
+    request_id = member.post(
+        f"/v1/organisations/{organisation_id}/right-requests", {"role": "administrator", "context": "mijn_onderwijs", "reason": "beheer"}
+    ).json()["request_id"]
     grant(head, organisation_id, gert, "administrator", "mijn_onderwijs")
     requests = {r["request_id"]: r["status"] for r in head.get(f"/v1/organisations/{organisation_id}/right-requests").json()}
     assert requests[request_id] == "cancelled"
-    assert member.post(f"/v1/organisations/{organisation_id}/right-requests",
-                       {"role": "administrator", "context": "mijn_onderwijs", "reason": "nog eens"}).status_code == 409  # already held
+    assert (
+        member.post(
+            f"/v1/organisations/{organisation_id}/right-requests", {"role": "administrator", "context": "mijn_onderwijs", "reason": "nog eens"}
+        ).status_code
+        == 409
+    )  # already held
 
 
 def test_id_5_a_person_removed_from_the_organisation_loses_its_rights_there(world, provider):

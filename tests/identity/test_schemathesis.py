@@ -36,7 +36,8 @@ import copy
 import functools
 import warnings
 from collections import Counter
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import hypothesis
 import pytest
@@ -149,7 +150,7 @@ def _fuzz(
             run()
         except Unsatisfiable:
             pass  # a negative pass on an operation with nothing to make invalid (no parameters, no body)
-        except Exception as error:  # noqa: BLE001 - every operation's failure, then all of them reported
+        except Exception as error:
             failures.append(f"[{mode.value}, {operation.label}] {_describe(error)}")
     print(f"{mode.value} pass, {sum(sum(c.values()) for c in statuses.values())} requests:")
     for label, counter in statuses.items():
@@ -202,10 +203,7 @@ def _a_nul_in_each_string(case: schemathesis.Case, fixed: set[str]) -> Iterator[
 
 
 def _report(world, failures: list[str]) -> str:
-    return (
-        f"{len(failures)} failure(s) (tracebacks under their correlation ids in {world.identity.log_path}):\n\n"
-        + "\n\n".join(failures)
-    )
+    return f"{len(failures)} failure(s) (tracebacks under their correlation ids in {world.identity.log_path}):\n\n" + "\n\n".join(failures)
 
 
 def _operator_lost_their_powers(world) -> list[str]:
@@ -227,8 +225,9 @@ def test_the_service_serves_its_openapi_document_to_anyone(world):
 def test_no_operation_answers_a_server_error_to_the_operator_acting_on_the_department(world, strict_schema, http):
     """Random organisation ids and bodies with unknown fields mostly end in a 404 or a 422: with the
     department's own id and bodies the models accept, requests get into the use cases themselves."""
-    statuses, failures = _fuzz(strict_schema, world, http, examples=DEPARTMENT_EXAMPLES, headers=world.operator.headers,
-                               path_parameters={"organisation_id": str(world.department_id)})
+    statuses, failures = _fuzz(
+        strict_schema, world, http, examples=DEPARTMENT_EXAMPLES, headers=world.operator.headers, path_parameters={"organisation_id": str(world.department_id)}
+    )
     assert len(statuses) >= 30, sorted(statuses)
     assert sum(counter[200] + counter[201] + counter[204] for counter in statuses.values()) >= 50, statuses
     failures += _operator_lost_their_powers(world)
@@ -238,8 +237,15 @@ def test_no_operation_answers_a_server_error_to_the_operator_acting_on_the_depar
 def test_no_operation_answers_a_server_error_to_a_nul_character_in_its_strings(world, strict_schema, http):
     """Random strings rarely hold a NUL, and whether a random run has one depends on its seed: here
     each string (query, path, body) of an otherwise valid request for the department gets one."""
-    statuses, failures = _fuzz(strict_schema, world, http, examples=NUL_EXAMPLES, headers=world.operator.headers,
-                               path_parameters={"organisation_id": str(world.department_id)}, variants=_a_nul_in_each_string)
+    statuses, failures = _fuzz(
+        strict_schema,
+        world,
+        http,
+        examples=NUL_EXAMPLES,
+        headers=world.operator.headers,
+        path_parameters={"organisation_id": str(world.department_id)},
+        variants=_a_nul_in_each_string,
+    )
     assert len(statuses) >= 30, sorted(statuses)
     failures += _operator_lost_their_powers(world)
     assert not failures, _report(world, failures)
@@ -253,8 +259,7 @@ def test_no_operation_answers_a_server_error_to_the_operator(world, schema, http
 
 
 def test_no_operation_answers_a_server_error_to_invalid_data(world, schema, http):
-    statuses, failures = _fuzz(schema, world, http, examples=NEGATIVE_EXAMPLES, headers=world.operator.headers,
-                               mode=GenerationMode.NEGATIVE)
+    statuses, failures = _fuzz(schema, world, http, examples=NEGATIVE_EXAMPLES, headers=world.operator.headers, mode=GenerationMode.NEGATIVE)
     assert len(statuses) >= 30, sorted(statuses)
     assert not failures, _report(world, failures)
 

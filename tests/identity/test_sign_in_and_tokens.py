@@ -61,8 +61,14 @@ def test_an_expired_foreign_or_forged_proof_gives_401(world, tamper):
     else:
         key = generate_private_key(SECP256R1())
         now = int(time.time())
-        claims = {"iss": "wse-development-identity-provider", "aud": "wse-identity", "sub": "x", "national_register_number": number,
-                  "iat": now - 600, "exp": now - 300 if tamper == "expired" else now + 300}
+        claims = {
+            "iss": "wse-development-identity-provider",
+            "aud": "wse-identity",
+            "sub": "x",
+            "national_register_number": number,
+            "iat": now - 600,
+            "exp": now - 300 if tamper == "expired" else now + 300,
+        }
         if tamper == "foreign":
             claims["iss"] = "https://elsewhere.example"
         if tamper == "expired":
@@ -80,8 +86,12 @@ def test_an_expired_foreign_or_forged_proof_gives_401(world, tamper):
 def test_a_token_signed_by_another_key_or_expired_is_refused_by_the_service(world):
     key = generate_private_key(SECP256R1())
     now = int(time.time())
-    forged = jwt.encode({"iss": "wse-identity", "aud": "wse-platform", "sub": str(world.operator.person_id), "iat": now, "exp": now + 60},
-                        key, algorithm="ES256", headers={"kid": jwt.get_unverified_header(world.operator.token)["kid"]})
+    forged = jwt.encode(
+        {"iss": "wse-identity", "aud": "wse-platform", "sub": str(world.operator.person_id), "iat": now, "exp": now + 60},
+        key,
+        algorithm="ES256",
+        headers={"kid": jwt.get_unverified_header(world.operator.token)["kid"]},
+    )
     assert httpx.get(world.url + "/v1/me", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
 
 
@@ -118,20 +128,46 @@ def external_provider():
 async def test_sign_in_with_an_external_openid_connect_provider_and_the_development_provider_off(stack, tmp_path, external_provider):
     key, jwks_url = external_provider
     identity = IdentityProcess(
-        stack, await new_database(stack, "identity_oidc"), tmp_path / "identity.log",
-        IDENTITY_IDENTITY_PROVIDER_ISSUER="https://authenticatie.vlaanderen.example", IDENTITY_IDENTITY_PROVIDER_AUDIENCE="wse-platform-client",
-        IDENTITY_IDENTITY_PROVIDER_JWKS_URL=jwks_url, IDENTITY_DEVELOPMENT_IDENTITY_PROVIDER="false",
+        stack,
+        await new_database(stack, "identity_oidc"),
+        tmp_path / "identity.log",
+        IDENTITY_IDENTITY_PROVIDER_ISSUER="https://authenticatie.vlaanderen.example",
+        IDENTITY_IDENTITY_PROVIDER_AUDIENCE="wse-platform-client",
+        IDENTITY_IDENTITY_PROVIDER_JWKS_URL=jwks_url,
+        IDENTITY_DEVELOPMENT_IDENTITY_PROVIDER="false",
     )
     number = national_register_number(date(1988, 8, 8), 301)
-    result = identity.cli("bootstrap", "--national-register-number", number, "--first-name", "Ilse", "--last-name", "Idp",
-                          "--email", "ilse@wse.example", "--date-of-birth", "1988-08-08")
+    result = identity.cli(
+        "bootstrap",
+        "--national-register-number",
+        number,
+        "--first-name",
+        "Ilse",
+        "--last-name",
+        "Idp",
+        "--email",
+        "ilse@wse.example",
+        "--date-of-birth",
+        "1988-08-08",
+    )
     assert result.returncode == 0, result.stderr
     identity.start()
     try:
         assert httpx.post(identity.url + "/v1/dev-idp/proofs", json={"national_register_number": number}).status_code == 404
         now = int(time.time())
-        proof = jwt.encode({"iss": "https://authenticatie.vlaanderen.example", "aud": "wse-platform-client", "sub": "acm-123",
-                            "national_register_number": number, "iat": now, "exp": now + 120}, key, algorithm="ES256", headers={"kid": "acm-idm-1"})
+        proof = jwt.encode(
+            {
+                "iss": "https://authenticatie.vlaanderen.example",
+                "aud": "wse-platform-client",
+                "sub": "acm-123",
+                "national_register_number": number,
+                "iat": now,
+                "exp": now + 120,
+            },
+            key,
+            algorithm="ES256",
+            headers={"kid": "acm-idm-1"},
+        )
         response = httpx.post(identity.url + "/v1/sign-in", json={"proof": proof})
         assert response.status_code == 200, response.text
         me = httpx.get(identity.url + "/v1/me", headers={"Authorization": f"Bearer {response.json()['access_token']}"}).json()

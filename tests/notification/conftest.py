@@ -25,11 +25,22 @@ class Notifications:
         self.stack, self.runtime, self.producer = stack, runtime, producer
         self.sink = f"http://127.0.0.1:{stack.smtp_http_port}"
 
-    async def request(self, *, template_id: str, personalisation: dict[str, Any], to: str | None = None, key: str | None = None,
-                      reference: str | None = None, requested_by: str = "registration") -> NotificationRequestedV1:
+    async def request(
+        self,
+        *,
+        template_id: str,
+        personalisation: dict[str, Any],
+        to: str | None = None,
+        key: str | None = None,
+        reference: str | None = None,
+        requested_by: str = "registration",
+    ) -> NotificationRequestedV1:
         request = NotificationRequestedV1(
-            template_id=template_id, recipients=[Recipient(email=to or f"{uuid.uuid4().hex[:10]}@contact.example", name="Contact Persoon")],
-            personalisation=personalisation, reference=reference or f"dossier-{uuid.uuid4().hex[:8]}", idempotency_key=key or uuid.uuid4().hex,
+            template_id=template_id,
+            recipients=[Recipient(email=to or f"{uuid.uuid4().hex[:10]}@contact.example", name="Contact Persoon")],
+            personalisation=personalisation,
+            reference=reference or f"dossier-{uuid.uuid4().hex[:8]}",
+            idempotency_key=key or uuid.uuid4().hex,
             requested_by=requested_by,
         )
         record = to_kafka_record(request.to_envelope(source=f"/wse/{requested_by}", correlation_id="notification-tests"), topic=request.topic)
@@ -59,9 +70,9 @@ class Notifications:
             if row is None:
                 return None
             result = dict(row)
-            result["log"] = [r["status"] for r in await connection.fetch(
-                "SELECT status FROM delivery_log WHERE notification_id = $1 ORDER BY id", row["notification_id"]
-            )]
+            result["log"] = [
+                r["status"] for r in await connection.fetch("SELECT status FROM delivery_log WHERE notification_id = $1 ORDER BY id", row["notification_id"])
+            ]
             return result
 
     async def settled(self, reference: str, status: str) -> dict[str, Any]:

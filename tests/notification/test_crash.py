@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -26,29 +26,47 @@ pytestmark = pytest.mark.slow
 def start(settings: dict, *, failpoints: str = "") -> subprocess.Popen:
     env = {**os.environ, "WSE_FAILPOINTS": failpoints}
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.notification.crash_runner", json.dumps(settings)], cwd=REPO_ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [sys.executable, "-m", "tests.notification.crash_runner", json.dumps(settings)],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
 async def test_killed_after_the_server_accepted_it_is_sent_again_after_a_restart(stack, notifications):
     database_url = await new_database(stack, "notification_crash")
     settings = {
-        "database_url": database_url, "kafka_bootstrap_servers": stack.kafka_bootstrap, "smtp_port": stack.smtp_port,
-        "http_port": 0, "delivery_poll_seconds": 0.05, "delivery_lease_seconds": 2, "migrate_on_start": False, "jwks_url": "http://127.0.0.1:9/none",
+        "database_url": database_url,
+        "kafka_bootstrap_servers": stack.kafka_bootstrap,
+        "smtp_port": stack.smtp_port,
+        "http_port": 0,
+        "delivery_poll_seconds": 0.05,
+        "delivery_lease_seconds": 2,
+        "migrate_on_start": False,
+        "jwks_url": "http://127.0.0.1:9/none",
     }
     await service.runtime(service.load_settings(**settings)).migrate()
     address = f"crash-{uuid.uuid4().hex[:8]}@contact.example"
     request = NotificationRequestedV1(
-        template_id="registration.application_submitted", recipients=[Recipient(email=address)], reference=f"crash-{uuid.uuid4().hex[:6]}",
-        idempotency_key=uuid.uuid4().hex, requested_by="registration",
-        personalisation={"dossier_number": 1, "training_name": "Lassen", "organisation_name": "Centrum", "decision_due_on": "2027-02-22",
-                         "held_for_quality_registration": False},
+        template_id="registration.application_submitted",
+        recipients=[Recipient(email=address)],
+        reference=f"crash-{uuid.uuid4().hex[:6]}",
+        idempotency_key=uuid.uuid4().hex,
+        requested_by="registration",
+        personalisation={
+            "dossier_number": 1,
+            "training_name": "Lassen",
+            "organisation_name": "Centrum",
+            "decision_due_on": "2027-02-22",
+            "held_for_quality_registration": False,
+        },
     )
     connection = await connect(database_url)
     try:
         async with connection.transaction():
-            await use_cases.accept_request(connection, request=request, now=datetime.now(timezone.utc))
+            await use_cases.accept_request(connection, request=request, now=datetime.now(UTC))
         doomed = start(settings, failpoints="notification.after_send")
         assert doomed.wait(timeout=60) == -signal.SIGKILL, doomed.stdout.read()
         assert len(await notifications.mails_to(address)) == 1  # the server has it...

@@ -15,8 +15,11 @@ from tests.platform.helpers import eventually
 pytestmark = pytest.mark.slow
 
 SUBMITTED = {
-    "dossier_number": 4711, "training_name": "Lastechnieken <basis>", "organisation_name": "Centrum & Co",
-    "decision_due_on": "2027-02-22", "held_for_quality_registration": False,
+    "dossier_number": 4711,
+    "training_name": "Lastechnieken <basis>",
+    "organisation_name": "Centrum & Co",
+    "decision_due_on": "2027-02-22",
+    "held_for_quality_registration": False,
 }
 
 
@@ -128,7 +131,9 @@ async def test_the_back_office_reads_the_log_and_previews_templates(notification
     await _eventually(known, what="the notification service to learn the operator's right")
     app = notifications.runtime.app()
     token = registration.token(person=operator, organisation=department)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notification", headers={"authorization": f"Bearer {token}"}) as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://notification", headers={"authorization": f"Bearer {token}"}
+    ) as client:
         listed = (await client.get("/v1/notifications", params={"reference": request.reference})).json()
         assert [n["status"] for n in listed] == ["delivered"]
         one = (await client.get(f"/v1/notifications/{listed[0]['notification_id']}")).json()

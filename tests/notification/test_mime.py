@@ -6,7 +6,7 @@ from __future__ import annotations
 import email
 import re
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import policy
 from email.header import decode_header, make_header
 
@@ -19,10 +19,17 @@ SENDER = "Departement Werk en Sociale Economie <noreply@wse.vlaanderen.be>"
 
 def _build(**overrides):
     fields = dict(
-        notification_id=uuid.uuid4(), sender=SENDER, sender_address="noreply@wse.vlaanderen.be", reply_to="opleidingsdatabank@vlaanderen.be",
-        recipient_name="Zoë D'Hondt, coördinator", recipient_email="zoe@school.example", subject="Uw aanvraag 4711 is ontvangen: Lassen é ë",
-        reference="dossier-4711", text="Beste Zoë,\n\nUw aanvraag is ontvangen.\n" + "lange regel " * 20 + "\n.\nEinde",
-        html="<p>Beste Zoë,</p><p>Uw aanvraag &amp; meer.</p>", date=datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc),
+        notification_id=uuid.uuid4(),
+        sender=SENDER,
+        sender_address="noreply@wse.vlaanderen.be",
+        reply_to="opleidingsdatabank@vlaanderen.be",
+        recipient_name="Zoë D'Hondt, coördinator",
+        recipient_email="zoe@school.example",
+        subject="Uw aanvraag 4711 is ontvangen: Lassen é ë",
+        reference="dossier-4711",
+        text="Beste Zoë,\n\nUw aanvraag is ontvangen.\n" + "lange regel " * 20 + "\n.\nEinde",
+        html="<p>Beste Zoë,</p><p>Uw aanvraag &amp; meer.</p>",
+        date=datetime(2026, 11, 22, 10, 0, tzinfo=UTC),
     )
     fields.update(overrides)
     return fields, build_email(**fields)
@@ -47,7 +54,9 @@ def test_both_parts_and_the_headers_read_back_as_written():
 
 
 def test_lines_stay_within_the_smtp_limit_and_are_crlf():
-    _, built = _build(text="x" * 5000, html="<p>" + "é" * 3000 + "</p>", recipient_name="Zoë D'Hondt-Vercammen, coördinator opleidingen", subject="Ontvangen: " + "é" * 200)
+    _, built = _build(
+        text="x" * 5000, html="<p>" + "é" * 3000 + "</p>", recipient_name="Zoë D'Hondt-Vercammen, coördinator opleidingen", subject="Ontvangen: " + "é" * 200
+    )
     lines = built.data.split(b"\r\n")
     assert max(len(line) for line in lines) <= 78
     assert b"\n" not in built.data.replace(b"\r\n", b"") and b"\r" not in built.data.replace(b"\r\n", b"")
@@ -86,6 +95,6 @@ def test_an_internationalised_domain_goes_as_punycode_and_a_non_ascii_local_part
 def test_the_same_notification_has_the_same_message_id_on_every_attempt():
     notification_id = uuid.uuid4()
     _, first = _build(notification_id=notification_id)
-    _, second = _build(notification_id=notification_id, date=datetime(2026, 11, 23, tzinfo=timezone.utc))
+    _, second = _build(notification_id=notification_id, date=datetime(2026, 11, 23, tzinfo=UTC))
     ids = {email.message_from_bytes(b.data, policy=policy.default)["Message-ID"] for b in (first, second)}
     assert len(ids) == 1

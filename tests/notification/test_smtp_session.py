@@ -31,20 +31,29 @@ USER, PASSWORD = "wse-notification", "s3cret-relay"
 
 def _certificate(directory: Path) -> tuple[Path, Path, Path]:
     """A CA, and a certificate for localhost/127.0.0.1 that it signed."""
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "WSE test CA")])
     ca = (
-        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(ca_key, hashes.SHA256())
     )
     key = ec.generate_private_key(ec.SECP256R1())
     certificate = (
-        x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])).issuer_name(ca_name)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
         .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
@@ -62,7 +71,9 @@ class Relay:
         self.accepted: list[dict] = []
 
     async def handle_DATA(self, server, session, envelope) -> str:
-        self.accepted.append({"rcpt_tos": envelope.rcpt_tos, "tls": session.ssl is not None, "authenticated": session.authenticated, "data": envelope.original_content})
+        self.accepted.append(
+            {"rcpt_tos": envelope.rcpt_tos, "tls": session.ssl is not None, "authenticated": session.authenticated, "data": envelope.original_content}
+        )
         return "250 2.0.0 queued"
 
 
@@ -81,8 +92,15 @@ def relay(tmp_path):
         port = probe.getsockname()[1]
     handler = Relay()
     controller = Controller(
-        handler, hostname="127.0.0.1", port=port, server_hostname="relay.test", tls_context=context, require_starttls=True,
-        auth_required=True, auth_require_tls=True, authenticator=_authenticate,
+        handler,
+        hostname="127.0.0.1",
+        port=port,
+        server_hostname="relay.test",
+        tls_context=context,
+        require_starttls=True,
+        auth_required=True,
+        auth_require_tls=True,
+        authenticator=_authenticate,
     )
     controller.start()
     try:
@@ -94,9 +112,17 @@ def relay(tmp_path):
 def _emails(count: int):
     return [
         build_email(
-            notification_id=uuid.uuid4(), sender="Departement WSE <noreply@wse.vlaanderen.be>", sender_address="noreply@wse.vlaanderen.be",
-            reply_to=None, recipient_name="Contact", recipient_email=f"contact{i}@school.example", subject=f"Bericht {i}",
-            reference=f"dossier-{i}", text="Beste,\n\nTot ziens.", html="<p>Beste,</p>", date=dt.datetime.now(dt.timezone.utc),
+            notification_id=uuid.uuid4(),
+            sender="Departement WSE <noreply@wse.vlaanderen.be>",
+            sender_address="noreply@wse.vlaanderen.be",
+            reply_to=None,
+            recipient_name="Contact",
+            recipient_email=f"contact{i}@school.example",
+            subject=f"Bericht {i}",
+            reference=f"dossier-{i}",
+            text="Beste,\n\nTot ziens.",
+            html="<p>Beste,</p>",
+            date=dt.datetime.now(dt.UTC),
         )
         for i in range(count)
     ]

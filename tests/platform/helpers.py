@@ -6,16 +6,17 @@ import asyncio
 import contextlib
 import json
 import os
-import threading
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
+from collections.abc import Awaitable, Callable, Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Iterator
+from typing import Any
 
 import asyncpg
 import httpx
@@ -52,7 +53,7 @@ class Probe:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, *, failpoints: str = "", wait: bool = True) -> "Probe":
+    def start(self, *, failpoints: str = "", wait: bool = True) -> Probe:
         env = {
             **os.environ,
             "PYTHONPATH": str(REPO_ROOT),
@@ -110,8 +111,15 @@ class Probe:
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         """The service's command line (migrate, dead-letters ...), against this probe's database."""
-        env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "PROBE_DATABASE_URL": self.database_url, "PROBE_TOPIC": self.topic,
-               "PROBE_ROLES": self.roles, "KAFKA_BOOTSTRAP_SERVERS": self.stack.kafka_bootstrap, "PROBE_LOG_LEVEL": "WARNING"}
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(REPO_ROOT),
+            "PROBE_DATABASE_URL": self.database_url,
+            "PROBE_TOPIC": self.topic,
+            "PROBE_ROLES": self.roles,
+            "KAFKA_BOOTSTRAP_SERVERS": self.stack.kafka_bootstrap,
+            "PROBE_LOG_LEVEL": "WARNING",
+        }
         return subprocess.run([sys.executable, "-m", "tests.platform.probe", *args], env=env, capture_output=True, text=True, cwd=REPO_ROOT, timeout=60)
 
     def log_tail(self, lines: int = 40) -> str:
@@ -169,7 +177,7 @@ def serve_jwks(keys: list[dict[str, Any]]) -> Iterator[str]:
     """A JWKS endpoint on loopback serving `keys` as they are at each request; yields its URL."""
 
     class Keys(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             body = json.dumps({"keys": keys}).encode()
             self.send_response(200)
             self.send_header("content-type", "application/json")

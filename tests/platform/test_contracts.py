@@ -19,8 +19,12 @@ from wse_contracts.kafka_binding import MalformedRecord
 
 def granted() -> RightGrantedV1:
     return RightGrantedV1(
-        right_id=uuid4(), person_id=uuid4(), organisation_id=uuid4(), role="dwse_organisation_officer",
-        context="training_database", valid_from=date(2026, 1, 1),
+        right_id=uuid4(),
+        person_id=uuid4(),
+        organisation_id=uuid4(),
+        role="dwse_organisation_officer",
+        context="training_database",
+        valid_from=date(2026, 1, 1),
     )
 
 

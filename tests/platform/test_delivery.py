@@ -65,7 +65,7 @@ async def test_relay_killed_after_commit_before_publish_delivers_after_restart(p
     producer.start(failpoints="relay.before_publish")
     try:
         producer.post_events("org-2", count=3)
-    except Exception:  # noqa: BLE001 - the process may die before it answers; the commit happened
+    except Exception:
         pass
     assert producer.wait_exit() == -9
     assert await unpublished(producer) == 3  # committed, not published
@@ -196,9 +196,7 @@ async def test_sigterm_lets_the_handler_in_flight_finish_and_commit(probes):
 async def _in_flight(probe: Probe) -> bool:
     connection = await connect(probe.database_url)
     try:
-        return bool(await connection.fetchval(
-            "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' AND datname = current_database()"
-        ))
+        return bool(await connection.fetchval("SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' AND datname = current_database()"))
     finally:
         await connection.close()
 
@@ -210,4 +208,3 @@ async def _is_zero(value) -> bool:
 async def _has_len(value, n: int):
     items = await value
     return items if len(items) >= n else None
-

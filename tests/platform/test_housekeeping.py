@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from service_runtime.clock import FixedClock
 from service_runtime.db import create_pool
@@ -17,15 +17,17 @@ async def test_housekeeping_removes_what_outlived_its_retention_and_arms_the_nex
     try:
         async with pool.acquire() as connection:
             await apply_migrations(connection, discover("runtime", "service_runtime.sql"))
-            now = datetime(2026, 11, 22, 10, 30, tzinfo=timezone.utc)
+            now = datetime(2026, 11, 22, 10, 30, tzinfo=UTC)
             for event_id, published_at in [("old", now - timedelta(hours=80)), ("recent", now - timedelta(hours=1)), ("pending", None)]:
                 await connection.execute(
                     "INSERT INTO outbox (topic, value, headers, event_id, event_type, published_at) VALUES ('t', '', '[]', $1, 'x', $2)",
-                    event_id, published_at,
+                    event_id,
+                    published_at,
                 )
             await connection.execute(
                 "INSERT INTO inbox (consumer, event_id, event_type, processed_at) VALUES ('c', 'old', 'x', $1), ('c', 'recent', 'x', $2)",
-                now - timedelta(days=40), now - timedelta(days=1),
+                now - timedelta(days=40),
+                now - timedelta(days=1),
             )
             await arm_housekeeping(connection, now=now)
             await arm_housekeeping(connection, now=now)  # a second replica starting: still one job
@@ -41,8 +43,8 @@ async def test_housekeeping_removes_what_outlived_its_retention_and_arms_the_nex
             assert {r["event_id"] for r in await connection.fetch("SELECT event_id FROM inbox")} == {"recent"}
             jobs = await connection.fetch("SELECT due_at, status FROM scheduled_jobs WHERE job = $1 ORDER BY due_at", HOUSEKEEPING_JOB)
             assert [(j["due_at"], j["status"]) for j in jobs] == [
-                (datetime(2026, 11, 22, 11, tzinfo=timezone.utc), "done"),
-                (datetime(2026, 11, 22, 12, tzinfo=timezone.utc), "pending"),
+                (datetime(2026, 11, 22, 11, tzinfo=UTC), "done"),
+                (datetime(2026, 11, 22, 12, tzinfo=UTC), "pending"),
             ]
     finally:
         await pool.close()

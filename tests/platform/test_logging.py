@@ -38,8 +38,12 @@ def test_a_national_register_number_in_any_field_of_a_log_event_comes_out_masked
 
 
 def test_other_numbers_are_left_alone():
-    event = {"event": "dossier 2026-000123 has 32 contact hours", "odb_number": "ODB-X12345", "phone": "+32 2 553 44 33",
-             "correlation_id": "0b4f6c1e-2f7a-4c7e-9eba-f69055713518"}
+    event = {
+        "event": "dossier 2026-000123 has 32 contact hours",
+        "odb_number": "ODB-X12345",
+        "phone": "+32 2 553 44 33",
+        "correlation_id": "0b4f6c1e-2f7a-4c7e-9eba-f69055713518",
+    }
     assert mask_national_register_numbers(None, "info", dict(event)) == event
 
 

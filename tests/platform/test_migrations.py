@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from service_runtime.migrations import MigrationChanged, Migration, apply_migrations
+from service_runtime.migrations import Migration, MigrationChanged, apply_migrations
 from tests.platform.helpers import Probe, connect, new_database
 
 pytestmark = pytest.mark.slow

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -15,14 +15,12 @@ pytestmark = pytest.mark.slow
 async def test_two_replicas_run_each_due_job_exactly_once(stack, tmp_path):
     database_url = await new_database(stack, "scheduler")
     topic = await new_topic(stack)
-    replicas = [
-        Probe(stack, database_url=database_url, topic=topic, roles="scheduler", log_dir=tmp_path, name=f"replica-{i}") for i in (1, 2)
-    ]
+    replicas = [Probe(stack, database_url=database_url, topic=topic, roles="scheduler", log_dir=tmp_path, name=f"replica-{i}") for i in (1, 2)]
     for replica in replicas:
         replica.start()  # migrations run at start; the second waits on the advisory lock
     try:
         connection = await connect(database_url)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         async with connection.transaction():
             for i in range(200):
                 await schedule_job(connection, job="probe.job", due_at=now - timedelta(seconds=1), dedup_key=f"job-{i}")
@@ -50,7 +48,7 @@ async def test_rescheduling_a_pending_job_moves_its_due_time(stack):
         from service_runtime.migrations import apply_migrations, discover
 
         await apply_migrations(connection, discover("runtime", "service_runtime.sql"))
-        first = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        first = datetime(2026, 1, 1, tzinfo=UTC)
         await schedule_job(connection, job="deadline", due_at=first, dedup_key="dossier-1")
         await schedule_job(connection, job="deadline", due_at=first + timedelta(days=10), dedup_key="dossier-1")
         assert await connection.fetchval("SELECT due_at FROM scheduled_jobs WHERE dedup_key = 'dossier-1'") == first + timedelta(days=10)
@@ -78,7 +76,7 @@ async def test_a_job_that_ran_is_armed_again_when_its_facts_change_and_may_re_ar
     try:
         async with pool.acquire() as connection:
             await apply_migrations(connection, discover("runtime", "service_runtime.sql"))
-            start = datetime(2026, 3, 1, tzinfo=timezone.utc)
+            start = datetime(2026, 3, 1, tzinfo=UTC)
             await schedule_job(connection, job="reminder", due_at=start, dedup_key="dossier-9")
             await schedule_job(connection, job="heartbeat", due_at=start, dedup_key="only")
         clock = FixedClock(start)

@@ -31,8 +31,9 @@ async def test_a_verified_token_is_remembered_until_its_expiry_and_refused_after
     verifier = TokenVerifier(keys, issuer="wse-identity", audience="wse-platform")
     now = int(time.time())
     person = uuid.uuid4()
-    token = jwt.encode({"iss": "wse-identity", "aud": "wse-platform", "sub": str(person), "iat": now, "exp": now + 60},
-                       private, algorithm="EdDSA", headers={"kid": "k1"})
+    token = jwt.encode(
+        {"iss": "wse-identity", "aud": "wse-platform", "sub": str(person), "iat": now, "exp": now + 60}, private, algorithm="EdDSA", headers={"kid": "k1"}
+    )
     assert (await verifier.verify(token)).person_id == person
     assert (await verifier.verify(token)).person_id == person
     assert keys.lookups == 1  # the second time came from memory

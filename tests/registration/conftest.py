@@ -71,13 +71,20 @@ class Registration:
             await self.producer.send_and_wait(record.topic, record.value, key=record.key, headers=record.headers)
 
     async def organisation(
-        self, *, kind: str = "training_provider", name: str | None = None, quality: str = "registered", organisation_id: UUID | None = None,
+        self,
+        *,
+        kind: str = "training_provider",
+        name: str | None = None,
+        quality: str = "registered",
+        organisation_id: UUID | None = None,
         valid_from: date | None = None,
     ) -> UUID:
         """Identity registers (or changes) an organisation; returns once registration knows it."""
         organisation_id = organisation_id or uuid.uuid4()
         event = OrganisationRegisteredV1(
-            organisation_id=organisation_id, name=name or f"Opleidingscentrum {organisation_id.hex[:6]}", kind=kind,
+            organisation_id=organisation_id,
+            name=name or f"Opleidingscentrum {organisation_id.hex[:6]}",
+            kind=kind,
             quality_registration=QualityRegistration(status=quality, valid_from=(valid_from or date(2020, 1, 1)) if quality == "registered" else None),
         )
         await self.publish(event)
@@ -90,7 +97,9 @@ class Registration:
     async def grant(self, *, organisation_id: UUID, role: str, context: str = "training_database", person_id: UUID | None = None) -> UUID:
         person_id = person_id or uuid.uuid4()
         right_id = uuid.uuid4()
-        await self.publish(RightGrantedV1(right_id=right_id, person_id=person_id, organisation_id=organisation_id, role=role, context=context, valid_from=date(2020, 1, 1)))
+        await self.publish(
+            RightGrantedV1(right_id=right_id, person_id=person_id, organisation_id=organisation_id, role=role, context=context, valid_from=date(2020, 1, 1))
+        )
         await eventually(lambda: self.fetchval("SELECT 1 FROM rights_projection WHERE right_id = $1", right_id), what="registration to learn the right")
         return person_id
 
@@ -111,9 +120,7 @@ class Registration:
 
     async def emails(self, reference_like: str = "%") -> list[dict[str, Any]]:
         """The notification requests this service wrote (through its outbox), oldest first."""
-        rows = await self.fetch(
-            "SELECT value FROM outbox WHERE event_type = 'be.vlaanderen.wse.notification.requested.v1' ORDER BY id"
-        )
+        rows = await self.fetch("SELECT value FROM outbox WHERE event_type = 'be.vlaanderen.wse.notification.requested.v1' ORDER BY id")
         found = []
         for row in rows:
             data = json.loads(bytes(row["value"]))  # binary mode: the value is the event's data
@@ -223,7 +230,11 @@ async def submit(actor: Actor, application_id: str, key: str | None = None) -> h
 async def submitted(actor: Actor, *, training_overrides: dict | None = None, analysis: dict | None = None, replaces: str | None = None) -> dict[str, Any]:
     """A complete application, submitted; returns the response body."""
     application = await draft(
-        actor, replaces=replaces, contact=contact(), training=training(**(training_overrides or {})), self_analysis=analysis or self_analysis(),
+        actor,
+        replaces=replaces,
+        contact=contact(),
+        training=training(**(training_overrides or {})),
+        self_analysis=analysis or self_analysis(),
         deciding_body=deciding_body(),
     )
     response = await submit(actor, application["application_id"])

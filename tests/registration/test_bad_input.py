@@ -65,9 +65,7 @@ async def test_every_field_of_every_section_refused_cleanly(provider, section, v
 
 async def test_a_refused_section_keeps_the_saved_one(provider):
     application = await draft(provider, training=training(name="Eerste versie"))
-    refused = await provider.client.put(
-        f"/v1/provider/applications/{application['application_id']}/sections/training", json=training(name="x" * 400)
-    )
+    refused = await provider.client.put(f"/v1/provider/applications/{application['application_id']}/sections/training", json=training(name="x" * 400))
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "name"
     current = (await provider.client.get(f"/v1/provider/applications/{application['application_id']}")).json()
     assert current["sections"]["training"]["name"] == "Eerste versie"

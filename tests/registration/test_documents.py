@@ -207,15 +207,18 @@ def test_the_clients_checksum_is_read_from_the_usual_headers() -> None:
 
 async def upload(who, content: bytes, *, content_type: str = "application/pdf", filename: str = "plan.pdf", purpose: str = "extra", **headers: str):
     return await who.client.post(
-        "/v1/provider/documents", params={"purpose": purpose, "filename": filename}, content=content,
+        "/v1/provider/documents",
+        params={"purpose": purpose, "filename": filename},
+        content=content,
         headers={"Content-Type": content_type, **headers},
     )
 
 
 async def test_http_a_pdf_is_stored_with_its_checksum_and_downloaded_by_its_organisation(provider) -> None:
     digest = hashlib.sha256(PDF_BYTES).digest()
-    response = await upload(provider, PDF_BYTES, filename="../Opvolging leerproces.pdf", purpose="follow_up",
-                            **{"Repr-Digest": f"sha-256=:{base64.b64encode(digest).decode()}:"})
+    response = await upload(
+        provider, PDF_BYTES, filename="../Opvolging leerproces.pdf", purpose="follow_up", **{"Repr-Digest": f"sha-256=:{base64.b64encode(digest).decode()}:"}
+    )
     assert response.status_code == 201, response.text
     stored = response.json()
     assert stored["sha256"] == digest.hex()
@@ -260,7 +263,8 @@ async def test_http_another_organisation_cannot_download_it_and_is_audited(provi
     assert PDF_BYTES not in response.content
     audit = await registration_db.fetchrow(
         "SELECT decision, reason FROM access_audit WHERE organisation_id = $1 AND action = $2 ORDER BY id DESC LIMIT 1",
-        other_provider.organisation_id, f"GET {path}",
+        other_provider.organisation_id,
+        f"GET {path}",
     )
     assert audit is not None and audit["decision"] == "denied"
     listed = (await other_provider.client.get("/v1/provider/documents")).json()

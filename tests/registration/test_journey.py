@@ -28,7 +28,9 @@ async def test_draft_submit_decide_register_stop(registration, provider, case_ha
     trainings = (await provider.client.get("/v1/provider/trainings")).json()
     assert [t["odb_number"] for t in trainings] == [odb_number]
     stop_on = (clock.now() + days(10)).date()
-    stopped = await provider.client.post(f"/v1/provider/trainings/{odb_number}/stop", json={"stop_on": stop_on.isoformat(), "reason": "niet meer georganiseerd"})
+    stopped = await provider.client.post(
+        f"/v1/provider/trainings/{odb_number}/stop", json={"stop_on": stop_on.isoformat(), "reason": "niet meer georganiseerd"}
+    )
     assert stopped.status_code == 200, stopped.text
     emails = [e["template_id"] for e in await registration.emails()]
     assert "registration.application_submitted" in emails and "registration.application_decided" in emails

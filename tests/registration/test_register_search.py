@@ -25,9 +25,31 @@ pytestmark = pytest.mark.slow
 PATH = "/v1/register/trainings"
 SECRETS = ["geheim@contact.example", "GEHEIME ZELFANALYSE", "joint_committee:200", "INTERN BESLUIT", "Lesgever vertrokken"]
 PUBLIC_FIELDS = {
-    "odb_number", "name", "provider_id", "provider_name", "competence_group", "structure", "blended", "total_hours", "hours_unit", "study_points",
-    "web_page", "holds_from", "stop_on", "school_years", "own_reference", "target_group", "content", "language", "workplace_learning",
-    "separately_enrollable_parts", "leads_to_qualification", "mentor_training", "final_assessment", "replaces", "replaced_by",
+    "odb_number",
+    "name",
+    "provider_id",
+    "provider_name",
+    "competence_group",
+    "structure",
+    "blended",
+    "total_hours",
+    "hours_unit",
+    "study_points",
+    "web_page",
+    "holds_from",
+    "stop_on",
+    "school_years",
+    "own_reference",
+    "target_group",
+    "content",
+    "language",
+    "workplace_learning",
+    "separately_enrollable_parts",
+    "leads_to_qualification",
+    "mentor_training",
+    "final_assessment",
+    "replaces",
+    "replaced_by",
 }
 
 
@@ -39,32 +61,72 @@ async def provider(db, name: str | None = None) -> tuple[UUID, str]:
     """An organisation as identity's events leave it in this service."""
     organisation_id = uuid.uuid4()
     name = name or f"Vormingscentrum {organisation_id.hex[:8]}"
-    await db.execute("INSERT INTO organisations (organisation_id, name, kind, quality_status) VALUES ($1, $2, 'adult_education_centre', 'registered')",
-                     organisation_id, name)
+    await db.execute(
+        "INSERT INTO organisations (organisation_id, name, kind, quality_status) VALUES ($1, $2, 'adult_education_centre', 'registered')", organisation_id, name
+    )
     return organisation_id, name
 
 
 async def add_training(
-    db, organisation: tuple[UUID, str], name: str, *, today: date, content: str = "Praktijkgerichte opleiding met oefeningen.",
-    competence_group: str = "profession_specific", blended: bool = False, hours: int = 40, stop_on: date | None = None,
+    db,
+    organisation: tuple[UUID, str],
+    name: str,
+    *,
+    today: date,
+    content: str = "Praktijkgerichte opleiding met oefeningen.",
+    competence_group: str = "profession_specific",
+    blended: bool = False,
+    hours: int = 40,
+    stop_on: date | None = None,
 ) -> str:
     """An approved application and the registered training it became (what service._register writes)."""
     organisation_id, provider_name = organisation
     odb_number, application_id = new_odb_number(), uuid.uuid4()
     starts_on = today + timedelta(days=30)
-    module = {"name": name, "contact_hours": str(hours), "workplace_hours": "0", "distance_hours": "0", "study_points": None, "blended": blended,
-              "starts_on": starts_on.isoformat(), "ends_on": (starts_on + timedelta(days=60)).isoformat(), "cefr_level": None}
-    section = {"name": name, "own_reference": f"REF-{odb_number}", "target_group": "Werknemers en werkzoekenden", "workplace_learning": False,
-               "blended": blended, "separately_enrollable_parts": False, "leads_to_qualification": True, "hours_unit": "contact_hours",
-               "mentor_training": None, "final_assessment": True, "web_page": "https://opleidingen.example/" + odb_number.lower(), "content": content,
-               "structure": "integral", "competence_group": competence_group, "language": None, "modules": [module]}
-    sections = {"contact": {"name": "Info", "email": "geheim@contact.example", "phone": "+32 2 123 45 67"}, "training": section,
-                "self_analysis": {"basic": [], "profession_specific": ["shortage_occupation"], "general_pillars": [], "explanation": "GEHEIME ZELFANALYSE"},
-                "deciding_body": {"aim": "one_profession", "joint_committee": "200"}, "documents": {"document_ids": []}}
+    module = {
+        "name": name,
+        "contact_hours": str(hours),
+        "workplace_hours": "0",
+        "distance_hours": "0",
+        "study_points": None,
+        "blended": blended,
+        "starts_on": starts_on.isoformat(),
+        "ends_on": (starts_on + timedelta(days=60)).isoformat(),
+        "cefr_level": None,
+    }
+    section = {
+        "name": name,
+        "own_reference": f"REF-{odb_number}",
+        "target_group": "Werknemers en werkzoekenden",
+        "workplace_learning": False,
+        "blended": blended,
+        "separately_enrollable_parts": False,
+        "leads_to_qualification": True,
+        "hours_unit": "contact_hours",
+        "mentor_training": None,
+        "final_assessment": True,
+        "web_page": "https://opleidingen.example/" + odb_number.lower(),
+        "content": content,
+        "structure": "integral",
+        "competence_group": competence_group,
+        "language": None,
+        "modules": [module],
+    }
+    sections = {
+        "contact": {"name": "Info", "email": "geheim@contact.example", "phone": "+32 2 123 45 67"},
+        "training": section,
+        "self_analysis": {"basic": [], "profession_specific": ["shortage_occupation"], "general_pillars": [], "explanation": "GEHEIME ZELFANALYSE"},
+        "deciding_body": {"aim": "one_profession", "joint_committee": "200"},
+        "documents": {"document_ids": []},
+    }
     await db.execute(
         "INSERT INTO applications (application_id, organisation_id, created_by, status, sections, flags, deciding_body, decision_reasons, odb_number) "
         "VALUES ($1, $2, $3, 'approved', $4, '{longer_than_12_months}', 'joint_committee:200', 'INTERN BESLUIT', $5)",
-        application_id, organisation_id, uuid.uuid4(), sections, odb_number,
+        application_id,
+        organisation_id,
+        uuid.uuid4(),
+        sections,
+        odb_number,
     )
     await db.execute(
         """
@@ -72,9 +134,22 @@ async def add_training(
             total_hours, study_points, web_page, public, modules, school_years, holds_from, stop_on, stop_reason, registered_at)
         VALUES ($1, $2, $3, $4, $5, $6, $7, 'integral', $8, $9, NULL, $10, $11, $12, $13, $14, $15, $16, now())
         """,
-        odb_number, application_id, organisation_id, provider_name, name, section["own_reference"], competence_group, blended, Decimal(hours),
-        section["web_page"], section, [{"name": name, "hours": str(hours), "blended": blended, "starts_on": module["starts_on"], "ends_on": module["ends_on"]}],
-        ["2026-2027"], today - timedelta(days=100), stop_on, "Lesgever vertrokken" if stop_on else None,
+        odb_number,
+        application_id,
+        organisation_id,
+        provider_name,
+        name,
+        section["own_reference"],
+        competence_group,
+        blended,
+        Decimal(hours),
+        section["web_page"],
+        section,
+        [{"name": name, "hours": str(hours), "blended": blended, "starts_on": module["starts_on"], "ends_on": module["ends_on"]}],
+        ["2026-2027"],
+        today - timedelta(days=100),
+        stop_on,
+        "Lesgever vertrokken" if stop_on else None,
     )
     return odb_number
 
@@ -111,7 +186,8 @@ async def test_text_search_finds_dutch_word_forms_in_names_first_then_content_th
     assert names(await search(public_client, q="Lastechniek", provider=mine)) == ["Lastechnieken voor beginners"]
     # The content and the provider's name are searched too (tier 'text').
     assert [(i["name"], i["match"]) for i in (await search(public_client, q="plaatstaal", provider=mine))["items"]] == [
-        ("Lastechnieken voor beginners", "text")]
+        ("Lastechnieken voor beginners", "text")
+    ]
     by_provider_word = await search(public_client, q=org[1].split()[1], provider=mine)  # the provider's name: "Vormingscentrum <word>"
     assert {i["match"] for i in by_provider_word["items"]} == {"text"} and len(by_provider_word["items"]) == 4
     # Found nowhere: names that look like it (a prefix, a typo, part of a compound).
@@ -148,9 +224,19 @@ async def test_odb_number_exact_in_any_case_and_a_training_page_with_its_modules
     assert page.status_code == 200, page.text
     training = page.json()
     assert training["odb_number"] == odb_number and training["name"] == "Zorgkundige" and training["total_hours"] == 120
-    assert training["modules"] == [{"name": "Zorgkundige", "contact_hours": 120, "workplace_hours": 0, "distance_hours": 0, "study_points": None,
-                                    "blended": False, "starts_on": (today + timedelta(days=30)).isoformat(),
-                                    "ends_on": (today + timedelta(days=90)).isoformat(), "cefr_level": None}]
+    assert training["modules"] == [
+        {
+            "name": "Zorgkundige",
+            "contact_hours": 120,
+            "workplace_hours": 0,
+            "distance_hours": 0,
+            "study_points": None,
+            "blended": False,
+            "starts_on": (today + timedelta(days=30)).isoformat(),
+            "ends_on": (today + timedelta(days=90)).isoformat(),
+            "cefr_level": None,
+        }
+    ]
     unknown = await public_client.get(f"{PATH}/ODB-0")
     assert unknown.status_code == 404 and unknown.headers["content-type"] == "application/problem+json"
 
@@ -246,22 +332,25 @@ async def test_paging_by_cursor_goes_through_every_training_once_and_offset_agre
     assert other.status_code == 422 and other.json()["errors"][0]["field"] == "cursor"  # a cursor continues its own search only
 
 
-@pytest.mark.parametrize(("query", "field"), [
-    ({"limit": 0}, "limit"),
-    ({"limit": 101}, "limit"),
-    ({"offset": 100_000}, "offset"),
-    ({"competence_group": "advanced"}, "competence_group"),
-    ({"blended": "misschien"}, "blended"),
-    ({"min_hours": -1}, "min_hours"),
-    ({"min_hours": "nan"}, "min_hours"),
-    ({"min_hours": 50, "max_hours": 10}, "max_hours"),
-    ({"provider": "ab"}, "provider"),
-    ({"q": "x" * 201}, "q"),
-    ({"q": "-lassen"}, "q"),  # only a word left out: nothing to find
-    ({"q": "!!!"}, "q"),
-    ({"cursor": "bm90IGEgY3Vyc29y"}, "cursor"),
-    ({"cursor": "x", "offset": 20}, "offset"),
-])
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"limit": 0}, "limit"),
+        ({"limit": 101}, "limit"),
+        ({"offset": 100_000}, "offset"),
+        ({"competence_group": "advanced"}, "competence_group"),
+        ({"blended": "misschien"}, "blended"),
+        ({"min_hours": -1}, "min_hours"),
+        ({"min_hours": "nan"}, "min_hours"),
+        ({"min_hours": 50, "max_hours": 10}, "max_hours"),
+        ({"provider": "ab"}, "provider"),
+        ({"q": "x" * 201}, "q"),
+        ({"q": "-lassen"}, "q"),  # only a word left out: nothing to find
+        ({"q": "!!!"}, "q"),
+        ({"cursor": "bm90IGEgY3Vyc29y"}, "cursor"),
+        ({"cursor": "x", "offset": 20}, "offset"),
+    ],
+)
 async def test_bad_parameters_are_problems_naming_the_parameter(public_client, query, field):
     response = await public_client.get(PATH, params=query)
     assert response.status_code == 422, response.text

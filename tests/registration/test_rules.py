@@ -10,7 +10,6 @@ import pytest
 
 from registration.domain import add_months
 from service_runtime.clock import BRUSSELS, local_today
-
 from tests.registration.conftest import (
     contact,
     days,
@@ -48,16 +47,16 @@ async def test_r1_only_holders_of_the_officer_right_for_training_database_may_ap
     platos_only = registration.client(registration.token(person=person, organisation=organisation_id))
     refused = await platos_only.post("/v1/provider/applications")
     assert refused.status_code == 403
-    assert await registration.fetchval(
-        "SELECT count(*) FROM access_audit WHERE person_id = $1 AND decision = 'denied'", person
-    ) == 1
+    assert await registration.fetchval("SELECT count(*) FROM access_audit WHERE person_id = $1 AND decision = 'denied'", person) == 1
 
 
 async def test_r3_r4_organisation_data_contact_and_lms_with_other_as_free_text(provider):
     # rule R-3, rule R-4
     refused = await provider.client.put("/v1/provider/organisation", json={"lms": "other"})
     assert refused.status_code == 422 and "lms_other" in problems(refused)
-    saved = await provider.client.put("/v1/provider/organisation", json={"contact": contact(name="Vormingsdienst"), "lms": "other", "lms_other": "Eigen platform"})
+    saved = await provider.client.put(
+        "/v1/provider/organisation", json={"contact": contact(name="Vormingsdienst"), "lms": "other", "lms_other": "Eigen platform"}
+    )
     assert saved.status_code == 200, saved.text
     assert saved.json()["lms_other"] == "Eigen platform"
     again = await provider.client.put("/v1/provider/organisation", json={"contact": contact(), "lms": "moodle"})  # updated at any time
@@ -87,7 +86,9 @@ async def test_r5_the_own_reference_is_unique_per_provider(provider, case_handle
     # rule R-5
     first = await registered(provider, case_handler)
     reference = first["sections"]["training"]["own_reference"]
-    application = await draft(provider, contact=contact(), training=training(own_reference=reference), self_analysis=self_analysis(), deciding_body=deciding_body())
+    application = await draft(
+        provider, contact=contact(), training=training(own_reference=reference), self_analysis=self_analysis(), deciding_body=deciding_body()
+    )
     response = await submit(provider, application["application_id"])
     assert response.status_code == 422
     assert "sections.training.own_reference" in problems(response)
@@ -115,8 +116,12 @@ async def test_r7_blended_without_the_organisations_lms_is_inadmissible(provider
     result = await submitted(provider, training_overrides=blended)
     assert (result["status"], result["inadmissible_rule"]) == ("inadmissible", "R-7")
     # With an LMS and an organisation-level follow-up document, the same training is admissible.
-    upload = await provider.client.post("/v1/provider/documents", params={"purpose": "follow_up", "filename": "opvolging.pdf"},
-                                        content=b"%PDF-1.4\n%test\n", headers={"content-type": "application/pdf"})
+    upload = await provider.client.post(
+        "/v1/provider/documents",
+        params={"purpose": "follow_up", "filename": "opvolging.pdf"},
+        content=b"%PDF-1.4\n%test\n",
+        headers={"content-type": "application/pdf"},
+    )
     assert upload.status_code == 201, upload.text
     await provider.client.put("/v1/provider/organisation", json={"contact": contact(), "lms": "moodle", "follow_up_document_id": upload.json()["document_id"]})
     assert (await submitted(provider, training_overrides=blended))["status"] == "in_review"
@@ -166,7 +171,10 @@ async def test_r11_several_school_years_as_modules_beyond_two_inadmissible_over_
     three_years = {"structure": "modular", "modules": [module(starts_on="2027-02-01", ends_on="2028-10-31")]}
     result = await submitted(provider, training_overrides=three_years)
     assert (result["status"], result["inadmissible_rule"]) == ("inadmissible", "R-11")
-    long = {"structure": "modular", "modules": [module(starts_on="2027-02-01", ends_on="2027-06-30"), module(name="Vervolg", starts_on="2027-09-01", ends_on="2028-05-31")]}
+    long = {
+        "structure": "modular",
+        "modules": [module(starts_on="2027-02-01", ends_on="2027-06-30"), module(name="Vervolg", starts_on="2027-09-01", ends_on="2028-05-31")],
+    }
     result = await submitted(provider, training_overrides=long)
     assert result["status"] == "in_review" and "longer_than_12_months" in result["flags"]
 
@@ -307,10 +315,13 @@ async def test_another_organisations_dossier_is_refused_and_audited(provider, ot
     result = await submitted(provider)
     response = await other_provider.client.get(f"/v1/provider/applications/{result['application_id']}")
     assert response.status_code == 403
-    assert await registration.fetchval(
-        "SELECT count(*) FROM access_audit WHERE person_id = $1 AND decision = 'denied' AND action LIKE 'GET /v1/provider/applications/%'",
-        other_provider.person_id,
-    ) == 1
+    assert (
+        await registration.fetchval(
+            "SELECT count(*) FROM access_audit WHERE person_id = $1 AND decision = 'denied' AND action LIKE 'GET /v1/provider/applications/%'",
+            other_provider.person_id,
+        )
+        == 1
+    )
     assert (await other_provider.client.put(f"/v1/provider/applications/{result['application_id']}/sections/contact", json=contact())).status_code == 403
 
 
@@ -378,14 +389,16 @@ async def test_the_queue_shows_each_dossiers_deadline_nearest_first(provider, ca
 # ------------------------------------------------------------------------------- decision and register
 
 
-@pytest.mark.parametrize(("kind", "prefix"), [("higher_education", "ODB-X"), ("adult_education_centre", "ODB-Y"), ("syntra", "ODB-Z"), ("training_provider", "ODB-")])
+@pytest.mark.parametrize(
+    ("kind", "prefix"), [("higher_education", "ODB-X"), ("adult_education_centre", "ODB-Y"), ("syntra", "ODB-Z"), ("training_provider", "ODB-")]
+)
 async def test_r20_approval_registers_the_training_with_a_prefix_by_kind(registration, case_handler, kind, prefix):
     # rule R-20, rule R-21
     organisation_id = await registration.organisation(kind=kind)
     provider = await registration.actor(organisation_id=organisation_id, role="dwse_organisation_officer")
     dossier = await registered(provider, case_handler)
     number = dossier["odb_number"]
-    assert number.startswith(prefix) and number[len(prefix):].isdigit()
+    assert number.startswith(prefix) and number[len(prefix) :].isdigit()
     event = (await registration.events("registration.training_registered.v1", odb_number=number))[0]
     submitted_on = datetime.fromisoformat(dossier["submitted_at"]).astimezone(BRUSSELS).date()
     assert event["holds_from"] == submitted_on.isoformat()  # by default the day it came in (in Brussels)
@@ -455,7 +468,9 @@ async def test_r24_replacement_three_months_ahead_replaces_the_old_number_on_app
 
 async def test_r25_once_a_year_the_general_contact_is_asked_to_verify_the_contacts(provider, registration, clock):
     # rule R-25, rule N-4
-    await provider.client.put("/v1/provider/organisation", json={"contact": contact(), "general_contact": contact(name="Algemeen", email="algemeen@opleidingen.example")})
+    await provider.client.put(
+        "/v1/provider/organisation", json={"contact": contact(), "general_contact": contact(name="Algemeen", email="algemeen@opleidingen.example")}
+    )
     due_at = await registration.fetchval("SELECT due_at FROM scheduled_jobs WHERE job = 'registration.contact_verification' AND status = 'pending'")
     assert (due_at.astimezone(BRUSSELS).month, due_at.astimezone(BRUSSELS).day) == (1, 15)  # armed once a year, in January
     clock.set(due_at + days(1))
@@ -468,7 +483,9 @@ async def test_r25_once_a_year_the_general_contact_is_asked_to_verify_the_contac
 
 async def test_r26_a_negative_yearly_evaluation_is_emailed_to_the_general_contact(provider, case_handler, registration):
     # rule R-26
-    await provider.client.put("/v1/provider/organisation", json={"contact": contact(), "general_contact": contact(name="Algemeen", email="algemeen@opleidingen.example")})
+    await provider.client.put(
+        "/v1/provider/organisation", json={"contact": contact(), "general_contact": contact(name="Algemeen", email="algemeen@opleidingen.example")}
+    )
     number = (await registered(provider, case_handler))["odb_number"]
     path = f"/v1/back-office/trainings/{number}/evaluations"
     assert (await case_handler.client.post(path, json={"year": 2026, "outcome": "negative"})).status_code == 422
@@ -480,8 +497,11 @@ async def test_r26_a_negative_yearly_evaluation_is_emailed_to_the_general_contac
 
 async def test_r14_office_software_is_basic_ict_and_cad_profession_specific(provider):
     # rule R-14: the self-analysis offers both groups; either one makes the training qualify.
-    office = await submitted(provider, training_overrides={"name": "Rekenblad voor kantoormedewerkers", "competence_group": "basic"},
-                             analysis=self_analysis(profession_specific=[], basic=["basic_ict"]))
+    office = await submitted(
+        provider,
+        training_overrides={"name": "Rekenblad voor kantoormedewerkers", "competence_group": "basic"},
+        analysis=self_analysis(profession_specific=[], basic=["basic_ict"]),
+    )
     assert office["status"] == "in_review"
     cad = await submitted(provider, training_overrides={"name": "CAD voor tekenaars"}, analysis=self_analysis(profession_specific=["shortage_occupation"]))
     assert cad["status"] == "in_review"
@@ -489,11 +509,21 @@ async def test_r14_office_software_is_basic_ict_and_cad_profession_specific(prov
 
 async def test_r16_extra_documents_are_for_the_back_office_only(provider, case_handler, public_client):
     # rule R-16
-    upload = await provider.client.post("/v1/provider/documents", params={"purpose": "extra", "filename": "brochure.pdf"},
-                                        content=b"%PDF-1.4\n%brochure\n", headers={"content-type": "application/pdf"})
+    upload = await provider.client.post(
+        "/v1/provider/documents",
+        params={"purpose": "extra", "filename": "brochure.pdf"},
+        content=b"%PDF-1.4\n%brochure\n",
+        headers={"content-type": "application/pdf"},
+    )
     document_id = upload.json()["document_id"]
-    application = await draft(provider, contact=contact(), training=training(), self_analysis=self_analysis(), deciding_body=deciding_body(),
-                              documents={"document_ids": [document_id]})
+    application = await draft(
+        provider,
+        contact=contact(),
+        training=training(),
+        self_analysis=self_analysis(),
+        deciding_body=deciding_body(),
+        documents={"document_ids": [document_id]},
+    )
     result = (await submit(provider, application["application_id"])).json()
     path = f"/v1/back-office/applications/{result['application_id']}"
     assert (await case_handler.client.get(path)).json()["sections"]["documents"]["document_ids"] == [document_id]

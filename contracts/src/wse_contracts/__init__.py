@@ -6,7 +6,7 @@ A consumer depends on these models, never on another service's code.
 
 from wse_contracts.envelope import Envelope, new_envelope
 from wse_contracts.events import Event, event_model, registered_event_types
-from wse_contracts.kafka_binding import from_kafka_record, to_kafka_record, KafkaRecord
+from wse_contracts.kafka_binding import KafkaRecord, from_kafka_record, to_kafka_record
 from wse_contracts.models import StrictModel
 from wse_contracts.topics import TOPICS, Topic, topic
 

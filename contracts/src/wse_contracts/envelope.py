@@ -4,7 +4,7 @@ correlation and causation ids that tie one user action to everything it caused."
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -41,7 +41,7 @@ def new_envelope(
         source=source,
         type=type,
         subject=subject,
-        time=time or datetime.now(timezone.utc),
+        time=time or datetime.now(UTC),
         correlationid=correlation_id,
         causationid=causation_id,
         data=data,

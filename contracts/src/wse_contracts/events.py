@@ -12,10 +12,9 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 from wse_contracts.envelope import Envelope, new_envelope
-
 from wse_contracts.topics import topic as _topic
 
-_REGISTRY: dict[str, type["Event"]] = {}
+_REGISTRY: dict[str, type[Event]] = {}
 
 TYPE_PREFIX = "be.vlaanderen.wse."
 
@@ -42,9 +41,7 @@ class Event(BaseModel):
     def key(self) -> str:
         return str(getattr(self, self.key_field))
 
-    def to_envelope(
-        self, *, source: str, correlation_id: str, causation_id: str | None = None, **kwargs: Any
-    ) -> Envelope:
+    def to_envelope(self, *, source: str, correlation_id: str, causation_id: str | None = None, **kwargs: Any) -> Envelope:
         return new_envelope(
             source=source,
             type=self.event_type,

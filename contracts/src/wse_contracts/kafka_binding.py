@@ -8,9 +8,9 @@ events land on one partition and keep their order.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable
 
 from wse_contracts.envelope import Envelope
 
@@ -66,8 +66,6 @@ def from_kafka_record(headers: Iterable[tuple[str, bytes]], value: bytes | None)
     except ValueError as error:
         raise MalformedRecord(f"record value is not JSON: {error}") from error
     try:
-        return Envelope.model_validate(
-            {**{k: v for k, v in attributes.items() if k in _ATTRIBUTES}, "datacontenttype": content_type, "data": data}
-        )
+        return Envelope.model_validate({**{k: v for k, v in attributes.items() if k in _ATTRIBUTES}, "datacontenttype": content_type, "data": data})
     except ValueError as error:
         raise MalformedRecord(str(error)) from error

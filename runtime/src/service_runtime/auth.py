@@ -21,8 +21,6 @@ import httpx
 import jwt
 import structlog
 
-from service_runtime.logging import correlation_id_var
-
 log = structlog.get_logger(__name__)
 
 
@@ -35,6 +33,16 @@ class Principal:
     person_id: UUID
     organisation_id: UUID | None  # None: acting as a citizen, for oneself
     token_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acts in a use case: a person, the organisation they chose to act for (ID-10), if any,
+    and the day (in Brussels, on the runtime's clock) by which their rights are judged."""
+
+    person_id: UUID
+    acting_for: UUID | None
+    today: date
 
 
 class KeySource(Protocol):
@@ -117,8 +125,13 @@ async def verified_claims(token: str, keys: KeySource, *, issuer: str, audience:
         raise InvalidToken("the token's algorithm does not match its key")  # never "none", never HS* with a public key
     try:
         return jwt.decode(
-            token, key, algorithms=[algorithm], issuer=issuer, audience=audience,
-            options={"require": required}, leeway=5,
+            token,
+            key,
+            algorithms=[algorithm],
+            issuer=issuer,
+            audience=audience,
+            options={"require": required},
+            leeway=5,
         )
     except jwt.PyJWTError as error:
         raise InvalidToken(str(error)) from error
@@ -190,25 +203,4 @@ async def holds_right(
             context,
             on,
         )
-    )
-
-
-async def record_access_decision(
-    connection: asyncpg.Connection,
-    *,
-    principal: Principal | None,
-    organisation_id: UUID | None,
-    action: str,
-    allowed: bool,
-    reason: str,
-) -> None:
-    await connection.execute(
-        "INSERT INTO access_audit (person_id, organisation_id, action, decision, reason, correlation_id) "
-        "VALUES ($1, $2, $3, $4, $5, $6)",
-        principal.person_id if principal else None,
-        organisation_id,
-        action,
-        "allowed" if allowed else "denied",
-        reason,
-        correlation_id_var.get(),
     )

@@ -7,10 +7,8 @@ import asyncio
 import json
 import sys
 
-import asyncpg
 import uvicorn
 
-from service_runtime.db import configure_connection
 from service_runtime.dead_letters import list_dead_letters, replay_dead_letter
 from service_runtime.logging import configure_logging
 from service_runtime.service import Service
@@ -64,8 +62,7 @@ def main(service: Service, argv: list[str] | None = None) -> int:
 
 
 async def _dead_letters(runtime, args) -> int:
-    connection = await asyncpg.connect(runtime.settings.database_url)
-    await configure_connection(connection)
+    connection = await runtime.connect()
     try:
         if args.action == "list":
             rows = await list_dead_letters(connection, include_replayed=args.all)

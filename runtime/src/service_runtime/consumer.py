@@ -18,8 +18,9 @@ import asyncio
 import contextlib
 import itertools
 import time
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Iterator
+from typing import Any
 
 import asyncpg
 import structlog
@@ -145,7 +146,7 @@ class ConsumerRunner:
                 return
             try:
                 await self.handle_batch([_Record(r) for r in records])
-            except Exception:  # noqa: BLE001 - a database failure: nothing committed, read again
+            except Exception:
                 BATCH_FAILURES.labels(self.group_id).inc()
                 log.exception("batch rolled back, will be read again", consumer=self.group_id)
                 await message.nack()  # seek back to the first record of each partition
@@ -172,7 +173,7 @@ class ConsumerRunner:
                 await previous  # never let an older commit land after a newer one
         try:
             await kafka_consumer.commit(offsets)
-        except Exception as error:  # noqa: BLE001 - e.g. during a rebalance: the records come again
+        except Exception as error:
             log.warning("offset commit failed, the batch will be redelivered", consumer=self.group_id, error=repr(error))
 
     async def handle_batch(self, records: list[_Record]) -> None:
@@ -195,7 +196,7 @@ class ConsumerRunner:
                     CONSUMED.labels(self.group_id, outcome).inc(count)
             except CONNECTION_LOST:
                 raise
-            except Exception as error:  # noqa: BLE001 - some event failed: undo all, go one by one
+            except Exception as error:
                 log.info("batch fell back to one event at a time", consumer=self.group_id, error=repr(error))
                 async with connection.transaction():
                     for record in records:
@@ -272,9 +273,7 @@ class ConsumerRunner:
         with self._about(envelope):
             await self._handle_with_retries(connection, record, envelope, handler)
 
-    async def _handle_with_retries(
-        self, connection: asyncpg.Connection, record: _Record, envelope: Envelope, handler: EventHandler
-    ) -> None:
+    async def _handle_with_retries(self, connection: asyncpg.Connection, record: _Record, envelope: Envelope, handler: EventHandler) -> None:
         max_attempts = self.consumer.max_attempts or self._retry.max_attempts
         for attempt in range(1, max_attempts + 1):
             try:
@@ -285,7 +284,7 @@ class ConsumerRunner:
                 return
             except CONNECTION_LOST:
                 raise  # the connection is gone: the whole batch is re-read, not dead-lettered
-            except Exception as error:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
+            except Exception as error:
                 if attempt == max_attempts or time.monotonic() >= self._retry_budget_ends:
                     log.error("handler failed for the last time, dead-lettering", attempts=attempt, error=repr(error))
                     await self._dead_letter(connection, record, envelope, repr(error), attempts=attempt)
@@ -324,7 +323,7 @@ class ConsumerRunner:
                 async with connection.transaction():
                     await connection.execute("DELETE FROM inbox WHERE consumer = $1 AND event_id = $2", self.group_id, envelope.id)
                     await self._apply_once(connection, envelope, handler)
-        except Exception as error:  # noqa: BLE001 - reported to the operator, dead letter kept
+        except Exception as error:
             return repr(error)
         return None
 
@@ -343,7 +342,9 @@ class ConsumerRunner:
             # dead-letter it again. A replay removes this row first.
             await connection.execute(
                 "INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-                self.group_id, envelope.id, envelope.type,
+                self.group_id,
+                envelope.id,
+                envelope.type,
             )
         dead_letter_id = await connection.fetchval(
             """

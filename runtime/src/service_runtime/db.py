@@ -1,8 +1,24 @@
+"""Database connections of a service: jsonb as Python objects, a cheap reset, and the service's
+name on every connection (events written through it name their source from it; PostgreSQL
+shows it in pg_stat_activity)."""
+
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import asyncpg
+
+
+class ServiceConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg ships no type hints for subclassing
+    """A connection that knows which service's database it is: `service_name`."""
+
+    service_name: str | None = None
+
+
+def service_of(connection: Any) -> str | None:
+    """The service a connection (or a pool's proxy of one) belongs to, if it was opened by `connect`/`create_pool`."""
+    return getattr(connection, "service_name", None)
 
 
 async def configure_connection(connection: asyncpg.Connection) -> None:
@@ -22,7 +38,26 @@ async def _reset_on_release(connection: asyncpg.Connection) -> None:
         await connection.execute("ROLLBACK")
 
 
-async def create_pool(database_url: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+async def create_pool(database_url: str, *, service: str | None = None, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+    async def init(connection: asyncpg.Connection) -> None:
+        connection.service_name = service
+        await configure_connection(connection)
+
     return await asyncpg.create_pool(
-        database_url, min_size=min_size, max_size=max_size, init=configure_connection, command_timeout=60, reset=_reset_on_release
+        database_url,
+        min_size=min_size,
+        max_size=max_size,
+        init=init,
+        command_timeout=60,
+        reset=_reset_on_release,
+        connection_class=ServiceConnection,
+        server_settings={"application_name": service} if service else None,
     )
+
+
+async def connect(database_url: str, *, service: str | None = None) -> ServiceConnection:
+    """One connection outside the pool (a command, a listener, the relay's leader lock)."""
+    connection = await asyncpg.connect(database_url, connection_class=ServiceConnection, server_settings={"application_name": service} if service else None)
+    connection.service_name = service
+    await configure_connection(connection)
+    return connection

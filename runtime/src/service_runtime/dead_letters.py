@@ -15,7 +15,7 @@ from service_runtime.consumer import ConsumerRunner, _Record
 
 
 class _StoredRecord(_Record):
-    def __init__(self, row: asyncpg.Record) -> None:  # noqa: D107 - same fields as a Kafka record
+    def __init__(self, row: asyncpg.Record) -> None:
         self.topic, self.partition, self.offset = row["topic"], row["partition"], row["offset"]
         self.key, self.value = row["key"], row["value"]
         self.headers = [(name, value.encode()) for name, value in row["headers"]]
@@ -49,9 +49,7 @@ async def replay_dead_letter(connection: asyncpg.Connection, *, dead_letter_id: 
             raise LookupError(f"this service has no consumer {row['consumer']}")
         error = await runner.replay(connection, _StoredRecord(row))
         if error is not None:
-            await connection.execute(
-                "UPDATE dead_letters SET error = $2, attempts = attempts + 1 WHERE id = $1", dead_letter_id, error
-            )
+            await connection.execute("UPDATE dead_letters SET error = $2, attempts = attempts + 1 WHERE id = $1", dead_letter_id, error)
             return f"failed again: {error}"
         await connection.execute("UPDATE dead_letters SET replayed_at = now() WHERE id = $1", dead_letter_id)
         return "replayed"

@@ -30,9 +30,7 @@ async def arm_housekeeping(connection: asyncpg.Connection, *, now: datetime) -> 
 
 def housekeeping(*, outbox_retention_hours: int, inbox_retention_days: int) -> JobHandler:
     async def run(connection: asyncpg.Connection, job: Job) -> None:
-        outbox = await connection.execute(
-            "DELETE FROM outbox WHERE published_at < $1", job.due_at - timedelta(hours=outbox_retention_hours)
-        )
+        outbox = await connection.execute("DELETE FROM outbox WHERE published_at < $1", job.due_at - timedelta(hours=outbox_retention_hours))
         inbox = await connection.execute("DELETE FROM inbox WHERE processed_at < $1", job.due_at - timedelta(days=inbox_retention_days))
         log.info("housekeeping done", outbox_rows_removed=int(outbox.split()[-1]), inbox_rows_removed=int(inbox.split()[-1]))
         await _arm(connection, _next_hour(max(job.due_at, job.ran_at or job.due_at)))

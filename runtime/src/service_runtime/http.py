@@ -7,21 +7,32 @@ import itertools
 import re
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from datetime import date
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import asyncpg
 import structlog
-from prometheus_client import Counter, Gauge, Histogram
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
+from litestar.di import Provide
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException, ValidationException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from prometheus_client import Counter, Gauge, Histogram
 
-from service_runtime.clock import local_today
-from service_runtime.auth import InvalidToken, Principal, holds_right, record_access_decision
+from service_runtime import calendar
+from service_runtime.audit import record_audit
+from service_runtime.auth import Actor, InvalidToken, Principal, holds_right
+from service_runtime.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from service_runtime.logging import correlation_id_var
+
+if TYPE_CHECKING:
+    from service_runtime.clock import Clock
+    from service_runtime.service import ServiceRuntime
+
+T = TypeVar("T")
 
 log = structlog.get_logger(__name__)
 
@@ -37,14 +48,13 @@ _SAFE_CORRELATION_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 class FieldProblem:
     field: str
     reason: str
+    rule: str | None = None  # the ID of the rule in domain.md that refused, where one did
 
 
 class Problem(Exception):
     """An error a client can act on. Domain errors are mapped to it by the entry point."""
 
-    def __init__(
-        self, status: int, title: str, detail: str | None = None, *, errors: list[FieldProblem] | None = None, type: str = "about:blank"
-    ) -> None:
+    def __init__(self, status: int, title: str, detail: str | None = None, *, errors: list[FieldProblem] | None = None, type: str = "about:blank") -> None:
         super().__init__(detail or title)
         self.status, self.title, self.detail, self.errors, self.type = status, title, detail, errors or [], type
 
@@ -58,7 +68,7 @@ def problem_response(
     if instance:
         body["instance"] = instance
     if errors:
-        body["errors"] = [{"field": e.field, "reason": e.reason} for e in errors]
+        body["errors"] = [{"field": e.field, "reason": e.reason, **({"rule": e.rule} if e.rule else {})} for e in errors]
     if correlation_id := correlation_id_var.get():
         body["correlation_id"] = correlation_id
     return Response(body, status_code=status, media_type=PROBLEM_JSON)
@@ -262,14 +272,133 @@ async def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) ->
                     organisation_id=principal.organisation_id,
                     role=rule.role,
                     context=rule.context,
-                    on=local_today(runtime.clock),
+                    on=calendar.today(runtime.clock),
                 )
                 reason = f"{'holds' if allowed else 'lacks'} {rule.role}@{rule.context}"
             if not allowed:
-                await record_access_decision(
-                    db, principal=principal, organisation_id=principal.organisation_id, action=action, allowed=False, reason=reason
+                await record_audit(
+                    db,
+                    actor_id=principal.person_id,
+                    acting_for=principal.organisation_id,
+                    organisation_id=principal.organisation_id,
+                    action=action,
+                    outcome="denied",
+                    reason=reason,
                 )
         if not allowed:
             raise PermissionDeniedException(f"You need the right {rule.role} in context {rule.context} for this organisation.")
         return
     raise PermissionDeniedException("Unknown access rule.")
+
+
+# ---------------------------------------------------------------- running a use case from a route
+
+# The title of each kind of problem, defined once: `detail` carries the explanation.
+TITLES = {400: "Refused", 403: "Forbidden", 404: "Not found", 409: "Conflict", 422: "The request is not valid"}
+
+
+def problem_for(error: DomainError) -> Problem:
+    """The HTTP answer to a rule that said no."""
+    if isinstance(error, Invalid):
+        return Problem(422, TITLES[422], errors=[FieldProblem(v.field, v.reason, v.rule) for v in error.violations])
+    status = 403 if isinstance(error, Forbidden) else 404 if isinstance(error, NotFound) else 409 if isinstance(error, Conflict) else 400
+    return Problem(status, TITLES[status], error.reason)
+
+
+class UseCases:
+    """Runs a use case for one request: `await run(use_cases.grant_right, actor=actor, ...)`.
+
+    The use case gets a connection and the keyword arguments; it runs in one transaction (a
+    single query needs none: `read_only=True`). A `Forbidden` is written to the audit log in a
+    transaction of its own (the use case's is rolled back: nothing of the attempt stays but the
+    record of it), and every domain error becomes problem+json.
+    """
+
+    __slots__ = ("_request", "_runtime")
+
+    def __init__(self, request: Request, runtime: ServiceRuntime) -> None:
+        self._request = request
+        self._runtime = runtime
+
+    async def __call__(self, use_case: Callable[..., Awaitable[T]], /, *, read_only: bool = False, **kwargs: Any) -> T:
+        async with self._runtime.db().acquire() as connection:
+            try:
+                if read_only:
+                    return await use_case(connection, **kwargs)
+                async with connection.transaction():
+                    return await use_case(connection, **kwargs)
+            except Forbidden as denial:
+                await self._audit_denial(connection, denial, organisation_id=kwargs.get("organisation_id"))
+                raise problem_for(denial) from None
+            except DomainError as error:
+                raise problem_for(error) from None
+
+    async def _audit_denial(self, connection: asyncpg.Connection, denial: Forbidden, *, organisation_id: Any) -> None:
+        principal: Principal | None = getattr(self._request.state, "principal", None)
+        acting_for = principal.organisation_id if principal else None
+        await record_audit(
+            connection,
+            actor_id=principal.person_id if principal else None,
+            acting_for=acting_for,
+            organisation_id=organisation_id if organisation_id is not None else acting_for,
+            action=f"{self._request.method} {self._request.scope['path']}",
+            outcome="denied",
+            reason=denial.reason,
+        )
+
+
+# ---------------------------------------------------------------- what route handlers can ask for
+# Litestar's dependency injection: a handler names a parameter `run`, `pool`, `clock`, `today`,
+# `principal`, `actor`, `settings` or `runtime` and gets it, instead of looking it up in
+# `request.app.state`.
+
+
+def _runtime_of(request: Request) -> ServiceRuntime:
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime
+
+
+def _principal_of(request: Request) -> Principal:
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None:
+        # Only routes with SignedIn or RightRequired have a principal: a Public route asking for
+        # one is a programming error, refused rather than answered anonymously.
+        raise NotAuthorizedException("A platform token is required (Authorization: Bearer ...).")
+    return principal
+
+
+def _provide_run(request: Request) -> UseCases:
+    return UseCases(request, _runtime_of(request))
+
+
+def _provide_pool(request: Request) -> asyncpg.Pool:
+    return _runtime_of(request).db()
+
+
+def _provide_clock(request: Request) -> Clock:
+    return _runtime_of(request).clock
+
+
+def _provide_today(request: Request) -> date:
+    return calendar.today(_runtime_of(request).clock)
+
+
+def _provide_actor(request: Request) -> Actor:
+    principal = _principal_of(request)
+    return Actor(principal.person_id, principal.organisation_id, calendar.today(_runtime_of(request).clock))
+
+
+def _provide_settings(request: Request) -> Any:
+    return _runtime_of(request).settings
+
+
+DEPENDENCIES = {
+    "run": Provide(_provide_run, sync_to_thread=False),
+    "pool": Provide(_provide_pool, sync_to_thread=False),
+    "clock": Provide(_provide_clock, sync_to_thread=False),
+    "today": Provide(_provide_today, sync_to_thread=False),
+    "principal": Provide(_principal_of, sync_to_thread=False),
+    "actor": Provide(_provide_actor, sync_to_thread=False),
+    "settings": Provide(_provide_settings, sync_to_thread=False),
+    "runtime": Provide(_runtime_of, sync_to_thread=False),
+}

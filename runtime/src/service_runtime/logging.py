@@ -17,9 +17,7 @@ correlation_id_var: ContextVar[str | None] = ContextVar("correlation_id", defaul
 # YY.MM.DD-XXX.CC / YYMMDD-XXX-CC. The check digits are not verified here on purpose: a log line
 # with a mistyped number is still personal data.
 # Not inside a run of hex characters, so a UUID's last group (…-f69055713518) stays readable.
-_NATIONAL_REGISTER_NUMBER = re.compile(
-    r"(?<![0-9a-fA-F])(\d{2})[.\- ]?(\d{2})[.\- ]?(\d{2})[.\- ]?(\d{3})[.\- ]?(\d{2})(?![0-9a-fA-F])"
-)
+_NATIONAL_REGISTER_NUMBER = re.compile(r"(?<![0-9a-fA-F])(\d{2})[.\- ]?(\d{2})[.\- ]?(\d{2})[.\- ]?(\d{3})[.\- ]?(\d{2})(?![0-9a-fA-F])")
 MASK = "***********"
 
 
@@ -41,10 +39,7 @@ def mask_national_register_numbers_in(value: Any) -> Any:
 
 def mask_national_register_numbers(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
     """structlog processor: every field of the event, nested or not, key or value."""
-    return {
-        mask_national_register_numbers_in(k) if isinstance(k, str) else k: mask_national_register_numbers_in(v)
-        for k, v in event_dict.items()
-    }
+    return {mask_national_register_numbers_in(k) if isinstance(k, str) else k: mask_national_register_numbers_in(v) for k, v in event_dict.items()}
 
 
 def _add_correlation_id(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ import structlog
 from aiokafka import AIOKafkaProducer
 from prometheus_client import Counter, Gauge, Histogram
 
+from service_runtime.db import service_of
 from service_runtime.failpoints import failpoint
 from service_runtime.logging import correlation_id_var
 from wse_contracts import Envelope, Event, to_kafka_record
@@ -36,9 +37,7 @@ _RELAY_LOCK_KEY = 7_341_002
 
 OUTBOX_PUBLISHED = Counter("outbox_published_total", "Events the relay published to Kafka.", ["service"])
 OUTBOX_PENDING = Gauge("outbox_pending", "Outbox rows not yet published (as last seen by the relay).", ["service"])
-OUTBOX_PUBLISH_SECONDS = Histogram(
-    "outbox_publish_batch_seconds", "Time to publish one relay batch and mark it.", ["service"]
-)
+OUTBOX_PUBLISH_SECONDS = Histogram("outbox_publish_batch_seconds", "Time to publish one relay batch and mark it.", ["service"])
 OUTBOX_ERRORS = Counter("outbox_publish_errors_total", "Relay batches that failed and will be retried.", ["service"])
 
 
@@ -83,21 +82,30 @@ async def publish_event(
     connection: asyncpg.Connection,
     event: Event,
     *,
-    source: str,
+    source: str | None = None,
     correlation_id: str | None = None,
     causation_id: str | None = None,
 ) -> Envelope:
     """Record `event` for publication, in the caller's transaction.
 
+    The source is the service whose database this is (`/wse/<service>`, from the connection).
     The correlation id defaults to the one of the request or event being handled, and the
     causation id to the event being handled, so a chain of events can be followed in the logs.
     """
     envelope = event.to_envelope(
-        source=source,
+        source=source or event_source(connection),
         correlation_id=correlation_id or correlation_id_var.get() or "none",
         causation_id=causation_id or causation_id_var.get(),
     )
     return await add_to_outbox(connection, envelope, topic=event.topic)
+
+
+def event_source(connection: asyncpg.Connection) -> str:
+    """CloudEvents `source` of what this service publishes: `/wse/<service>`."""
+    service = service_of(connection)
+    if service is None:
+        raise RuntimeError("this connection belongs to no service: open it with service_runtime.db.create_pool/connect(service=...)")
+    return f"/wse/{service}"
 
 
 def _producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
@@ -156,7 +164,7 @@ class OutboxRelay:
                 backoff = 0.2
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
                 log.warning("outbox relay lost its database connection, retrying", error=str(error))
-            except Exception:  # noqa: BLE001 - the relay must outlive any one failure
+            except Exception:
                 log.exception("outbox relay failed, retrying")
             self.is_leader = False
             if not self._stopping:
@@ -186,7 +194,7 @@ class OutboxRelay:
                         published = await self._relay_batch(producer)
                     except asyncpg.PostgresError:
                         raise
-                    except Exception as error:  # noqa: BLE001 - Kafka trouble: fresh producer, same rows
+                    except Exception as error:
                         OUTBOX_ERRORS.labels(self._service).inc()
                         log.warning("outbox relay could not publish, will retry the same rows", error=repr(error))
                         with contextlib.suppress(Exception):
@@ -229,9 +237,7 @@ class OutboxRelay:
                     )
                 await asyncio.gather(*sends)
                 failpoint("relay.after_publish")
-                await connection.execute(
-                    "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", [row["id"] for row in rows]
-                )
+                await connection.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", [row["id"] for row in rows])
             OUTBOX_PUBLISHED.labels(self._service).inc(len(rows))
             OUTBOX_PENDING.labels(self._service).set(len(rows) if len(rows) == self._batch_size else 0)
             return len(rows)
@@ -251,4 +257,3 @@ async def ensure_topics(bootstrap_servers: str, topics: dict[str, int], *, repli
                 await admin.create_topics(missing)
     finally:
         await admin.close()
-

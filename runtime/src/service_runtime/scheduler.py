@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import asyncpg
 import structlog
@@ -108,7 +109,7 @@ class Scheduler:
         while not self._stopping:
             try:
                 ran = await self.run_due_jobs()
-            except Exception:  # noqa: BLE001 - keep the scheduler alive through database hiccups
+            except Exception:
                 log.exception("scheduler pass failed")
                 ran = 0
             if not ran:
@@ -125,47 +126,46 @@ class Scheduler:
 
     async def _run_one(self) -> bool:
         now = self._clock.now()
-        async with self._pool.acquire() as connection:
-            async with connection.transaction():
-                row = await connection.fetchrow(
-                    """
+        async with self._pool.acquire() as connection, connection.transaction():
+            row = await connection.fetchrow(
+                """
                     SELECT id, job, dedup_key, due_at, payload, attempts FROM scheduled_jobs
                     WHERE status = 'pending' AND due_at <= $1 AND job = ANY($2::text[])
                     ORDER BY due_at, id
                     FOR UPDATE SKIP LOCKED
                     LIMIT 1
                     """,
-                    now,
-                    list(self._handlers),
-                )
-                if row is None:
-                    return False
-                job = Job(**dict(row), ran_at=now)
-                with structlog.contextvars.bound_contextvars(job=job.job, job_id=job.id, dedup_key=job.dedup_key):
-                    try:
-                        async with connection.transaction():
-                            await self._handlers[job.job](connection, job)
-                    except Exception as error:  # noqa: BLE001 - the job's own savepoint is undone
-                        attempts = job.attempts + 1
-                        final = attempts >= self._max_attempts
-                        await connection.execute(
-                            "UPDATE scheduled_jobs SET attempts = $2, last_error = $3, status = $4, due_at = $5 WHERE id = $1",
-                            job.id,
-                            attempts,
-                            repr(error),
-                            "failed" if final else "pending",
-                            now + timedelta(seconds=min(2**attempts, 3600)),
-                        )
-                        JOBS_RUN.labels(job.job, "failed" if final else "retry").inc()
-                        log.error("scheduled job failed", attempts=attempts, final=final, error=repr(error))
-                        return True
-                    # Unless the handler re-armed this very job for later (due_at moved).
+                now,
+                list(self._handlers),
+            )
+            if row is None:
+                return False
+            job = Job(**dict(row), ran_at=now)
+            with structlog.contextvars.bound_contextvars(job=job.job, job_id=job.id, dedup_key=job.dedup_key):
+                try:
+                    async with connection.transaction():
+                        await self._handlers[job.job](connection, job)
+                except Exception as error:
+                    attempts = job.attempts + 1
+                    final = attempts >= self._max_attempts
                     await connection.execute(
-                        "UPDATE scheduled_jobs SET status = 'done', done_at = $2, attempts = attempts + 1 WHERE id = $1 AND due_at = $3",
+                        "UPDATE scheduled_jobs SET attempts = $2, last_error = $3, status = $4, due_at = $5 WHERE id = $1",
                         job.id,
-                        now,
-                        job.due_at,
+                        attempts,
+                        repr(error),
+                        "failed" if final else "pending",
+                        now + timedelta(seconds=min(2**attempts, 3600)),
                     )
-                    JOBS_RUN.labels(job.job, "done").inc()
-                    log.info("scheduled job done")
-                return True
+                    JOBS_RUN.labels(job.job, "failed" if final else "retry").inc()
+                    log.error("scheduled job failed", attempts=attempts, final=final, error=repr(error))
+                    return True
+                # Unless the handler re-armed this very job for later (due_at moved).
+                await connection.execute(
+                    "UPDATE scheduled_jobs SET status = 'done', done_at = $2, attempts = attempts + 1 WHERE id = $1 AND due_at = $3",
+                    job.id,
+                    now,
+                    job.due_at,
+                )
+                JOBS_RUN.labels(job.job, "done").inc()
+                log.info("scheduled job done")
+            return True

@@ -9,31 +9,33 @@ broker, the outbox relay and the scheduler, and starts and stops them with the H
 from __future__ import annotations
 
 import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import asyncpg
 import structlog
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from litestar import Litestar, Router, get
+from litestar.middleware import DefineMiddleware
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, ScalarRenderPlugin
-from litestar.middleware import DefineMiddleware
 from litestar.plugins.prometheus import PrometheusController
 from litestar.response import Response
 
 from service_runtime.auth import JwksKeys, KeySource, TokenVerifier
 from service_runtime.clock import Clock, SystemClock
 from service_runtime.consumer import Consumer, ConsumerRunner, RetryPolicy
-from service_runtime.db import create_pool
+from service_runtime.db import connect, create_pool
 from service_runtime.housekeeping import HOUSEKEEPING_JOB, arm_housekeeping, housekeeping
-from service_runtime.http import EXCEPTION_HANDLERS, Public, RequestMiddleware, access, access_guard
+from service_runtime.http import DEPENDENCIES, EXCEPTION_HANDLERS, Public, RequestMiddleware, RightRequired, access, access_guard
 from service_runtime.migrations import Migration, apply_migrations, discover
 from service_runtime.outbox import OutboxRelay, ensure_topics
+from service_runtime.projections import Projection, RightsProjection
 from service_runtime.scheduler import JobHandler, Scheduler
 from service_runtime.settings import ServiceSettings, load_settings
-from wse_contracts import Event, TOPICS
+from wse_contracts import TOPICS, Event
 from wse_contracts.topics import dead_letter_topic
 
 log = structlog.get_logger(__name__)
@@ -45,22 +47,31 @@ class Service:
     description: str
     migrations_package: str | None = None
     route_handlers: list[Any] = field(default_factory=list)
+    # Local copies of identity's data this service keeps (rights, organisations), each fed by its consumer.
+    projections: list[Projection] = field(default_factory=list)
     consumers: list[Consumer] = field(default_factory=list)
     jobs: dict[str, JobHandler] = field(default_factory=dict)
     # Jobs that need the running runtime (its settings, a client it holds): built at start.
-    runtime_jobs: Callable[["ServiceRuntime"], dict[str, JobHandler]] | None = None
+    runtime_jobs: Callable[[ServiceRuntime], dict[str, JobHandler]] | None = None
     publishes: list[type[Event]] = field(default_factory=list)
     settings_class: type[ServiceSettings] = ServiceSettings
     version: str = "0.1.0"
     # Commands of this service beside serve/migrate/...: name -> (help, async fn(runtime, argv) -> exit code).
-    commands: dict[str, tuple[str, Callable[["ServiceRuntime", list[str]], Awaitable[int]]]] = field(default_factory=dict)
+    commands: dict[str, tuple[str, Callable[[ServiceRuntime, list[str]], Awaitable[int]]]] = field(default_factory=dict)
     # Where token signing keys come from; default: the identity service's JWKS over HTTP.
     # (The identity service reads its own keys from its database.)
-    signing_keys: Callable[["ServiceRuntime"], KeySource] | None = None
+    signing_keys: Callable[[ServiceRuntime], KeySource] | None = None
     # Called with the running runtime after start, before requests are served.
-    on_start: Callable[["ServiceRuntime"], Awaitable[None]] | None = None
+    on_start: Callable[[ServiceRuntime], Awaitable[None]] | None = None
     # Called before the runtime stops its pool (close what on_start opened).
-    on_stop: Callable[["ServiceRuntime"], Awaitable[None]] | None = None
+    on_stop: Callable[[ServiceRuntime], Awaitable[None]] | None = None
+
+    def all_consumers(self) -> list[Consumer]:
+        """The projections' consumers, then the service's own."""
+        return [projection.consumer() for projection in self.projections] + list(self.consumers)
+
+    def mounts(self, projection: type) -> bool:
+        return any(isinstance(p, projection) for p in self.projections)
 
     def load_settings(self, **overrides: Any) -> ServiceSettings:
         return load_settings(self.name, self.settings_class, **overrides)
@@ -71,7 +82,7 @@ class Service:
             found += discover(self.name, self.migrations_package)
         return found
 
-    def runtime(self, settings: ServiceSettings | None = None, *, clock: Clock | None = None) -> "ServiceRuntime":
+    def runtime(self, settings: ServiceSettings | None = None, *, clock: Clock | None = None) -> ServiceRuntime:
         return ServiceRuntime(self, settings or self.load_settings(), clock=clock or SystemClock())
 
 
@@ -122,7 +133,7 @@ class ServiceRuntime:
             initial_seconds=self.settings.consumer_backoff_initial_seconds,
             max_seconds=self.settings.consumer_backoff_max_seconds,
         )
-        for consumer in self.service.consumers:
+        for consumer in self.service.all_consumers():
             runner = ConsumerRunner(consumer=consumer, service=self.service.name, pool=pool, retry=retry, clock=self.clock)  # type: ignore[arg-type]
             runner.subscribe(
                 self.broker,
@@ -135,13 +146,23 @@ class ServiceRuntime:
         topics = {dead_letter_topic(self.service.name): 1}
         for event in self.service.publishes:
             topics[event.topic] = TOPICS[event.topic].partitions
-        for consumer in self.service.consumers:
+        for consumer in self.service.all_consumers():
             for name in consumer.topics:
                 if name in TOPICS:
                     topics[name] = TOPICS[name].partitions
         return topics
 
     # -- lifecycle ----------------------------------------------------------------------------
+
+    def db(self) -> asyncpg.Pool:
+        """The database pool of the running service."""
+        if self.pool is None:
+            raise RuntimeError(f"the {self.service.name} service is not started: it has no database pool yet")
+        return self.pool
+
+    async def connect(self) -> asyncpg.Connection:
+        """One connection of this service outside the pool (commands, listeners); close it after use."""
+        return await connect(self.settings.database_url, service=self.service.name)
 
     async def migrate(self) -> list[str]:
         connection = await asyncpg.connect(self.settings.database_url)
@@ -154,7 +175,9 @@ class ServiceRuntime:
         settings = self.settings
         if settings.migrate_on_start:
             await self.migrate()
-        self.pool = await create_pool(settings.database_url, min_size=settings.database_pool_min, max_size=settings.database_pool_max)
+        self.pool = await create_pool(
+            settings.database_url, service=self.service.name, min_size=settings.database_pool_min, max_size=settings.database_pool_max
+        )
         await ensure_topics(settings.kafka_bootstrap_servers, self.topics_to_create())
         self.declare_consumers(self.pool)
         await self.broker.start()
@@ -170,9 +193,7 @@ class ServiceRuntime:
         jobs = {
             **self.service.jobs,
             **(self.service.runtime_jobs(self) if self.service.runtime_jobs else {}),
-            HOUSEKEEPING_JOB: housekeeping(
-                outbox_retention_hours=settings.outbox_retention_hours, inbox_retention_days=settings.inbox_retention_days
-            ),
+            HOUSEKEEPING_JOB: housekeeping(outbox_retention_hours=settings.outbox_retention_hours, inbox_retention_days=settings.inbox_retention_days),
         }
         async with self.pool.acquire() as connection:
             await arm_housekeeping(connection, now=self.clock.now())
@@ -239,6 +260,7 @@ class ServiceRuntime:
             route_handlers=[live, ready, Metrics, *self.service.route_handlers],
             middleware=[DefineMiddleware(RequestMiddleware, app_name=self.service.name)],
             guards=[access_guard],
+            dependencies=DEPENDENCIES,
             exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
             lifespan=[self.lifespan],
             request_max_body_size=self.settings.request_max_body_bytes,
@@ -254,5 +276,22 @@ class ServiceRuntime:
             logging_config=None,  # logs are configured once, by configure_logging (JSON, masked)
         )
         app.state.runtime = self
+        self._check_projections(app)
         return app
 
+    def _check_projections(self, app: Litestar) -> None:
+        """A RightRequired route is answered from the rights projection: without it mounted, it
+        would answer 403 forever, silently. Refuse to start instead."""
+        if self.service.mounts(RightsProjection):
+            return
+        for route in app.routes:
+            for handler in getattr(route, "route_handlers", []):
+                if isinstance(handler.opt.get("access"), RightRequired):
+                    raise ServiceDefinitionError(
+                        f"{self.service.name}: route {sorted(handler.http_methods)} {route.path} requires a right, "
+                        "but the service mounts no RightsProjection (Service(projections=[RightsProjection(), ...]))"
+                    )
+
+
+class ServiceDefinitionError(RuntimeError):
+    """A Service(...) that cannot work as declared; raised at start, never at the first request."""

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Literal
+
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["development", "test", "acceptance", "production"]
 
 
 class ServiceSettings(BaseSettings):
@@ -15,7 +19,8 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore")
 
     service_name: str = "service"
-    database_url: str = "postgresql://localhost:5433/service"
+    # Unset: the service's own database and role on the local PostgreSQL (postgresql://<name>:<name>@127.0.0.1:5433/<name>).
+    database_url: str = ""
     database_pool_min: int = 2
     database_pool_max: int = 10
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
@@ -52,8 +57,27 @@ class ServiceSettings(BaseSettings):
     scheduler_poll_seconds: float = 1.0
     graceful_shutdown_seconds: float = 15.0
 
+    # Where this runs. Anything that could mislead in production (an adjustable clock) is refused
+    # there; unset counts as production, so forgetting it never opens anything.
+    platform_environment: Environment = "production"
+    # Acceptance testers move the clock of every running service together (`./dev clock advance
+    # 40d`); off unless set, and refused when the environment is production.
+    adjustable_clock: bool = False
 
-def load_settings(service_name: str, settings_class: type[ServiceSettings] = ServiceSettings, **overrides) -> ServiceSettings:
+    @model_validator(mode="after")
+    def _defaults_and_safety(self) -> ServiceSettings:
+        if not self.database_url:
+            name = self.service_name
+            self.database_url = f"postgresql://{name}:{name}@127.0.0.1:5433/{name}"
+        if self.adjustable_clock and self.platform_environment == "production":
+            raise ValueError(
+                "ADJUSTABLE_CLOCK is refused in production (PLATFORM_ENVIRONMENT=production, the default): "
+                "set PLATFORM_ENVIRONMENT=development, test or acceptance where testers may move the clock"
+            )
+        return self
+
+
+def load_settings(service_name: str, settings_class: type[ServiceSettings] = ServiceSettings, **overrides: object) -> ServiceSettings:
     """Settings for one service: `<SERVICE>_X` wins over the shared `X`."""
     import os
 

@@ -9,9 +9,9 @@ from litestar import Request, get, post
 
 from service_runtime.consumer import Consumer
 from service_runtime.http import Public, RightRequired, SignedIn, access
-from service_runtime.rights_projection import rights_projection_consumer
 from service_runtime.logging import correlation_id_var
-from service_runtime.outbox import add_to_outbox
+from service_runtime.outbox import add_to_outbox, event_source
+from service_runtime.projections import RightsProjection
 from service_runtime.scheduler import Job
 from service_runtime.service import Service
 from service_runtime.settings import ServiceSettings
@@ -34,18 +34,17 @@ class ProbeEvents(StrictModel):
 async def write_events(data: ProbeEvents, request: Request) -> dict[str, Any]:
     pool: asyncpg.Pool = request.app.state.runtime.pool
     ids = []
-    async with pool.acquire() as connection:
-        async with connection.transaction():
-            for seq in range(data.first_seq, data.first_seq + data.count):
-                envelope = new_envelope(
-                    source="/wse/probe",
-                    type=EVENT_TYPE,
-                    subject=data.aggregate,
-                    data={"aggregate": data.aggregate, "seq": seq, "poison": data.poison, "slow_seconds": data.slow_seconds},
-                    correlation_id=correlation_id_var.get() or "none",
-                )
-                await add_to_outbox(connection, envelope, topic=TOPIC)
-                ids.append(envelope.id)
+    async with pool.acquire() as connection, connection.transaction():
+        for seq in range(data.first_seq, data.first_seq + data.count):
+            envelope = new_envelope(
+                source=event_source(connection),
+                type=EVENT_TYPE,
+                subject=data.aggregate,
+                data={"aggregate": data.aggregate, "seq": seq, "poison": data.poison, "slow_seconds": data.slow_seconds},
+                correlation_id=correlation_id_var.get() or "none",
+            )
+            await add_to_outbox(connection, envelope, topic=TOPIC)
+            ids.append(envelope.id)
     return {"event_ids": ids}
 
 
@@ -104,10 +103,9 @@ service = Service(
     description="Test service of the platform tests.",
     migrations_package="tests.platform.probe.migrations",
     settings_class=Settings,
-    route_handlers=[write_events, effects, undeclared, me, officer_only],
-    consumers=[
-        *([Consumer(name="effects", topics=[TOPIC], handlers={EVENT_TYPE: record_effect})] if "consumer" in ROLES else []),
-        *([rights_projection_consumer()] if "rights" in ROLES else []),
-    ],
+    # A RightRequired route needs the rights projection (the runtime refuses to start without it).
+    route_handlers=[write_events, effects, undeclared, me, *([officer_only] if "rights" in ROLES else [])],
+    projections=[RightsProjection()] if "rights" in ROLES else [],
+    consumers=[Consumer(name="effects", topics=[TOPIC], handlers={EVENT_TYPE: record_effect})] if "consumer" in ROLES else [],
     jobs={"probe.job": run_probe_job} if "scheduler" in ROLES else {},
 )

@@ -33,7 +33,6 @@ from wse_contracts.notification import NotificationRequestedV1
 
 class Settings(ServiceSettings):
     http_port: int = 8001
-    database_url: str = "postgresql://identity:identity@127.0.0.1:5433/identity"
     access_token_seconds: int = 900  # at most 15 minutes, whatever is set here
     # Sign-in: the identity provider whose proofs (OIDC ID tokens) are exchanged for platform
     # tokens. Without a JWKS URL, the built-in development provider's keys are used.
@@ -51,9 +50,7 @@ async def _start(runtime: ServiceRuntime) -> None:
         await development_keys.ensure_key()
     provider_keys = JwksKeys(settings.identity_provider_jwks_url) if settings.identity_provider_jwks_url else development_keys
     runtime.extensions["development_provider_keys"] = development_keys
-    runtime.extensions["proof_verifier"] = ProofVerifier(
-        provider_keys, issuer=settings.identity_provider_issuer, audience=settings.identity_provider_audience
-    )
+    runtime.extensions["proof_verifier"] = ProofVerifier(provider_keys, issuer=settings.identity_provider_issuer, audience=settings.identity_provider_audience)
 
 
 async def _bootstrap(runtime: ServiceRuntime, argv: list[str]) -> int:
@@ -77,18 +74,33 @@ async def _bootstrap(runtime: ServiceRuntime, argv: list[str]) -> int:
             if department is None:
                 department = (await use_cases.register_organisation(connection, actor=None, name=args.department_name, kind="department"))["organisation_id"]
             person, _ = await use_cases.register_person(
-                connection, actor=None, national_register_number=args.national_register_number, last_name=args.last_name,
-                first_name=args.first_name, gender=args.gender, date_of_birth=args.date_of_birth, email=args.email,
+                connection,
+                actor=None,
+                national_register_number=args.national_register_number,
+                last_name=args.last_name,
+                first_name=args.first_name,
+                gender=args.gender,
+                date_of_birth=args.date_of_birth,
+                email=args.email,
             )
             await connection.execute(
                 "INSERT INTO memberships (organisation_id, person_id, role) VALUES ($1, $2, 'head_administrator') "
                 "ON CONFLICT (organisation_id, person_id) DO UPDATE SET role = 'head_administrator'",
-                department, person["person_id"],
+                department,
+                person["person_id"],
             )
-            if not await use_cases.holds_right(connection, person_id=person["person_id"], organisation_id=department, role="operator", context="department", on=today):
+            if not await use_cases.holds_right(
+                connection, person_id=person["person_id"], organisation_id=department, role="operator", context="department", on=today
+            ):
                 await use_cases.grant_right(
-                    connection, actor=use_cases.Actor(person["person_id"], department, today=today), organisation_id=department,
-                    person_id=person["person_id"], role="operator", context="department", valid_from=today, skip_authorisation=True,
+                    connection,
+                    actor=use_cases.Actor(person["person_id"], department, today=today),
+                    organisation_id=department,
+                    person_id=person["person_id"],
+                    role="operator",
+                    context="department",
+                    valid_from=today,
+                    skip_authorisation=True,
                 )
     finally:
         await connection.close()
@@ -112,9 +124,18 @@ service = Service(
     settings_class=Settings,
     route_handlers=ROUTES,
     publishes=[
-        OrganisationRegisteredV1, OrganisationChangedV1, MembershipAddedV1, MembershipRemovedV1, AdministratorAppointedV1,
-        AdministratorRemovedV1, RightGrantedV1, RightRevokedV1, RightValidityChangedV1, RightRequestedV1,
-        RightRequestDecidedV1, NotificationRequestedV1,
+        OrganisationRegisteredV1,
+        OrganisationChangedV1,
+        MembershipAddedV1,
+        MembershipRemovedV1,
+        AdministratorAppointedV1,
+        AdministratorRemovedV1,
+        RightGrantedV1,
+        RightRevokedV1,
+        RightValidityChangedV1,
+        RightRequestedV1,
+        RightRequestDecidedV1,
+        NotificationRequestedV1,
     ],
     signing_keys=lambda runtime: SigningKeys(lambda: runtime.pool),
     on_start=_start,

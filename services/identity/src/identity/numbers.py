@@ -108,9 +108,7 @@ def parse_national_register_number(
 
     sequence = int(digits[6:9])
     if not 1 <= sequence <= 998:
-        raise InvalidNumber(
-            "the sequence number (digits 7 to 9) must be between 001 and 998", field=field
-        )
+        raise InvalidNumber("the sequence number (digits 7 to 9) must be between 001 and 998", field=field)
 
     encoded_month, day = int(digits[2:4]), int(digits[4:6])
     month, is_bis, gender_known = _decode_month(encoded_month, field=field)
@@ -150,8 +148,7 @@ def _decode_month(encoded_month: int, *, field: str) -> tuple[int, bool, bool]:
         if offset <= encoded_month <= offset + 12:
             return encoded_month - offset, True, gender_known
     raise InvalidNumber(
-        f"the month {encoded_month:02d} is not a valid birth month "
-        "(expected 01 to 12, or 20 to 32 or 40 to 52 for a BIS number)",
+        f"the month {encoded_month:02d} is not a valid birth month (expected 01 to 12, or 20 to 32 or 40 to 52 for a BIS number)",
         field=field,
     )
 
@@ -163,9 +160,7 @@ def _birth_date(year: int, month: int, day: int, *, field: str, today: date) -> 
     try:
         earliest = date(year, month or 1, day or 1)
     except ValueError:
-        raise InvalidNumber(
-            f"the birth date {day:02d}/{month:02d}/{year} does not exist", field=field
-        ) from None
+        raise InvalidNumber(f"the birth date {day:02d}/{month:02d}/{year} does not exist", field=field) from None
     if earliest > today:
         raise InvalidNumber("the birth date lies in the future", field=field)
     return earliest if month and day else None
@@ -202,9 +197,7 @@ def parse_enterprise_number(raw: str, *, field: str = "enterprise_number") -> En
     if digits[0] not in "01":
         raise InvalidNumber("must start with 0 or 1", field=field)
     if int(digits[8:]) != mod97_check(int(digits[:8])):
-        raise InvalidNumber(
-            "the check digits do not match; please check the number for typos", field=field
-        )
+        raise InvalidNumber("the check digits do not match; please check the number for typos", field=field)
     return EnterpriseNumber(value=digits)
 
 

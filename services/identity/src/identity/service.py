@@ -51,8 +51,7 @@ async def record_audit(
     details: dict[str, Any] | None = None,
 ) -> None:
     await connection.execute(
-        "INSERT INTO audit_trail (actor_id, action, subject, organisation_id, outcome, details, correlation_id) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO audit_trail (actor_id, action, subject, organisation_id, outcome, details, correlation_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         actor_id,
         action,
         subject,
@@ -82,14 +81,10 @@ async def audit_trail(connection: asyncpg.Connection, *, actor: Actor, organisat
 
 
 async def membership_role(connection: asyncpg.Connection, organisation_id: UUID, person_id: UUID) -> str | None:
-    return await connection.fetchval(
-        "SELECT role FROM memberships WHERE organisation_id = $1 AND person_id = $2", organisation_id, person_id
-    )
+    return await connection.fetchval("SELECT role FROM memberships WHERE organisation_id = $1 AND person_id = $2", organisation_id, person_id)
 
 
-async def holds_right(
-    connection: asyncpg.Connection, *, person_id: UUID, organisation_id: UUID, role: str, context: str, on: date
-) -> bool:
+async def holds_right(connection: asyncpg.Connection, *, person_id: UUID, organisation_id: UUID, role: str, context: str, on: date) -> bool:
     """ID-6, ID-14: role@context for that organisation, valid on that day, held by a member."""
     return bool(
         await connection.fetchval(
@@ -130,9 +125,7 @@ async def require_administrator(connection: asyncpg.Connection, actor: Actor, or
 async def _organisation(connection: asyncpg.Connection, organisation_id: UUID, *, lock: bool = False) -> asyncpg.Record:
     # Locking the organisation's row serialises changes to one organisation, so its events leave
     # the outbox in the order they happened (they share the Kafka key).
-    row = await connection.fetchrow(
-        f"SELECT * FROM organisations WHERE organisation_id = $1{' FOR UPDATE' if lock else ''}", organisation_id
-    )
+    row = await connection.fetchrow(f"SELECT * FROM organisations WHERE organisation_id = $1{' FOR UPDATE' if lock else ''}", organisation_id)
     if row is None:
         raise NotFound("No organisation with this id.", field="organisation_id")
     return row
@@ -156,9 +149,7 @@ def _organisation_state(row: asyncpg.Record) -> dict[str, Any]:
         "enterprise_number": row["enterprise_number"],
         "institution_number": row["institution_number"],
         "contact_email": row["contact_email"],
-        "quality_registration": QualityRegistration(
-            status=row["quality_status"], valid_from=row["quality_valid_from"], valid_until=row["quality_valid_until"]
-        ),
+        "quality_registration": QualityRegistration(status=row["quality_status"], valid_from=row["quality_valid_from"], valid_until=row["quality_valid_until"]),
     }
 
 
@@ -198,9 +189,7 @@ async def register_organisation(
         raise Conflict("An organisation with this number is already registered.", field=field) from None
     state = _organisation_state(row)
     await publish_event(connection, OrganisationRegisteredV1(**state), source=SOURCE)
-    await record_audit(
-        connection, actor_id=actor.person_id if actor else None, action="organisation.registered", organisation_id=organisation_id, subject=name
-    )
+    await record_audit(connection, actor_id=actor.person_id if actor else None, action="organisation.registered", organisation_id=organisation_id, subject=name)
     return state
 
 
@@ -210,9 +199,7 @@ async def import_secondary_schools(connection: asyncpg.Connection, *, actor: Act
     await require_operator(connection, actor)
     added = updated = 0
     for school in schools:
-        existing = await connection.fetchval(
-            "SELECT organisation_id FROM organisations WHERE institution_number = $1", school["institution_number"]
-        )
+        existing = await connection.fetchval("SELECT organisation_id FROM organisations WHERE institution_number = $1", school["institution_number"])
         if existing is None:
             await register_organisation(connection, actor=actor, kind="secondary_school", **school)
             added += 1
@@ -278,9 +265,7 @@ async def administrators_of(connection: asyncpg.Connection, *, organisation_id: 
         "organisation_id": organisation_id,
         "name": organisation["name"],
         "contact_email": organisation["contact_email"],
-        "administrators": [
-            {"first_name": r["first_name"], "last_name": r["last_name"], "email": r["email"], "role": r["role"]} for r in rows
-        ],
+        "administrators": [{"first_name": r["first_name"], "last_name": r["last_name"], "email": r["email"], "role": r["role"]} for r in rows],
     }
 
 
@@ -358,8 +343,11 @@ async def register_person(
         row = await connection.fetchrow("SELECT * FROM persons WHERE national_register_number = $1", number.value)
         return _person_view(row), False
     await record_audit(
-        connection, actor_id=actor.person_id if actor else None, action="person.registered",
-        organisation_id=actor.acting_for if actor else None, subject=str(row["person_id"]),
+        connection,
+        actor_id=actor.person_id if actor else None,
+        action="person.registered",
+        organisation_id=actor.acting_for if actor else None,
+        subject=str(row["person_id"]),
     )
     return _person_view(row), True
 
@@ -367,9 +355,7 @@ async def register_person(
 # ------------------------------------------------------------------------------- memberships and administrators
 
 
-async def _set_membership(
-    connection: asyncpg.Connection, *, organisation_id: UUID, person_id: UUID, role: str, by: UUID | None
-) -> str | None:
+async def _set_membership(connection: asyncpg.Connection, *, organisation_id: UUID, person_id: UUID, role: str, by: UUID | None) -> str | None:
     """Returns the role the person had before (None: not a member)."""
     before = await membership_role(connection, organisation_id, person_id)
     await connection.execute(
@@ -415,9 +401,7 @@ async def remove_member(connection: asyncpg.Connection, *, actor: Actor, organis
     await record_audit(connection, actor_id=actor.person_id, action="membership.removed", organisation_id=organisation_id, subject=str(person_id))
 
 
-async def appoint_administrator(
-    connection: asyncpg.Connection, *, actor: Actor, organisation_id: UUID, person_id: UUID, level: str
-) -> None:
+async def appoint_administrator(connection: asyncpg.Connection, *, actor: Actor, organisation_id: UUID, person_id: UUID, level: str) -> None:
     """ID-1: the department's helpdesk records the head local administrator(s) the organisation
     designated; ID-2: a head appoints local administrators of the same organisation."""
     if level == "head_administrator":
@@ -436,14 +420,10 @@ async def appoint_administrator(
         AdministratorAppointedV1(organisation_id=organisation_id, person_id=person_id, level=level, appointed_by=actor.person_id),
         source=SOURCE,
     )
-    await record_audit(
-        connection, actor_id=actor.person_id, action=f"{level}.appointed", organisation_id=organisation_id, subject=str(person_id)
-    )
+    await record_audit(connection, actor_id=actor.person_id, action=f"{level}.appointed", organisation_id=organisation_id, subject=str(person_id))
 
 
-async def remove_administrator(
-    connection: asyncpg.Connection, *, actor: Actor, organisation_id: UUID, person_id: UUID, level: str
-) -> None:
+async def remove_administrator(connection: asyncpg.Connection, *, actor: Actor, organisation_id: UUID, person_id: UUID, level: str) -> None:
     """The person stays a user of the organisation; the last head cannot go without a successor."""
     if level == "head_administrator":
         await require_operator(connection, actor)
@@ -454,9 +434,7 @@ async def remove_administrator(
     if await membership_role(connection, organisation_id, person_id) != level:
         raise NotFound(f"The person is not a {level.replace('_', ' ')} of this organisation.", field="person_id")
     if level == "head_administrator":
-        heads = await connection.fetchval(
-            "SELECT count(*) FROM memberships WHERE organisation_id = $1 AND role = 'head_administrator'", organisation_id
-        )
+        heads = await connection.fetchval("SELECT count(*) FROM memberships WHERE organisation_id = $1 AND role = 'head_administrator'", organisation_id)
         domain.ensure_a_head_remains(heads - 1)
     await _set_membership(connection, organisation_id=organisation_id, person_id=person_id, role="user", by=actor.person_id)
     await publish_event(
@@ -503,21 +481,42 @@ async def grant_right(
     domain.check_validity(valid_from, valid_until)
     right_id = uuid.uuid4()
     await connection.execute(
-        "INSERT INTO rights (right_id, organisation_id, person_id, context, role, valid_from, valid_until, granted_by) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        right_id, organisation_id, person_id, context, role, valid_from, valid_until, actor.person_id,
+        "INSERT INTO rights (right_id, organisation_id, person_id, context, role, valid_from, valid_until, granted_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        right_id,
+        organisation_id,
+        person_id,
+        context,
+        role,
+        valid_from,
+        valid_until,
+        actor.person_id,
     )
     event = RightGrantedV1(
-        right_id=right_id, person_id=person_id, organisation_id=organisation_id, role=role, context=context,
-        valid_from=valid_from, valid_until=valid_until,
+        right_id=right_id,
+        person_id=person_id,
+        organisation_id=organisation_id,
+        role=role,
+        context=context,
+        valid_from=valid_from,
+        valid_until=valid_until,
     )
     await publish_event(connection, event, source=SOURCE)
     await _cancel_requests_for(
         connection, actor=actor, organisation_id=organisation_id, person_id=person_id, role=role, context=context, but=fulfilling_request
     )
     await record_audit(
-        connection, actor_id=actor.person_id, action="right.granted", organisation_id=organisation_id, subject=str(person_id),
-        details={"right_id": str(right_id), "role": role, "context": context, "valid_from": str(valid_from), "valid_until": str(valid_until) if valid_until else None},
+        connection,
+        actor_id=actor.person_id,
+        action="right.granted",
+        organisation_id=organisation_id,
+        subject=str(person_id),
+        details={
+            "right_id": str(right_id),
+            "role": role,
+            "context": context,
+            "valid_from": str(valid_from),
+            "valid_until": str(valid_until) if valid_until else None,
+        },
     )
     return event.model_dump(mode="json")
 
@@ -530,23 +529,32 @@ async def _cancel_requests_for(
         "UPDATE right_requests SET status = 'cancelled', decided_by = $5, decided_at = now(), decision_reason = 'right granted' "
         "WHERE organisation_id = $1 AND person_id = $2 AND role = $3 AND context = $4 AND status = 'pending' "
         "AND request_id IS DISTINCT FROM $6 RETURNING request_id",
-        organisation_id, person_id, role, context, actor.person_id, but,
+        organisation_id,
+        person_id,
+        role,
+        context,
+        actor.person_id,
+        but,
     )
     for row in cancelled:
         await publish_event(
             connection,
             RightRequestDecidedV1(
-                request_id=row["request_id"], person_id=person_id, organisation_id=organisation_id, role=role, context=context,
-                outcome="cancelled", reason="right granted", decided_by=actor.person_id,
+                request_id=row["request_id"],
+                person_id=person_id,
+                organisation_id=organisation_id,
+                role=role,
+                context=context,
+                outcome="cancelled",
+                reason="right granted",
+                decided_by=actor.person_id,
             ),
             source=SOURCE,
         )
 
 
 async def _right(connection: asyncpg.Connection, organisation_id: UUID, right_id: UUID) -> asyncpg.Record:
-    row = await connection.fetchrow(
-        "SELECT * FROM rights WHERE right_id = $1 AND organisation_id = $2 AND revoked_at IS NULL", right_id, organisation_id
-    )
+    row = await connection.fetchrow("SELECT * FROM rights WHERE right_id = $1 AND organisation_id = $2 AND revoked_at IS NULL", right_id, organisation_id)
     if row is None:
         raise NotFound("No active right with this id in this organisation.", field="right_id")
     return row
@@ -561,7 +569,11 @@ async def _revoke(connection: asyncpg.Connection, *, actor: Actor, organisation_
         source=SOURCE,
     )
     await record_audit(
-        connection, actor_id=actor.person_id, action="right.revoked", organisation_id=organisation_id, subject=str(right["person_id"]),
+        connection,
+        actor_id=actor.person_id,
+        action="right.revoked",
+        organisation_id=organisation_id,
+        subject=str(right["person_id"]),
         details={"right_id": str(right_id), "role": right["role"], "context": right["context"]},
     )
 
@@ -581,12 +593,21 @@ async def change_right_validity(
     domain.check_validity(valid_from, valid_until)
     await connection.execute("UPDATE rights SET valid_from = $2, valid_until = $3 WHERE right_id = $1", right_id, valid_from, valid_until)
     event = RightValidityChangedV1(
-        right_id=right_id, person_id=right["person_id"], organisation_id=organisation_id, role=right["role"], context=right["context"],
-        valid_from=valid_from, valid_until=valid_until,
+        right_id=right_id,
+        person_id=right["person_id"],
+        organisation_id=organisation_id,
+        role=right["role"],
+        context=right["context"],
+        valid_from=valid_from,
+        valid_until=valid_until,
     )
     await publish_event(connection, event, source=SOURCE)
     await record_audit(
-        connection, actor_id=actor.person_id, action="right.validity_changed", organisation_id=organisation_id, subject=str(right["person_id"]),
+        connection,
+        actor_id=actor.person_id,
+        action="right.validity_changed",
+        organisation_id=organisation_id,
+        subject=str(right["person_id"]),
         details={"right_id": str(right_id), "valid_from": str(valid_from), "valid_until": str(valid_until) if valid_until else None},
     )
     return event.model_dump(mode="json")
@@ -604,9 +625,7 @@ async def rights_report(connection: asyncpg.Connection, *, actor: Actor, organis
         """,
         organisation_id,
     )
-    return [
-        {**dict(r), "active": domain.Right(r["role"], r["context"], r["valid_from"], r["valid_until"]).grants_on(on)} for r in rows
-    ]
+    return [{**dict(r), "active": domain.Right(r["role"], r["context"], r["valid_from"], r["valid_until"]).grants_on(on)} for r in rows]
 
 
 # ------------------------------------------------------------------------------- right requests (ID-8)
@@ -646,7 +665,12 @@ async def request_right(
         async with connection.transaction():
             await connection.execute(
                 "INSERT INTO right_requests (request_id, organisation_id, person_id, context, role, reason) VALUES ($1, $2, $3, $4, $5, $6)",
-                request_id, organisation_id, actor.person_id, context, role, reason,
+                request_id,
+                organisation_id,
+                actor.person_id,
+                context,
+                role,
+                reason,
             )
     except asyncpg.UniqueViolationError:
         raise Conflict("You already asked for this right; your request is waiting for a decision.") from None
@@ -677,7 +701,11 @@ async def request_right(
             source=SOURCE,
         )
     await record_audit(
-        connection, actor_id=actor.person_id, action="right.requested", organisation_id=organisation_id, subject=str(actor.person_id),
+        connection,
+        actor_id=actor.person_id,
+        action="right.requested",
+        organisation_id=organisation_id,
+        subject=str(actor.person_id),
         details={"request_id": str(request_id), "role": role, "context": context},
     )
     return {"request_id": request_id, "status": "pending", "role": role, "context": context}
@@ -713,9 +741,7 @@ async def decide_right_request(
     the requester is emailed either way."""
     await require_administrator(connection, actor, organisation_id)
     organisation = await _organisation(connection, organisation_id, lock=True)
-    request = await connection.fetchrow(
-        "SELECT * FROM right_requests WHERE request_id = $1 AND organisation_id = $2 FOR UPDATE", request_id, organisation_id
-    )
+    request = await connection.fetchrow("SELECT * FROM right_requests WHERE request_id = $1 AND organisation_id = $2 FOR UPDATE", request_id, organisation_id)
     if request is None:
         raise NotFound("No right request with this id in this organisation.", field="request_id")
     if request["status"] != "pending":
@@ -725,21 +751,38 @@ async def decide_right_request(
     right_id = None
     if approve:
         granted = await grant_right(
-            connection, actor=actor, organisation_id=organisation_id, person_id=request["person_id"], role=request["role"],
-            context=request["context"], valid_from=today, valid_until=valid_until, skip_authorisation=True,
+            connection,
+            actor=actor,
+            organisation_id=organisation_id,
+            person_id=request["person_id"],
+            role=request["role"],
+            context=request["context"],
+            valid_from=today,
+            valid_until=valid_until,
+            skip_authorisation=True,
             fulfilling_request=request_id,
         )
         right_id = UUID(granted["right_id"])
     outcome = "approved" if approve else "refused"
     await connection.execute(
         "UPDATE right_requests SET status = $2, decided_by = $3, decided_at = now(), decision_reason = $4 WHERE request_id = $1",
-        request_id, outcome, actor.person_id, reason,
+        request_id,
+        outcome,
+        actor.person_id,
+        reason,
     )
     await publish_event(
         connection,
         RightRequestDecidedV1(
-            request_id=request_id, person_id=request["person_id"], organisation_id=organisation_id, role=request["role"],
-            context=request["context"], outcome=outcome, reason=reason, decided_by=actor.person_id, right_id=right_id,
+            request_id=request_id,
+            person_id=request["person_id"],
+            organisation_id=organisation_id,
+            role=request["role"],
+            context=request["context"],
+            outcome=outcome,
+            reason=reason,
+            decided_by=actor.person_id,
+            right_id=right_id,
         ),
         source=SOURCE,
     )
@@ -764,8 +807,12 @@ async def decide_right_request(
         source=SOURCE,
     )
     await record_audit(
-        connection, actor_id=actor.person_id, action=f"right_request.{outcome}", organisation_id=organisation_id,
-        subject=str(request["person_id"]), details={"request_id": str(request_id), "reason": reason},
+        connection,
+        actor_id=actor.person_id,
+        action=f"right_request.{outcome}",
+        organisation_id=organisation_id,
+        subject=str(request["person_id"]),
+        details={"request_id": str(request_id), "reason": reason},
     )
     return {"request_id": request_id, "status": outcome, "right_id": right_id}
 
@@ -778,22 +825,25 @@ async def grant_theme(connection: asyncpg.Connection, *, actor: Actor, organisat
     domain.ensure_member(await membership_role(connection, organisation_id, person_id))
     await connection.execute(
         "INSERT INTO theme_grants (organisation_id, person_id, theme, granted_by) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-        organisation_id, person_id, theme, actor.person_id,
+        organisation_id,
+        person_id,
+        theme,
+        actor.person_id,
     )
-    await record_audit(connection, actor_id=actor.person_id, action="theme.granted", organisation_id=organisation_id, subject=str(person_id), details={"theme": theme})
+    await record_audit(
+        connection, actor_id=actor.person_id, action="theme.granted", organisation_id=organisation_id, subject=str(person_id), details={"theme": theme}
+    )
 
 
 async def revoke_theme(connection: asyncpg.Connection, *, actor: Actor, organisation_id: UUID, person_id: UUID, theme: str) -> None:
     await require_administrator(connection, actor, organisation_id)
-    await connection.execute(
-        "DELETE FROM theme_grants WHERE organisation_id = $1 AND person_id = $2 AND theme = $3", organisation_id, person_id, theme
+    await connection.execute("DELETE FROM theme_grants WHERE organisation_id = $1 AND person_id = $2 AND theme = $3", organisation_id, person_id, theme)
+    await record_audit(
+        connection, actor_id=actor.person_id, action="theme.revoked", organisation_id=organisation_id, subject=str(person_id), details={"theme": theme}
     )
-    await record_audit(connection, actor_id=actor.person_id, action="theme.revoked", organisation_id=organisation_id, subject=str(person_id), details={"theme": theme})
 
 
-async def check(
-    connection: asyncpg.Connection, *, person_id: UUID, organisation_id: UUID, role: str, context: str, on: date, theme: str | None = None
-) -> bool:
+async def check(connection: asyncpg.Connection, *, person_id: UUID, organisation_id: UUID, role: str, context: str, on: date, theme: str | None = None) -> bool:
     """May P act as role@context for O today? With a theme (Mijn Onderwijs, ID-13): does P hold a
     Mijn Onderwijs right and that theme. ID-7 is this question for the dual-learning app:
     `pathway_coach@dual_workplace` may create, register and end agreements; `administrator` may not."""
@@ -804,7 +854,9 @@ async def check(
     return bool(
         await connection.fetchval(
             "SELECT EXISTS (SELECT 1 FROM theme_grants WHERE organisation_id = $1 AND person_id = $2 AND theme = $3)",
-            organisation_id, person_id, theme,
+            organisation_id,
+            person_id,
+            theme,
         )
     )
 
@@ -812,8 +864,7 @@ async def check(
 async def tiles(connection: asyncpg.Connection, *, person_id: UUID) -> tuple[list[domain.Tile], str | None]:
     person = await _person(connection, person_id)
     rows = await connection.fetch(
-        "SELECT o.organisation_id, o.name, m.role FROM memberships m JOIN organisations o USING (organisation_id) "
-        "WHERE m.person_id = $1 ORDER BY o.name",
+        "SELECT o.organisation_id, o.name, m.role FROM memberships m JOIN organisations o USING (organisation_id) WHERE m.person_id = $1 ORDER BY o.name",
         person_id,
     )
     return domain.tiles_for(f"{person['first_name']} {person['last_name']}", [(r["organisation_id"], r["name"], r["role"]) for r in rows])

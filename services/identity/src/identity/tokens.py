@@ -16,7 +16,7 @@ import json
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -33,7 +33,7 @@ PROOF_SECONDS = 5 * 60
 
 def _new_key() -> tuple[str, str, dict[str, Any]]:
     private = Ed25519PrivateKey.generate()
-    kid = f"wse-{datetime.now(timezone.utc):%Y%m%d}-{uuid.uuid4().hex[:8]}"
+    kid = f"wse-{datetime.now(UTC):%Y%m%d}-{uuid.uuid4().hex[:8]}"
     pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
     public_jwk = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(private.public_key()))
     return kid, pem, {**public_jwk, "kid": kid, "use": "sig", "alg": "EdDSA"}
@@ -64,11 +64,10 @@ class SigningKeys(KeySource):
 
     async def ensure_key(self) -> None:
         """At start: make sure one key signs (two replicas starting together make one)."""
-        async with self._pool.acquire() as connection:
-            async with connection.transaction():
-                await connection.execute("SELECT pg_advisory_xact_lock(hashtext($1))", self._table)
-                if not await connection.fetchval(f"SELECT count(*) FROM {self._table} WHERE retired_at IS NULL"):
-                    await self._insert(connection)
+        async with self._pool.acquire() as connection, connection.transaction():
+            await connection.execute("SELECT pg_advisory_xact_lock(hashtext($1))", self._table)
+            if not await connection.fetchval(f"SELECT count(*) FROM {self._table} WHERE retired_at IS NULL"):
+                await self._insert(connection)
 
     async def _insert(self, connection: asyncpg.Connection) -> str:
         kid, pem, public_jwk = _new_key()
@@ -77,11 +76,10 @@ class SigningKeys(KeySource):
 
     async def rotate(self) -> str:
         """A new signing key; the previous ones retire now and stay published until their tokens expire."""
-        async with self._pool.acquire() as connection:
-            async with connection.transaction():
-                await connection.execute("SELECT pg_advisory_xact_lock(hashtext($1))", self._table)
-                await connection.execute(f"UPDATE {self._table} SET retired_at = now() WHERE retired_at IS NULL")
-                kid = await self._insert(connection)
+        async with self._pool.acquire() as connection, connection.transaction():
+            await connection.execute("SELECT pg_advisory_xact_lock(hashtext($1))", self._table)
+            await connection.execute(f"UPDATE {self._table} SET retired_at = now() WHERE retired_at IS NULL")
+            kid = await self._insert(connection)
         self._active = None
         return kid
 
@@ -90,9 +88,7 @@ class SigningKeys(KeySource):
         if active is None or time.monotonic() - active.loaded_at > self._cache_seconds:
             async with self._lock:
                 async with self._pool.acquire() as connection:
-                    row = await connection.fetchrow(
-                        f"SELECT kid, private_key_pem FROM {self._table} WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1"
-                    )
+                    row = await connection.fetchrow(f"SELECT kid, private_key_pem FROM {self._table} WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1")
                 if row is None:
                     raise RuntimeError("no signing key: the service did not start properly")
                 active = _ActiveKey(row["kid"], serialization.load_pem_private_key(row["private_key_pem"].encode(), None), time.monotonic())
@@ -103,8 +99,7 @@ class SigningKeys(KeySource):
         """The JWKS: the signing key and the retired ones whose tokens may still be in use."""
         async with self._pool.acquire() as connection:
             rows = await connection.fetch(
-                f"SELECT public_jwk FROM {self._table} WHERE retired_at IS NULL OR retired_at > now() - make_interval(secs => $1) "
-                "ORDER BY created_at DESC",
+                f"SELECT public_jwk FROM {self._table} WHERE retired_at IS NULL OR retired_at > now() - make_interval(secs => $1) ORDER BY created_at DESC",
                 float(ACCESS_TOKEN_MAX_SECONDS + 60),
             )
         return [row["public_jwk"] for row in rows]
@@ -129,7 +124,13 @@ async def issue_access_token(
     lifetime = min(lifetime_seconds, ACCESS_TOKEN_MAX_SECONDS)
     now = int(time.time())
     claims: dict[str, Any] = {
-        "iss": issuer, "aud": audience, "sub": str(person_id), "iat": now, "nbf": now, "exp": now + lifetime, "jti": uuid.uuid4().hex,
+        "iss": issuer,
+        "aud": audience,
+        "sub": str(person_id),
+        "iat": now,
+        "nbf": now,
+        "exp": now + lifetime,
+        "jti": uuid.uuid4().hex,
     }
     if organisation_id is not None:
         claims["org"] = str(organisation_id)
@@ -158,7 +159,11 @@ async def sign_development_proof(keys: SigningKeys, *, national_register_number:
     now = int(time.time())
     return await keys.sign(
         {
-            "iss": issuer, "aud": audience, "sub": uuid.uuid5(uuid.NAMESPACE_OID, national_register_number).hex,
-            "national_register_number": national_register_number, "iat": now, "exp": now + PROOF_SECONDS,
+            "iss": issuer,
+            "aud": audience,
+            "sub": uuid.uuid5(uuid.NAMESPACE_OID, national_register_number).hex,
+            "national_register_number": national_register_number,
+            "iat": now,
+            "exp": now + PROOF_SECONDS,
         }
     )

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Annotated, Any, Awaitable, Callable, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from litestar import Controller, Request, Response, delete, get, patch, post, put
@@ -84,8 +85,9 @@ def _today(request: Request) -> date:
 
 class OrganisationIn(StrictModel):
     name: Name
-    kind: Literal["department", "secondary_school", "adult_education_centre", "higher_education", "syntra",
-                  "training_provider", "service_provider", "employer", "other"]
+    kind: Literal[
+        "department", "secondary_school", "adult_education_centre", "higher_education", "syntra", "training_provider", "service_provider", "employer", "other"
+    ]
     enterprise_number: str | None = None
     institution_number: Annotated[str, Field(min_length=1, max_length=20)] | None = None
     contact_email: EmailStr | None = None
@@ -186,9 +188,7 @@ class SignInController(Controller):
             raise Problem(401, "The proof of identity is not valid", str(error)) from None
 
         async def find(connection, **_: Any):
-            return await connection.fetchval(
-                "SELECT person_id FROM persons WHERE national_register_number = $1", parse_national_register_number(number).value
-            )
+            return await connection.fetchval("SELECT person_id FROM persons WHERE national_register_number = $1", parse_national_register_number(number).value)
 
         person_id = await run(request, find)
         if person_id is None:
@@ -212,6 +212,7 @@ class SignInController(Controller):
         """A token that acts for the chosen organisation (a membership is needed) or for oneself."""
         actor = _actor(request)
         if data.organisation_id is not None:
+
             async def ensure_member(connection, **_: Any) -> None:
                 if await service.membership_role(connection, data.organisation_id, actor.person_id) is None:
                     raise Forbidden("You are not a member of this organisation: ask its local administrator to add you.")
@@ -234,8 +235,10 @@ class SignInController(Controller):
             raise Problem(422, "The request is not valid", errors=[FieldProblem(error.field, error.reason)]) from None
         settings = request.app.state.runtime.settings
         proof = await sign_development_proof(
-            request.app.state.runtime.extensions["development_provider_keys"], national_register_number=number,
-            issuer=settings.identity_provider_issuer, audience=settings.identity_provider_audience,
+            request.app.state.runtime.extensions["development_provider_keys"],
+            national_register_number=number,
+            issuer=settings.identity_provider_issuer,
+            audience=settings.identity_provider_audience,
         )
         return {"proof": proof}
 
@@ -248,8 +251,12 @@ def _development_provider_enabled(request: Request) -> None:
 async def _token(request: Request, person_id: UUID, organisation_id: UUID | None) -> dict[str, Any]:
     settings = request.app.state.runtime.settings
     token, lifetime = await issue_access_token(
-        request.app.state.runtime.key_source, person_id=person_id, organisation_id=organisation_id,
-        issuer=settings.token_issuer, audience=settings.token_audience, lifetime_seconds=settings.access_token_seconds,
+        request.app.state.runtime.key_source,
+        person_id=person_id,
+        organisation_id=organisation_id,
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+        lifetime_seconds=settings.access_token_seconds,
     )
     return {"access_token": token, "token_type": "Bearer", "expires_in": lifetime, "organisation_id": organisation_id}
 
@@ -288,19 +295,32 @@ class OrganisationController(Controller):
 
     @post("/organisations/{organisation_id:uuid}/head-administrators", opt=SIGNED_IN, status_code=204)
     async def appoint_head(self, request: Request, organisation_id: UUID, data: PersonRef) -> None:
-        await run(request, service.appoint_administrator, actor=_actor(request), organisation_id=organisation_id, person_id=data.person_id, level="head_administrator")
+        await run(
+            request, service.appoint_administrator, actor=_actor(request), organisation_id=organisation_id, person_id=data.person_id, level="head_administrator"
+        )
 
     @delete("/organisations/{organisation_id:uuid}/head-administrators/{person_id:uuid}", opt=SIGNED_IN, status_code=204)
     async def remove_head(self, request: Request, organisation_id: UUID, person_id: UUID) -> None:
-        await run(request, service.remove_administrator, actor=_actor(request), organisation_id=organisation_id, person_id=person_id, level="head_administrator")
+        await run(
+            request, service.remove_administrator, actor=_actor(request), organisation_id=organisation_id, person_id=person_id, level="head_administrator"
+        )
 
     @post("/organisations/{organisation_id:uuid}/administrators", opt=SIGNED_IN, status_code=204)
     async def appoint(self, request: Request, organisation_id: UUID, data: PersonRef) -> None:
-        await run(request, service.appoint_administrator, actor=_actor(request), organisation_id=organisation_id, person_id=data.person_id, level="local_administrator")
+        await run(
+            request,
+            service.appoint_administrator,
+            actor=_actor(request),
+            organisation_id=organisation_id,
+            person_id=data.person_id,
+            level="local_administrator",
+        )
 
     @delete("/organisations/{organisation_id:uuid}/administrators/{person_id:uuid}", opt=SIGNED_IN, status_code=204)
     async def remove(self, request: Request, organisation_id: UUID, person_id: UUID) -> None:
-        await run(request, service.remove_administrator, actor=_actor(request), organisation_id=organisation_id, person_id=person_id, level="local_administrator")
+        await run(
+            request, service.remove_administrator, actor=_actor(request), organisation_id=organisation_id, person_id=person_id, level="local_administrator"
+        )
 
     @get("/organisations/{organisation_id:uuid}/audit", opt=SIGNED_IN)
     async def organisation_audit(self, request: Request, organisation_id: UUID) -> list[dict[str, Any]]:
@@ -383,8 +403,13 @@ class MembershipController(Controller):
     @post("/right-requests/{request_id:uuid}/decision", opt=SIGNED_IN, status_code=200)
     async def decide(self, request: Request, organisation_id: UUID, request_id: UUID, data: DecisionIn) -> dict[str, Any]:
         return await run(
-            request, service.decide_right_request, actor=_actor(request), organisation_id=organisation_id, request_id=request_id,
-            today=_today(request), **data.model_dump(),
+            request,
+            service.decide_right_request,
+            actor=_actor(request),
+            organisation_id=organisation_id,
+            request_id=request_id,
+            today=_today(request),
+            **data.model_dump(),
         )
 
     @post("/themes", opt=SIGNED_IN, status_code=204)
@@ -411,7 +436,15 @@ async def check(
     """May this person act as role@context for this organisation today (and read documents of
     this theme)? Applications ask this, e.g. the dual-learning app (ID-7), Mijn Onderwijs (ID-13)."""
     allowed = await run(
-        request, service.check, read_only=True, person_id=person_id, organisation_id=organisation_id, role=role, context=context, theme=theme, on=_today(request)
+        request,
+        service.check,
+        read_only=True,
+        person_id=person_id,
+        organisation_id=organisation_id,
+        role=role,
+        context=context,
+        theme=theme,
+        on=_today(request),
     )
     return {"allowed": allowed}
 

@@ -10,7 +10,7 @@ from notification.smtp import SmtpSender
 from notification.views import ROUTES
 from service_runtime.clock import current_clock
 from service_runtime.consumer import Consumer
-from service_runtime.rights_projection import rights_projection_consumer
+from service_runtime.projections import RightsProjection
 from service_runtime.service import Service, ServiceRuntime
 from service_runtime.settings import ServiceSettings
 from wse_contracts import Envelope
@@ -19,7 +19,6 @@ from wse_contracts.notification import NotificationDeliveredV1, NotificationFail
 
 class Settings(ServiceSettings):
     http_port: int = 8005
-    database_url: str = "postgresql://notification:notification@127.0.0.1:5433/notification"
     # Accepted requests wake the delivery loop (LISTEN/NOTIFY) and it sleeps until the next retry
     # is due; this is only the safety net for a wake-up missed while reconnecting.
     delivery_poll_seconds: float = 5.0
@@ -44,10 +43,7 @@ class Settings(ServiceSettings):
 
 
 async def _requested(connection: asyncpg.Connection, envelopes: list[Envelope]) -> None:
-    requests = [
-        use_cases.Accepted(NotificationRequestedV1.model_validate(envelope.data), correlation_id=envelope.correlationid)
-        for envelope in envelopes
-    ]
+    requests = [use_cases.Accepted(NotificationRequestedV1.model_validate(envelope.data), correlation_id=envelope.correlationid) for envelope in envelopes]
     await use_cases.accept_requests(connection, requests=requests, now=current_clock().now())
 
 
@@ -64,17 +60,31 @@ async def _start(runtime: ServiceRuntime) -> None:
     templates.catalogue()  # a broken template fails the start, not the first email that needs it
     settings = runtime.settings
     sender = SmtpSender(
-        host=settings.smtp_host, port=settings.smtp_port, username=settings.smtp_username, password=settings.smtp_password,
-        starttls=settings.smtp_starttls, use_tls=settings.smtp_tls, timeout=settings.smtp_timeout_seconds,
-        rate_per_second=settings.smtp_rate_per_second, connections=settings.smtp_connections,
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        username=settings.smtp_username,
+        password=settings.smtp_password,
+        starttls=settings.smtp_starttls,
+        use_tls=settings.smtp_tls,
+        timeout=settings.smtp_timeout_seconds,
+        rate_per_second=settings.smtp_rate_per_second,
+        connections=settings.smtp_connections,
         ca_file=settings.smtp_ca_file,
     )
     deliverer = use_cases.Deliverer(
-        pool=runtime.pool, database_url=settings.database_url, sender=sender, clock=runtime.clock, poll_seconds=settings.delivery_poll_seconds,
+        pool=runtime.pool,
+        database_url=settings.database_url,
+        sender=sender,
+        clock=runtime.clock,
+        poll_seconds=settings.delivery_poll_seconds,
         settings=use_cases.DeliverySettings(
-            mail_from=settings.mail_from, reply_to=settings.reply_to, max_attempts=settings.delivery_max_attempts,
-            backoff_initial=settings.delivery_backoff_initial_seconds, backoff_max=settings.delivery_backoff_max_seconds,
-            batch_size=settings.delivery_batch_size, lease_seconds=settings.delivery_lease_seconds,
+            mail_from=settings.mail_from,
+            reply_to=settings.reply_to,
+            max_attempts=settings.delivery_max_attempts,
+            backoff_initial=settings.delivery_backoff_initial_seconds,
+            backoff_max=settings.delivery_backoff_max_seconds,
+            batch_size=settings.delivery_batch_size,
+            lease_seconds=settings.delivery_lease_seconds,
             give_up_after_hours=settings.delivery_give_up_after_hours,
         ),
     )
@@ -95,7 +105,8 @@ service = Service(
     migrations_package="notification.migrations",
     settings_class=Settings,
     route_handlers=ROUTES,
-    consumers=[rights_projection_consumer(), requests_consumer()],
+    projections=[RightsProjection()],
+    consumers=[requests_consumer()],
     publishes=[NotificationDeliveredV1, NotificationFailedV1],
     on_start=_start,
     on_stop=_stop,

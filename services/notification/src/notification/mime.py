@@ -16,8 +16,8 @@ import binascii
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from email.policy import SMTP as SMTP_POLICY
 from email.headerregistry import Address
+from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, formataddr
 
 MESSAGE_ID_DOMAIN = "wse.vlaanderen.be"

@@ -60,8 +60,11 @@ def backoff(attempt: int, *, initial: float, maximum: float) -> timedelta:
 
 def _outcome_envelope(row: Any, *, status: str, reason: str | None) -> Envelope:
     common = dict(
-        notification_id=str(row["notification_id"]), reference=row["reference"], template_id=row["template_id"],
-        requested_by=row["requested_by"], idempotency_key=row["idempotency_key"],
+        notification_id=str(row["notification_id"]),
+        reference=row["reference"],
+        template_id=row["template_id"],
+        requested_by=row["requested_by"],
+        idempotency_key=row["idempotency_key"],
     )
     event = NotificationDeliveredV1(**common) if status == "delivered" else NotificationFailedV1(**common, status=status, reason=reason or status)
     # The requesting service's correlation id: its dossier's trail runs on to the email's fate.
@@ -96,12 +99,21 @@ async def accept_requests(connection: asyncpg.Connection, *, requests: list[Acce
             rendered, failure = None, str(error)
         for recipient in request.recipients:
             for name, value in (
-                ("notification_id", uuid.uuid4()), ("requested_by", request.requested_by), ("idempotency_key", request.idempotency_key),
-                ("reference", request.reference), ("template_id", request.template_id), ("template_version", request.template_version),
-                ("recipient_email", str(recipient.email)), ("recipient_name", recipient.name), ("personalisation", request.personalisation),
-                ("subject", rendered.subject if rendered else None), ("body_text", rendered.text if rendered else None),
-                ("body_html", rendered.html if rendered else None), ("status", "created" if rendered else "technical-failure"),
-                ("last_answer", failure), ("correlation_id", accepted.correlation_id),
+                ("notification_id", uuid.uuid4()),
+                ("requested_by", request.requested_by),
+                ("idempotency_key", request.idempotency_key),
+                ("reference", request.reference),
+                ("template_id", request.template_id),
+                ("template_version", request.template_version),
+                ("recipient_email", str(recipient.email)),
+                ("recipient_name", recipient.name),
+                ("personalisation", request.personalisation),
+                ("subject", rendered.subject if rendered else None),
+                ("body_text", rendered.text if rendered else None),
+                ("body_html", rendered.html if rendered else None),
+                ("status", "created" if rendered else "technical-failure"),
+                ("last_answer", failure),
+                ("correlation_id", accepted.correlation_id),
             ):
                 columns[name].append(value)
     if not columns["notification_id"]:
@@ -111,10 +123,11 @@ async def accept_requests(connection: asyncpg.Connection, *, requests: list[Acce
     if len(failed) < len(rows):
         await connection.execute("SELECT pg_notify($1, '')", DUE_CHANNEL)  # delivered at commit: wakes the deliverers
     await connection.execute(
-        "INSERT INTO delivery_log (notification_id, at, status, detail) "
-        "SELECT id, $2, s, d FROM unnest($1::uuid[], $3::text[], $4::text[]) AS l(id, s, d)",
-        [row["notification_id"] for row in rows] + [row["notification_id"] for row in failed], now,
-        ["created"] * len(rows) + ["technical-failure"] * len(failed), [None] * len(rows) + [row["last_answer"] for row in failed],
+        "INSERT INTO delivery_log (notification_id, at, status, detail) SELECT id, $2, s, d FROM unnest($1::uuid[], $3::text[], $4::text[]) AS l(id, s, d)",
+        [row["notification_id"] for row in rows] + [row["notification_id"] for row in failed],
+        now,
+        ["created"] * len(rows) + ["technical-failure"] * len(failed),
+        [None] * len(rows) + [row["last_answer"] for row in failed],
     )
     if failed:
         await _publish_outcomes(connection, [_outcome_envelope(row, status="technical-failure", reason=row["last_answer"]) for row in failed])
@@ -129,8 +142,21 @@ async def accept_request(connection: asyncpg.Connection, *, request: Notificatio
 
 
 _ACCEPT_COLUMNS = (
-    "notification_id", "requested_by", "idempotency_key", "reference", "template_id", "template_version", "recipient_email",
-    "recipient_name", "personalisation", "subject", "body_text", "body_html", "status", "last_answer", "correlation_id",
+    "notification_id",
+    "requested_by",
+    "idempotency_key",
+    "reference",
+    "template_id",
+    "template_version",
+    "recipient_email",
+    "recipient_name",
+    "personalisation",
+    "subject",
+    "body_text",
+    "body_html",
+    "status",
+    "last_answer",
+    "correlation_id",
 )
 _ACCEPT = """
     INSERT INTO notifications (notification_id, requested_by, idempotency_key, reference, template_id, template_version,
@@ -233,16 +259,23 @@ class Deliverer:
     its listening connection was being reopened.
     """
 
-    def __init__(
-        self, *, pool: asyncpg.Pool, database_url: str, sender: SmtpSender, settings: DeliverySettings, clock: Clock, poll_seconds: float
-    ) -> None:
+    def __init__(self, *, pool: asyncpg.Pool, database_url: str, sender: SmtpSender, settings: DeliverySettings, clock: Clock, poll_seconds: float) -> None:
         self._pool, self._sender, self._settings, self._clock, self._poll_seconds = pool, sender, settings, clock, poll_seconds
         self._database_url = database_url
         self._sender_address = parseaddr(settings.mail_from)[1]
         # A sender or reply-to that cannot be written into an email fails the start, not every email.
         build_email(
-            notification_id=uuid.uuid4(), sender=settings.mail_from, sender_address=self._sender_address, reply_to=settings.reply_to,
-            recipient_name=None, recipient_email="check@example.org", subject="", reference="", text="", html="", date=clock.now(),
+            notification_id=uuid.uuid4(),
+            sender=settings.mail_from,
+            sender_address=self._sender_address,
+            reply_to=settings.reply_to,
+            recipient_name=None,
+            recipient_email="check@example.org",
+            subject="",
+            reference="",
+            text="",
+            html="",
+            date=clock.now(),
         )
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -289,7 +322,7 @@ class Deliverer:
                 if delivered < self._settings.batch_size:
                     await self._sleep_until_due()
                 failures = 0
-            except Exception:  # noqa: BLE001 - keep delivering through database hiccups
+            except Exception:
                 failures += 1
                 log.exception("delivery pass failed", failures=failures)
                 await asyncio.sleep(min(0.05 * 2**failures, 5.0))  # no log storm while the database is away
@@ -331,7 +364,7 @@ class Deliverer:
                 emails.append((index, self._email(row, now)))
             except UndeliverableAddress as error:
                 results[index] = PermanentFailure(str(error))
-            except Exception as error:  # noqa: BLE001 - one email that cannot be written must not hold up the batch
+            except Exception as error:
                 log.exception("could not write the email", notification_id=str(row["notification_id"]))
                 results[index] = NotSent("technical-failure", f"the email could not be written: {type(error).__name__}: {error}")
         sent = await self._sender.send_all([email for _, email in emails], within_seconds=settings.lease_seconds / 2)
@@ -343,9 +376,17 @@ class Deliverer:
 
     def _email(self, row: asyncpg.Record, now: datetime) -> Email:
         return build_email(
-            notification_id=row["notification_id"], sender=self._settings.mail_from, sender_address=self._sender_address,
-            reply_to=self._settings.reply_to, recipient_name=row["recipient_name"], recipient_email=row["recipient_email"],
-            subject=row["subject"], reference=row["reference"], text=row["body_text"], html=row["body_html"], date=now,
+            notification_id=row["notification_id"],
+            sender=self._settings.mail_from,
+            sender_address=self._sender_address,
+            reply_to=self._settings.reply_to,
+            recipient_name=row["recipient_name"],
+            recipient_email=row["recipient_email"],
+            subject=row["subject"],
+            reference=row["reference"],
+            text=row["body_text"],
+            html=row["body_html"],
+            date=now,
         )
 
     async def _record(self, claimed: list[asyncpg.Record], results: list[Outcome]) -> None:
@@ -399,27 +440,44 @@ class Deliverer:
             log.warning("outcomes not recorded: another process had taken the notifications over", count=lost)
 
     async def _write_outcomes(
-        self, claimed: list[asyncpg.Record], statuses: list[str], answers: list[str], next_attempts: list[datetime | None],
-        counted: list[int], now: datetime,
+        self,
+        claimed: list[asyncpg.Record],
+        statuses: list[str],
+        answers: list[str],
+        next_attempts: list[datetime | None],
+        counted: list[int],
+        now: datetime,
     ) -> list[int]:
         """Indexes of the outcomes written (those still under this process's lease)."""
         async with self._pool.acquire() as connection, connection.transaction():
             recorded = {
                 r["notification_id"]
                 for r in await connection.fetch(
-                    _RECORD, [r["notification_id"] for r in claimed], [r["attempts"] for r in claimed], statuses, answers, now, next_attempts,
+                    _RECORD,
+                    [r["notification_id"] for r in claimed],
+                    [r["attempts"] for r in claimed],
+                    statuses,
+                    answers,
+                    now,
+                    next_attempts,
                     counted,
                 )
             }
             mine = [i for i, row in enumerate(claimed) if row["notification_id"] in recorded]
             await connection.execute(
                 "INSERT INTO delivery_log (notification_id, at, status, detail) SELECT id, $2, s, d FROM unnest($1::uuid[], $3::text[], $4::text[]) AS l(id, s, d)",
-                [claimed[i]["notification_id"] for i in mine], now, [statuses[i] for i in mine], [answers[i] for i in mine],
+                [claimed[i]["notification_id"] for i in mine],
+                now,
+                [statuses[i] for i in mine],
+                [answers[i] for i in mine],
             )
             await _publish_outcomes(
                 connection,
-                [_outcome_envelope(claimed[i], status=statuses[i], reason=None if statuses[i] == "delivered" else answers[i])
-                 for i in mine if statuses[i] != "temporary-failure"],
+                [
+                    _outcome_envelope(claimed[i], status=statuses[i], reason=None if statuses[i] == "delivered" else answers[i])
+                    for i in mine
+                    if statuses[i] != "temporary-failure"
+                ],
             )
         return mine
 
@@ -438,7 +496,10 @@ async def notifications(
         WHERE ($1::text IS NULL OR reference = $1) AND ($2::text IS NULL OR lower(recipient_email) = lower($2)) AND ($3::text IS NULL OR status = $3)
         ORDER BY created_at DESC LIMIT $4
         """,
-        reference, recipient, status, limit,
+        reference,
+        recipient,
+        status,
+        limit,
     )
     return [dict(r) for r in rows]
 
@@ -448,7 +509,7 @@ async def notification(connection: asyncpg.Connection, *, notification_id: UUID)
     if row is None:
         return None
     result = dict(row)
-    result["log"] = [dict(r) for r in await connection.fetch(
-        "SELECT at, status, detail FROM delivery_log WHERE notification_id = $1 ORDER BY id", notification_id
-    )]
+    result["log"] = [
+        dict(r) for r in await connection.fetch("SELECT at, status, detail FROM delivery_log WHERE notification_id = $1 ORDER BY id", notification_id)
+    ]
     return result

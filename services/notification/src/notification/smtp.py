@@ -70,7 +70,7 @@ def _close_quietly(client: aiosmtplib.SMTP) -> None:
 class _Connection:
     """One SMTP session, opened when first needed and reused for every message after that."""
 
-    def __init__(self, sender: "SmtpSender") -> None:
+    def __init__(self, sender: SmtpSender) -> None:
         self._sender = sender
         self._client: aiosmtplib.SMTP | None = None
 
@@ -80,9 +80,7 @@ class _Connection:
         if self._client is not None and self._client.is_connected:
             return self._client, True
         s = self._sender
-        client = aiosmtplib.SMTP(
-            hostname=s.host, port=s.port, use_tls=s.use_tls, start_tls=s.starttls, timeout=s.timeout, cert_bundle=s.ca_file
-        )
+        client = aiosmtplib.SMTP(hostname=s.host, port=s.port, use_tls=s.use_tls, start_tls=s.starttls, timeout=s.timeout, cert_bundle=s.ca_file)
         try:
             await client.connect()
             if s.username:
@@ -93,7 +91,7 @@ class _Connection:
             _close_quietly(client)
             log.error("the SMTP server refused the session", code=error.code, answer=error.message)
             raise ServerUnreachable(f"{error.code} {error.message}") from None
-        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as error:
+        except (TimeoutError, aiosmtplib.SMTPException, OSError) as error:
             _close_quietly(client)
             raise ServerUnreachable(f"{type(error).__name__}: {error}") from None
         self._client = client
@@ -146,7 +144,7 @@ class _Connection:
             if error.code >= 500:
                 raise PermanentFailure(text) from None
             raise TemporaryFailure(text) from None
-        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as error:
+        except (TimeoutError, aiosmtplib.SMTPException, OSError) as error:
             self.drop()
             raise TemporaryFailure(f"{type(error).__name__}: {error}") from None
         return f"250 {answer}"  # sendmail gives the text of the reply to the message; its code is 250
@@ -156,7 +154,7 @@ class _Connection:
         if self._client is not None and self._client.is_connected:
             try:
                 await self._client.rset()
-            except Exception:  # noqa: BLE001 - a broken session is dropped and reopened next time
+            except Exception:
                 self.drop()
 
     def drop(self) -> None:
@@ -168,7 +166,7 @@ class _Connection:
         if self._client is not None and self._client.is_connected:
             try:
                 await self._client.quit()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
         self._client = None
 
@@ -225,7 +223,7 @@ class SmtpSender:
                     results[index] = failure
                 except (TemporaryFailure, PermanentFailure) as failure:
                     results[index] = failure
-                except Exception as error:  # noqa: BLE001 - one odd failure must not cost the batch its outcomes
+                except Exception as error:
                     connection.drop()
                     log.exception("unexpected error while sending")
                     results[index] = TemporaryFailure(f"{type(error).__name__}: {error}")

@@ -67,8 +67,18 @@ _STEM = re.compile(r"^(?P<template_id>[a-z0-9_]+(?:\.[a-z0-9_]+)+)\.v(?P<version
 _FIELDS = {"description", "subject", "required", "optional", "example", "variants"}
 _BRUSSELS = "Europe/Brussels"
 _MONTHS = (
-    "januari", "februari", "maart", "april", "mei", "juni",
-    "juli", "augustus", "september", "oktober", "november", "december",
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
 )
 
 

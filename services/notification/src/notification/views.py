@@ -54,8 +54,14 @@ class NotificationController(Controller):
     async def list_templates(self) -> list[dict[str, Any]]:
         """Every template version with the personalisation it needs and an example."""
         return [
-            {"template_id": t.template_id, "version": t.version, "description": t.description, "required": sorted(t.required),
-             "optional": sorted(t.optional), "example": dict(t.example)}
+            {
+                "template_id": t.template_id,
+                "version": t.version,
+                "description": t.description,
+                "required": sorted(t.required),
+                "optional": sorted(t.optional),
+                "example": dict(t.example),
+            }
             for t in templates.catalogue()
         ]
 
@@ -67,9 +73,7 @@ class NotificationController(Controller):
         except templates.UnknownTemplate as error:
             raise Problem(404, "Not found", str(error)) from None
         except templates.MissingPersonalisation as error:
-            raise Problem(
-                422, "The request is not valid", errors=[FieldProblem(f"personalisation.{key}", "missing") for key in error.missing]
-            ) from None
+            raise Problem(422, "The request is not valid", errors=[FieldProblem(f"personalisation.{key}", "missing") for key in error.missing]) from None
         except templates.TemplateError as error:
             raise Problem(422, "The request is not valid", str(error)) from None
         return {"subject": rendered.subject, "text": rendered.text, "html": rendered.html}

@@ -1,8 +1,7 @@
 import sys
 
-from service_runtime.cli import main as run
-
 from recognition.definition import service
+from service_runtime.cli import main as run
 
 
 def main() -> None:

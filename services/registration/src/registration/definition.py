@@ -9,7 +9,7 @@ from registration import service as use_cases
 from registration.views import ROUTES
 from service_runtime.clock import current_clock, local_today
 from service_runtime.consumer import Consumer
-from service_runtime.rights_projection import rights_projection_consumer
+from service_runtime.projections import RightsProjection
 from service_runtime.service import Service, ServiceRuntime
 from service_runtime.settings import ServiceSettings
 from wse_contracts import Envelope
@@ -32,7 +32,6 @@ from wse_contracts.registration import (
 
 class Settings(ServiceSettings):
     http_port: int = 8002
-    database_url: str = "postgresql://registration:registration@127.0.0.1:5433/registration"
     # how long before the three-month decision term a dossier still waiting for information
     # is forwarded to the commission by itself.
     decision_warning_days: int = 14
@@ -54,9 +53,8 @@ def organisations_consumer() -> Consumer:
 
 
 async def _start(runtime: ServiceRuntime) -> None:
-    async with runtime.pool.acquire() as connection:
-        async with connection.transaction():
-            await use_cases.arm_contact_verification(connection, after=local_today(runtime.clock))
+    async with runtime.pool.acquire() as connection, connection.transaction():
+        await use_cases.arm_contact_verification(connection, after=local_today(runtime.clock))
 
 
 service = Service(
@@ -65,16 +63,26 @@ service = Service(
     migrations_package="registration.migrations",
     settings_class=Settings,
     route_handlers=[*ROUTES, *documents.ROUTES, *register.ROUTES],
-    consumers=[rights_projection_consumer(), organisations_consumer()],
+    projections=[RightsProjection()],
+    consumers=[organisations_consumer()],
     jobs={
         use_cases.INFORMATION_TERM_JOB: use_cases.information_term_lapsed,
         use_cases.DECISION_TERM_JOB: use_cases.decision_term_near,
         use_cases.CONTACT_VERIFICATION_JOB: use_cases.contact_verification,
     },
     publishes=[
-        ApplicationSubmittedV1, ApplicationInadmissibleV1, ApplicationHeldV1, ApplicationReleasedV1, InformationRequestedV1,
-        InformationReceivedV1, ApplicationForwardedV1, ApplicationDecidedV1, TrainingRegisteredV1, TrainingStoppedV1,
-        TrainingReplacedV1, NotificationRequestedV1,
+        ApplicationSubmittedV1,
+        ApplicationInadmissibleV1,
+        ApplicationHeldV1,
+        ApplicationReleasedV1,
+        InformationRequestedV1,
+        InformationReceivedV1,
+        ApplicationForwardedV1,
+        ApplicationDecidedV1,
+        TrainingRegisteredV1,
+        TrainingStoppedV1,
+        TrainingReplacedV1,
+        NotificationRequestedV1,
     ],
     on_start=_start,
 )

@@ -140,9 +140,7 @@ def safe_filename(name: str | None, *, kind: Kind | None = None) -> str:
     extension kept; ending in an extension that fits the content's type."""
     name = unicodedata.normalize("NFC", name or "")
     name = re.split(r"[\\/]", name)[-1]  # the last path part, Windows or POSIX
-    name = "".join(
-        " " if c.isspace() else c for c in name if c.isspace() or unicodedata.category(c) not in _CONTROL_OR_FORMAT
-    )
+    name = "".join(" " if c.isspace() else c for c in name if c.isspace() or unicodedata.category(c) not in _CONTROL_OR_FORMAT)
     name = _RESERVED.sub("_", name)
     name = re.sub(r"\s+", " ", name).strip(" .")
     stem, dot, extension = name.rpartition(".")
@@ -246,7 +244,9 @@ def inspect_upload(
         problems.append(Violation("content_type", f"the file is a {kind.name} but was sent as {declared[:100]}; send it as {kind.content_type}"))
     sha256 = hashlib.sha256(content).hexdigest()
     if checksum is not None and checksum[1] != sha256:
-        problems.append(Violation(checksum[0], "the SHA-256 of what arrived differs from the one given: the file was changed or cut off on the way, send it again"))
+        problems.append(
+            Violation(checksum[0], "the SHA-256 of what arrived differs from the one given: the file was changed or cut off on the way, send it again")
+        )
     if problems:
         raise Invalid(problems)
     return Inspected(kind=kind, filename=safe_filename(filename, kind=kind), size_bytes=len(content), sha256=sha256)
@@ -292,8 +292,16 @@ async def store_document(
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
         RETURNING {_METADATA}
         """,
-        uuid.uuid4(), organisation_id, purpose, inspected.filename, inspected.kind.content_type, inspected.size_bytes, inspected.sha256,
-        content, uploaded_by, now,
+        uuid.uuid4(),
+        organisation_id,
+        purpose,
+        inspected.filename,
+        inspected.kind.content_type,
+        inspected.size_bytes,
+        inspected.sha256,
+        content,
+        uploaded_by,
+        now,
     )
     return _metadata(row)
 
@@ -302,7 +310,8 @@ async def documents_of(connection: asyncpg.Connection, *, organisation_id: UUID,
     """The organisation's documents (metadata), newest first."""
     rows = await connection.fetch(
         f"SELECT {_METADATA} FROM documents WHERE organisation_id = $1 AND ($2::text IS NULL OR purpose = $2) ORDER BY uploaded_at DESC, document_id",
-        organisation_id, purpose,
+        organisation_id,
+        purpose,
     )
     return [_metadata(row) for row in rows]
 
@@ -327,7 +336,9 @@ def max_document_bytes(request: Request) -> int:
 
 def _too_large(limit: int) -> Problem:
     return Problem(
-        413, "The file is too large", f"A document is at most {limit} bytes ({limit // (1024 * 1024)} MB).",
+        413,
+        "The file is too large",
+        f"A document is at most {limit} bytes ({limit // (1024 * 1024)} MB).",
         errors=[FieldProblem("file", f"at most {limit} bytes")],
     )
 
@@ -348,7 +359,7 @@ async def read_upload(request: Request, limit: int) -> bytes:
 def content_disposition(filename: str) -> str:
     """`attachment` with an ASCII fallback name and the UTF-8 name (RFC 6266, RFC 8187)."""
     fallback = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
-    fallback = re.sub(r'[^A-Za-z0-9._ ()\-]', "_", fallback).strip() or "document"
+    fallback = re.sub(r"[^A-Za-z0-9._ ()\-]", "_", fallback).strip() or "document"
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
@@ -386,18 +397,26 @@ class ProviderDocumentsController(Controller):
         checked. Answers the document's metadata with the SHA-256 computed here."""
         if _media_type(request.headers.get("content-type")).startswith("multipart/"):
             raise Problem(
-                415, "Send the file itself", "The body is the file, with the file's Content-Type; multipart forms are not accepted.",
+                415,
+                "Send the file itself",
+                "The body is the file, with the file's Content-Type; multipart forms are not accepted.",
                 errors=[FieldProblem("content_type", "send the file's own type, e.g. application/pdf")],
             )
         limit = max_document_bytes(request)
         checksum = _checksum_or_problem(request)
         content = await read_upload(request, limit)
         stored = await run(
-            request, store_document,
-            organisation_id=request.state.principal.organisation_id, uploaded_by=request.state.principal.person_id, purpose=purpose,
+            request,
+            store_document,
+            organisation_id=request.state.principal.organisation_id,
+            uploaded_by=request.state.principal.person_id,
+            purpose=purpose,
             filename=filename or filename_from_content_disposition(request.headers.get("content-disposition")),
-            content_type=request.headers.get("content-type"), content=content, now=request.app.state.runtime.clock.now(),
-            max_bytes=limit, checksum=checksum,
+            content_type=request.headers.get("content-type"),
+            content=content,
+            now=request.app.state.runtime.clock.now(),
+            max_bytes=limit,
+            checksum=checksum,
         )
         return Response(stored, status_code=201, headers={"Location": f"{self.path}/{stored['document_id']}"})
 

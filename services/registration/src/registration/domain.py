@@ -159,7 +159,9 @@ def _validate_training(training: TrainingSection, *, organisation_kind: str) -> 
         if training.mentor_training is not True:
             problems.append(Violation("mentor_training", "an EVC trajectory is marked as mentor training", "R-10"))
     elif "evc" in training.name.lower().replace("-", " ").split():
-        problems.append(Violation("name", "name an EVC trajectory 'BK EVC-traject <name>' (recognised, professionally qualifying) or 'EVC-traject <name>'", "R-10"))
+        problems.append(
+            Violation("name", "name an EVC trajectory 'BK EVC-traject <name>' (recognised, professionally qualifying) or 'EVC-traject <name>'", "R-10")
+        )
     # trainings over several school years are submitted as modules.
     if training.structure == "integral" and modules and len(school_years(modules[0].starts_on, modules[0].ends_on)) > 1:
         problems.append(Violation("structure", "a training over several school years is submitted as modules", "R-11"))
@@ -227,24 +229,36 @@ def judge_admissibility(
     reaches_basic, reaches_profession = bool(self_analysis.basic), bool(self_analysis.profession_specific)
     if not reaches_basic and not reaches_profession and pillars < GENERAL_PILLARS_NEEDED:
         if pillars:
-            return Admissibility(False, "R-12", f"only {pillars} of the five general labour-market pillars and no basic or profession-specific competence; at least three pillars are needed")
+            return Admissibility(
+                False,
+                "R-12",
+                f"only {pillars} of the five general labour-market pillars and no basic or profession-specific competence; at least three pillars are needed",
+            )
         return Admissibility(False, "R-12", "the self-analysis reaches no competence group")
     # from B2 up a language training is no basic competence and needs three general pillars.
     if training.language is not None:
         advanced = [m.cefr_level for m in training.modules if m.cefr_level and CEFR_ORDER.index(m.cefr_level) >= CEFR_ORDER.index("B2")]
         if advanced and pillars < GENERAL_PILLARS_NEEDED:
-            return Admissibility(False, "R-13", f"a language training at level {advanced[0]} or higher is not a basic competence and needs three general labour-market pillars; it has {pillars}")
+            return Admissibility(
+                False,
+                "R-13",
+                f"a language training at level {advanced[0]} or higher is not a basic competence and needs three general labour-market pillars; it has {pillars}",
+            )
     # blended learning needs the organisation's LMS and a follow-up document.
     if training.blended:
         if not organisation.has_lms:
             return Admissibility(False, "R-7", "a blended training needs the organisation's learning management system (organisation data)")
         if not organisation.has_follow_up_document and training.follow_up_document_id is None:
-            return Admissibility(False, "R-7", "a blended training needs a document on how the learning process is followed up, for the organisation or this training")
+            return Admissibility(
+                False, "R-7", "a blended training needs a document on how the learning process is followed up, for the organisation or this training"
+            )
     # reimbursement for a module over more than two school years cannot be processed.
     for module in training.modules:
         years = school_years(module.starts_on, module.ends_on)
         if len(years) > 2:
-            return Admissibility(False, "R-11", f"module '{module.name}' spans {len(years)} school years; reimbursement beyond two school years cannot be processed")
+            return Admissibility(
+                False, "R-11", f"module '{module.name}' spans {len(years)} school years; reimbursement beyond two school years cannot be processed"
+            )
     # a replacement is applied for at least three months before the changed training starts.
     starts_on, ends_on = training_period(training)
     if replaces is not None and starts_on < add_months(submitted_on, REPLACEMENT_NOTICE_MONTHS):

@@ -46,7 +46,6 @@ competence group and name). Paging: `limit` and either `cursor` (the previous pa
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import json
@@ -116,7 +115,7 @@ class Search:
     cursor: str | None = None
 
     @classmethod
-    def of(cls, *, q: str | None = None, provider: str | None = None, **fields: Any) -> "Search":
+    def of(cls, *, q: str | None = None, provider: str | None = None, **fields: Any) -> Search:
         """From the request's parameters: text with its white space collapsed, blank text as none."""
         return cls(q=_blank_is_none(q), provider=_blank_is_none(provider), **fields)
 
@@ -160,9 +159,13 @@ def decode_cursor(search: Search) -> Page | None:
         raise BadCursor("not a cursor this service gave out") from None
     if fingerprint != search.fingerprint():
         raise BadCursor("this cursor belongs to another search: repeat the search with the same filters")
-    valid = isinstance(odb_number, str) and len(odb_number) <= 30 and (
-        (tier == 0 and score is None and isinstance(name, str) and len(name) <= 1000)
-        or (tier in TIERS and isinstance(score, (int, float)) and not isinstance(score, bool) and math.isfinite(score) and name is None)
+    valid = (
+        isinstance(odb_number, str)
+        and len(odb_number) <= 30
+        and (
+            (tier == 0 and score is None and isinstance(name, str) and len(name) <= 1000)
+            or (tier in TIERS and isinstance(score, (int, float)) and not isinstance(score, bool) and math.isfinite(score) and name is None)
+        )
     )
     if not valid or (tier == 0) != (search.q is None):
         raise BadCursor("not a cursor this service gave out")
@@ -220,10 +223,12 @@ def search_sql(search: Search, today: date, providers: list[UUID] | None = None)
         if after is not None:
             keyset = f" AND (t.name, t.odb_number) > ({arg(after.name)}, {arg(after.odb_number)})"
         # The page from an index alone (trainings_register_by_name/_by_group), then its rows.
-        sql = (f"WITH page AS MATERIALIZED (SELECT t.name, t.odb_number FROM trainings t WHERE {where}{keyset} "
-               f"ORDER BY t.name, t.odb_number LIMIT {arg(take)} OFFSET {arg(search.offset)}) "
-               f"SELECT 0 AS tier, NULL::float8 AS score, t.name, t.odb_number, {ITEM.format(extra='')}::text AS item "
-               f"FROM page p JOIN trainings t USING (odb_number) ORDER BY t.name, t.odb_number")
+        sql = (
+            f"WITH page AS MATERIALIZED (SELECT t.name, t.odb_number FROM trainings t WHERE {where}{keyset} "
+            f"ORDER BY t.name, t.odb_number LIMIT {arg(take)} OFFSET {arg(search.offset)}) "
+            f"SELECT 0 AS tier, NULL::float8 AS score, t.name, t.odb_number, {ITEM.format(extra='')}::text AS item "
+            f"FROM page p JOIN trainings t USING (odb_number) ORDER BY t.name, t.odb_number"
+        )
         return sql, arg.values
 
     q = arg(search.q)
@@ -238,49 +243,159 @@ def search_sql(search: Search, today: date, providers: list[UUID] | None = None)
 
     ranked = "ORDER BY h.score DESC, h.odb_number LIMIT " + arg(deep)
     ctes, branches = [], []
-    matching_names = (f"SELECT n.name, ts_rank(n.search, {tsq}, 1)::float8 AS score FROM register_names n "
-                      f"WHERE n.search @@ {tsq} ORDER BY score DESC, n.name LIMIT {NAME_CANDIDATES}")
+    matching_names = (
+        f"SELECT n.name, ts_rank(n.search, {tsq}, 1)::float8 AS score FROM register_names n "
+        f"WHERE n.search @@ {tsq} ORDER BY score DESC, n.name LIMIT {NAME_CANDIDATES}"
+    )
     if first <= 2:
         ctes.append(f"names AS MATERIALIZED ({matching_names})")
         # Tier 2: the words in the provider's name or the content, of trainings with other names.
-        ctes.append(f"text_hits AS MATERIALIZED (SELECT t.odb_number, ts_rank(t.search, {tsq})::float8 AS score FROM trainings t "
-                    f"WHERE t.search @@ {tsq} AND {where} AND t.name NOT IN (SELECT name FROM names) LIMIT {CANDIDATES})")
+        ctes.append(
+            f"text_hits AS MATERIALIZED (SELECT t.odb_number, ts_rank(t.search, {tsq})::float8 AS score FROM trainings t "
+            f"WHERE t.search @@ {tsq} AND {where} AND t.name NOT IN (SELECT name FROM names) LIMIT {CANDIDATES})"
+        )
     if first <= 1:
         # Tier 1: names holding the words, best first (the name's own rank: shorter names first), and
         # their trainings from the covering index, name after name, until the page is full (the
         # names come sorted, so only the trainings of one score are sorted by ODB number).
-        branches.append(f"(SELECT 1 AS tier, h.score, h.odb_number FROM (SELECT n.score, t.odb_number FROM ({matching_names}) n "
-                        f"CROSS JOIN LATERAL (SELECT t.odb_number FROM trainings t WHERE t.name = n.name AND {where}) t) h{keyset(1)} {ranked})")
+        branches.append(
+            f"(SELECT 1 AS tier, h.score, h.odb_number FROM (SELECT n.score, t.odb_number FROM ({matching_names}) n "
+            f"CROSS JOIN LATERAL (SELECT t.odb_number FROM trainings t WHERE t.name = n.name AND {where}) t) h{keyset(1)} {ranked})"
+        )
     if first <= 2:
         branches.append(f"(SELECT 2 AS tier, h.score, h.odb_number FROM text_hits h{keyset(2)} {ranked})")
     # Tier 3, similar names, only when the words are found nowhere (a typo, a prefix, part of a
     # compound): names that hold something like every word, ranked by their likeness to the text.
     nothing_found = ""
     if first <= 2:
-        nothing_found = (f"NOT EXISTS (SELECT FROM names n JOIN trainings t ON t.name = n.name WHERE {where}) "
-                         f"AND NOT EXISTS (SELECT FROM text_hits) AND ")
+        nothing_found = f"NOT EXISTS (SELECT FROM names n JOIN trainings t ON t.name = n.name WHERE {where}) AND NOT EXISTS (SELECT FROM text_hits) AND "
     words = similar_words(search.q)
     if words:
         alike = " AND ".join(f"{arg(word)} <% name" for word in words)
         branches.append(
             f"(SELECT 3 AS tier, h.score, h.odb_number FROM (SELECT t.odb_number, n.score FROM ("
             f"SELECT name, word_similarity({q}, name)::float8 AS score FROM register_names WHERE {alike} "
-            f"ORDER BY score DESC, name LIMIT {SIMILAR_NAMES}) n JOIN trainings t ON t.name = n.name WHERE {nothing_found}{where}) h{keyset(3)} {ranked})")
+            f"ORDER BY score DESC, name LIMIT {SIMILAR_NAMES}) n JOIN trainings t ON t.name = n.name WHERE {nothing_found}{where}) h{keyset(3)} {ranked})"
+        )
     # UNION ALL under a LIMIT: a tier only runs when those before it did not fill the page.
-    ctes.append(f"page AS (SELECT row_number() OVER () AS position, p.* FROM (SELECT * FROM ({' UNION ALL '.join(branches)}) u "
-                f"LIMIT {arg(take)} OFFSET {arg(search.offset)}) p)")
-    sql = (f"WITH {', '.join(ctes)} SELECT p.tier, p.score, t.name, t.odb_number, {ITEM.format(extra=', ' + repr('match') + ', ' + _match_sql())}::text AS item "
-           f"FROM page p JOIN trainings t USING (odb_number) ORDER BY p.position")
+    ctes.append(
+        f"page AS (SELECT row_number() OVER () AS position, p.* FROM (SELECT * FROM ({' UNION ALL '.join(branches)}) u "
+        f"LIMIT {arg(take)} OFFSET {arg(search.offset)}) p)"
+    )
+    sql = (
+        f"WITH {', '.join(ctes)} SELECT p.tier, p.score, t.name, t.odb_number, {ITEM.format(extra=', ' + repr('match') + ', ' + _match_sql())}::text AS item "
+        f"FROM page p JOIN trainings t USING (odb_number) ORDER BY p.position"
+    )
     return sql, arg.values
 
 
 # PostgreSQL's Dutch stop words (tsearch_data/dutch.stop, from Snowball): full text ignores them, and
 # as similar names they would match a third of the register ('voor beginners').
-DUTCH_STOP_WORDS = frozenset("""
-    de en van ik te dat die in een hij het niet zijn is was op aan met als voor had er maar om hem dan zou of wat mijn men dit zo door
-    over ze zich bij ook tot je mij uit der daar haar naar heb hoe heeft hebben deze u want nog zal me zij nu ge geen omdat iets worden
-    toch al waren veel meer doen toen moet ben zonder kan hun dus alles onder ja eens hier wie werd altijd doch wordt wezen kunnen ons
-    zelf tegen na reeds wil kon niets uw iemand geweest andere""".split())
+DUTCH_STOP_WORDS = frozenset(
+    [
+        "de",
+        "en",
+        "van",
+        "ik",
+        "te",
+        "dat",
+        "die",
+        "in",
+        "een",
+        "hij",
+        "het",
+        "niet",
+        "zijn",
+        "is",
+        "was",
+        "op",
+        "aan",
+        "met",
+        "als",
+        "voor",
+        "had",
+        "er",
+        "maar",
+        "om",
+        "hem",
+        "dan",
+        "zou",
+        "of",
+        "wat",
+        "mijn",
+        "men",
+        "dit",
+        "zo",
+        "door",
+        "over",
+        "ze",
+        "zich",
+        "bij",
+        "ook",
+        "tot",
+        "je",
+        "mij",
+        "uit",
+        "der",
+        "daar",
+        "haar",
+        "naar",
+        "heb",
+        "hoe",
+        "heeft",
+        "hebben",
+        "deze",
+        "u",
+        "want",
+        "nog",
+        "zal",
+        "me",
+        "zij",
+        "nu",
+        "ge",
+        "geen",
+        "omdat",
+        "iets",
+        "worden",
+        "toch",
+        "al",
+        "waren",
+        "veel",
+        "meer",
+        "doen",
+        "toen",
+        "moet",
+        "ben",
+        "zonder",
+        "kan",
+        "hun",
+        "dus",
+        "alles",
+        "onder",
+        "ja",
+        "eens",
+        "hier",
+        "wie",
+        "werd",
+        "altijd",
+        "doch",
+        "wordt",
+        "wezen",
+        "kunnen",
+        "ons",
+        "zelf",
+        "tegen",
+        "na",
+        "reeds",
+        "wil",
+        "kon",
+        "niets",
+        "uw",
+        "iemand",
+        "geweest",
+        "andere",
+    ]
+)
 
 
 def positive_words(q: str) -> list[str]:
@@ -340,8 +455,9 @@ async def search_register(connection: asyncpg.Connection, search: Search, today:
     return page_body(search, await fetch_search(connection, search, today))
 
 
-DETAIL_SQL = (f"SELECT {ITEM.format(extra=', ' + MODULES)}::text FROM trainings t "
-              "WHERE upper(t.odb_number) = upper($1) AND (t.stop_on IS NULL OR t.stop_on > $2)")
+DETAIL_SQL = (
+    f"SELECT {ITEM.format(extra=', ' + MODULES)}::text FROM trainings t WHERE upper(t.odb_number) = upper($1) AND (t.stop_on IS NULL OR t.stop_on > $2)"
+)
 
 
 async def training_detail(connection: asyncpg.Connection, odb_number: str, today: date) -> bytes | None:
@@ -428,7 +544,7 @@ async def _run(request: Request, work, *args: Any) -> Any:
     try:
         async with request.app.state.runtime.pool.acquire() as connection:
             return await work(connection, *args)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise Problem(503, "The register did not answer in time", "Narrow the search (more words or a filter) and try again.") from None
 
 
@@ -440,7 +556,7 @@ async def _run(request: Request, work, *args: Any) -> Any:
 )
 async def search_trainings(
     request: Request,
-    q: Annotated[str | None, Parameter(max_length=200, description="words to find (websearch syntax: \"a phrase\", -word, or)")] = None,
+    q: Annotated[str | None, Parameter(max_length=200, description='words to find (websearch syntax: "a phrase", -word, or)')] = None,
     provider: Annotated[str | None, Parameter(min_length=3, max_length=200, description="the provider's id, or part of its name")] = None,
     competence_group: CompetenceGroup | None = None,
     odb_number: Annotated[str | None, Parameter(min_length=1, max_length=30, description="exact, any case")] = None,
@@ -458,8 +574,18 @@ async def search_trainings(
         problems.append(FieldProblem("max_hours", "must not be below min_hours"))
     if cursor is not None and offset:
         problems.append(FieldProblem("offset", "give either a cursor or an offset"))
-    search = Search.of(q=q, provider=provider, competence_group=competence_group, odb_number=odb_number, blended=blended, min_hours=min_hours,
-                       max_hours=max_hours, limit=limit, offset=offset, cursor=cursor)
+    search = Search.of(
+        q=q,
+        provider=provider,
+        competence_group=competence_group,
+        odb_number=odb_number,
+        blended=blended,
+        min_hours=min_hours,
+        max_hours=max_hours,
+        limit=limit,
+        offset=offset,
+        cursor=cursor,
+    )
     if search.q is not None and not positive_words(search.q):
         problems.append(FieldProblem("q", "give at least one word to find (a -word only leaves words out)"))
     try:

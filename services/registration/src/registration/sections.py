@@ -72,7 +72,9 @@ class TrainingSection(StrictModel):
     content: LongText
     structure: Literal["integral", "modular"]
     competence_group: Literal["basic", "profession_specific", "general"]
-    language: Annotated[str, Field(min_length=2, max_length=40)] | None = Field(default=None, description="language trainings: one application per language (R-13)")
+    language: Annotated[str, Field(min_length=2, max_length=40)] | None = Field(
+        default=None, description="language trainings: one application per language (R-13)"
+    )
     follow_up_document_id: UUID | None = Field(default=None, description="blended: follow-up specific to this training (R-7)")
     modules: Annotated[list[Module], Field(min_length=1, max_length=50)]
 

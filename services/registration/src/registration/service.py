@@ -55,9 +55,7 @@ def brussels_date(moment: datetime) -> date:
 
 
 async def _application(connection: asyncpg.Connection, application_id: UUID, *, for_update: bool = False) -> asyncpg.Record:
-    row = await connection.fetchrow(
-        "SELECT * FROM applications WHERE application_id = $1" + (" FOR UPDATE" if for_update else ""), application_id
-    )
+    row = await connection.fetchrow("SELECT * FROM applications WHERE application_id = $1" + (" FOR UPDATE" if for_update else ""), application_id)
     if row is None:
         raise NotFound("no such application")
     return row
@@ -74,7 +72,11 @@ async def _own_application(connection: asyncpg.Connection, *, organisation_id: U
 async def _history(connection: asyncpg.Connection, application_id: UUID, *, at: datetime, actor_id: UUID | None, action: str, **details: Any) -> None:
     await connection.execute(
         "INSERT INTO application_history (application_id, at, actor_id, action, details) VALUES ($1, $2, $3, $4, $5)",
-        application_id, at, actor_id, action, details,
+        application_id,
+        at,
+        actor_id,
+        action,
+        details,
     )
 
 
@@ -152,7 +154,13 @@ async def update_organisation_data(connection: asyncpg.Connection, *, actor_id: 
             voucher_contact = EXCLUDED.voucher_contact, lms = EXCLUDED.lms, lms_other = EXCLUDED.lms_other,
             follow_up_document_id = EXCLUDED.follow_up_document_id, updated_at = now()
         """,
-        organisation_id, dumped["contact"], dumped["general_contact"], dumped["voucher_contact"], data.lms, data.lms_other, data.follow_up_document_id,
+        organisation_id,
+        dumped["contact"],
+        dumped["general_contact"],
+        dumped["voucher_contact"],
+        data.lms,
+        data.lms_other,
+        data.follow_up_document_id,
     )
     return await organisation_data(connection, organisation_id=organisation_id)
 
@@ -161,7 +169,8 @@ async def confirm_contacts(connection: asyncpg.Connection, *, organisation_id: U
     """R-25: the yearly answer 'our contacts still work here'."""
     updated = await connection.execute(
         "UPDATE organisation_data SET contacts_confirmed_on = $2, updated_at = now() WHERE organisation_id = $1 AND general_contact IS NOT NULL",
-        organisation_id, today,
+        organisation_id,
+        today,
     )
     if updated.endswith(" 0"):
         raise Invalid([Violation("general_contact", "give a general contact person first", "R-25")])
@@ -205,7 +214,11 @@ async def create_draft(
     row = await connection.fetchrow(
         "INSERT INTO applications (application_id, organisation_id, created_by, status, sections, replaces_odb_number) "
         "VALUES ($1, $2, $3, 'draft', $4, $5) RETURNING *",
-        application_id, organisation_id, actor_id, sections, replaces_odb_number,
+        application_id,
+        organisation_id,
+        actor_id,
+        sections,
+        replaces_odb_number,
     )
     await _history(connection, application_id, at=now, actor_id=actor_id, action="draft_created", replaces=replaces_odb_number)
     return _public(row, back_office=False)
@@ -233,7 +246,9 @@ async def _check_sections(connection: asyncpg.Connection, *, sections: dict[str,
     for name, section in sections.items():
         problems += domain.validate_section(name, section, organisation_kind=organisation["kind"], known_committees=committees)
         if name == "documents":
-            problems += [Violation(f"document_ids[{i}]", "no such document of this organisation", "R-16") for i, d in enumerate(section.document_ids) if d not in owned]
+            problems += [
+                Violation(f"document_ids[{i}]", "no such document of this organisation", "R-16") for i, d in enumerate(section.document_ids) if d not in owned
+            ]
         if name == "training" and section.follow_up_document_id and section.follow_up_document_id not in owned:
             problems.append(Violation("follow_up_document_id", "no such document of this organisation", "R-7"))
     if problems:
@@ -262,7 +277,10 @@ async def save_section(
     row = await connection.fetchrow(
         "UPDATE applications SET sections = sections || jsonb_build_object($2::text, $3::jsonb), version = version + 1, updated_at = $4 "
         "WHERE application_id = $1 RETURNING *",
-        application_id, name, section.model_dump(mode="json"), now,
+        application_id,
+        name,
+        section.model_dump(mode="json"),
+        now,
     )
     return _public(row, back_office=False)
 
@@ -284,15 +302,20 @@ async def application(connection: asyncpg.Connection, *, application_id: UUID, o
         row = await _own_application(connection, organisation_id=organisation_id, application_id=application_id)
     result = _public(row, back_office=organisation_id is None)
     result["information_requests"] = [
-        dict(r) for r in await connection.fetch(
+        dict(r)
+        for r in await connection.fetch(
             "SELECT request_id, question, asked_at, due_on, answered_at, answer, answer_documents, lapsed_at "
-            "FROM information_requests WHERE application_id = $1 ORDER BY asked_at", application_id
+            "FROM information_requests WHERE application_id = $1 ORDER BY asked_at",
+            application_id,
         )
     ]
     if organisation_id is None:
-        result["history"] = [dict(r) for r in await connection.fetch(
-            "SELECT at, actor_id, action, details FROM application_history WHERE application_id = $1 ORDER BY id", application_id
-        )]
+        result["history"] = [
+            dict(r)
+            for r in await connection.fetch(
+                "SELECT at, actor_id, action, details FROM application_history WHERE application_id = $1 ORDER BY id", application_id
+            )
+        ]
     result["missing_sections"] = domain.missing_sections(row["sections"]) if row["status"] == "draft" else []
     return result
 
@@ -328,7 +351,9 @@ async def submit_application(
     parsed = {name: parse_section(name, sections[name]) for name in domain.SECTIONS if name in sections}
     organisation = await _check_sections(connection, sections=parsed, organisation_id=organisation_id)
     training = parsed["training"]
-    await _ensure_unique_reference(connection, organisation_id=organisation_id, application_id=application_id, training=training, replaces=row["replaces_odb_number"])
+    await _ensure_unique_reference(
+        connection, organisation_id=organisation_id, application_id=application_id, training=training, replaces=row["replaces_odb_number"]
+    )
     data = await connection.fetchrow("SELECT lms, follow_up_document_id FROM organisation_data WHERE organisation_id = $1", organisation_id)
     today = brussels_date(now)
     facts = OrganisationFacts(
@@ -338,8 +363,11 @@ async def submit_application(
         quality_registered=_is_quality_registered(organisation, today),
     )
     verdict = domain.judge_admissibility(
-        training=training, self_analysis=SelfAnalysisSection.model_validate(sections["self_analysis"]), organisation=facts,
-        submitted_on=today, replaces=row["replaces_odb_number"],
+        training=training,
+        self_analysis=SelfAnalysisSection.model_validate(sections["self_analysis"]),
+        organisation=facts,
+        submitted_on=today,
+        replaces=row["replaces_odb_number"],
     )
     due_on = domain.decision_due_on(today)
     status = domain.status_after_admission(quality_registered=facts.quality_registered) if verdict.admissible else "inadmissible"
@@ -349,38 +377,71 @@ async def submit_application(
             inadmissible_rule = $7, inadmissible_reason = $8, flags = $9, version = version + 1, updated_at = $3
         WHERE application_id = $1 RETURNING *
         """,
-        application_id, status, now, actor_id, idempotency_key, due_on if verdict.admissible else None, verdict.rule, verdict.reason, verdict.flags,
+        application_id,
+        status,
+        now,
+        actor_id,
+        idempotency_key,
+        due_on if verdict.admissible else None,
+        verdict.rule,
+        verdict.reason,
+        verdict.flags,
     )
     await _history(connection, application_id, at=now, actor_id=actor_id, action="submitted", status=status, rule=verdict.rule)
     await publish_event(
         connection,
         ApplicationSubmittedV1(
-            application_id=application_id, organisation_id=organisation_id, dossier_number=row["dossier_number"], training_name=training.name,
-            replaces_odb_number=row["replaces_odb_number"], decision_due_on=due_on,
+            application_id=application_id,
+            organisation_id=organisation_id,
+            dossier_number=row["dossier_number"],
+            training_name=training.name,
+            replaces_odb_number=row["replaces_odb_number"],
+            decision_due_on=due_on,
         ),
         source=SOURCE,
     )
     contact = sections["contact"]
     if not verdict.admissible:
-        await publish_event(connection, ApplicationInadmissibleV1(application_id=application_id, organisation_id=organisation_id, rule=verdict.rule, reason=verdict.reason), source=SOURCE)
+        await publish_event(
+            connection,
+            ApplicationInadmissibleV1(application_id=application_id, organisation_id=organisation_id, rule=verdict.rule, reason=verdict.reason),
+            source=SOURCE,
+        )
         await _notify(
-            connection, template_id="registration.application_inadmissible", to=contact, reference=_reference(row), key=f"{application_id}:inadmissible",
-            dossier_number=row["dossier_number"], training_name=training.name, organisation_name=organisation["name"], rule=verdict.rule, reason=verdict.reason,
+            connection,
+            template_id="registration.application_inadmissible",
+            to=contact,
+            reference=_reference(row),
+            key=f"{application_id}:inadmissible",
+            dossier_number=row["dossier_number"],
+            training_name=training.name,
+            organisation_name=organisation["name"],
+            rule=verdict.rule,
+            reason=verdict.reason,
         )
         return _public(row, back_office=False)
     if status == "held":
         await publish_event(connection, ApplicationHeldV1(application_id=application_id, organisation_id=organisation_id), source=SOURCE)
     # R-17, N-1: the contact person's confirmation.
     await _notify(
-        connection, template_id="registration.application_submitted", to=contact, reference=_reference(row), key=f"{application_id}:submitted",
-        dossier_number=row["dossier_number"], training_name=training.name, organisation_name=organisation["name"],
-        decision_due_on=due_on.isoformat(), held_for_quality_registration=status == "held",
+        connection,
+        template_id="registration.application_submitted",
+        to=contact,
+        reference=_reference(row),
+        key=f"{application_id}:submitted",
+        dossier_number=row["dossier_number"],
+        training_name=training.name,
+        organisation_name=organisation["name"],
+        decision_due_on=due_on.isoformat(),
+        held_for_quality_registration=status == "held",
     )
     await _arm_decision_term(connection, row, warning_days=decision_warning_days)
     return _public(row, back_office=False)
 
 
-async def _ensure_unique_reference(connection: asyncpg.Connection, *, organisation_id: UUID, application_id: UUID, training: TrainingSection, replaces: str | None) -> None:
+async def _ensure_unique_reference(
+    connection: asyncpg.Connection, *, organisation_id: UUID, application_id: UUID, training: TrainingSection, replaces: str | None
+) -> None:
     """R-5: the provider's own reference is unique per provider (a replacement may keep the old one's)."""
     clash = await connection.fetchval(
         """
@@ -390,7 +451,10 @@ async def _ensure_unique_reference(connection: asyncpg.Connection, *, organisati
             (SELECT 'dossier ' || dossier_number FROM applications WHERE organisation_id = $1 AND application_id <> $3
                AND status IN ('held', 'in_review', 'awaiting_information', 'forwarded') AND sections->'training'->>'own_reference' = $2 LIMIT 1))
         """,
-        organisation_id, training.own_reference, application_id, replaces,
+        organisation_id,
+        training.own_reference,
+        application_id,
+        replaces,
     )
     if clash:
         raise Invalid([Violation("sections.training.own_reference", f"already used by {clash}; the own reference is unique per provider", "R-5")])
@@ -399,8 +463,11 @@ async def _ensure_unique_reference(connection: asyncpg.Connection, *, organisati
 async def _arm_decision_term(connection: asyncpg.Connection, row: asyncpg.Record, *, warning_days: int) -> None:
     """R-19: act when the decision term comes near (`warning_days` before it ends)."""
     await schedule_job(
-        connection, job=DECISION_TERM_JOB, dedup_key=str(row["application_id"]),
-        due_at=start_of(domain.decision_warning_on(row["decision_due_on"], days_before=warning_days)), payload={"application_id": str(row["application_id"])},
+        connection,
+        job=DECISION_TERM_JOB,
+        dedup_key=str(row["application_id"]),
+        due_at=start_of(domain.decision_warning_on(row["decision_due_on"], days_before=warning_days)),
+        payload={"application_id": str(row["application_id"])},
     )
 
 
@@ -418,7 +485,12 @@ async def apply_organisation(connection: asyncpg.Connection, *, event: Organisat
         ON CONFLICT (organisation_id) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind, quality_status = EXCLUDED.quality_status,
             quality_valid_from = EXCLUDED.quality_valid_from, quality_valid_until = EXCLUDED.quality_valid_until, updated_at = now()
         """,
-        event.organisation_id, event.name, event.kind, quality.status, quality.valid_from, quality.valid_until,
+        event.organisation_id,
+        event.name,
+        event.kind,
+        quality.status,
+        quality.valid_from,
+        quality.valid_until,
     )
     if not domain.quality_registered(quality.status, quality.valid_from, quality.valid_until, today):
         return 0
@@ -468,23 +540,51 @@ async def request_information(connection: asyncpg.Connection, *, actor_id: UUID,
     request_id = uuid.uuid4()
     await connection.execute(
         "INSERT INTO information_requests (request_id, application_id, question, asked_by, asked_at, due_on) VALUES ($1, $2, $3, $4, $5, $6)",
-        request_id, application_id, question, actor_id, now, due_on,
+        request_id,
+        application_id,
+        question,
+        actor_id,
+        now,
+        due_on,
     )
     row = await connection.fetchrow(
         "UPDATE applications SET status = 'awaiting_information', version = version + 1, updated_at = $2 WHERE application_id = $1 RETURNING *",
-        application_id, now,
+        application_id,
+        now,
     )
-    await _history(connection, application_id, at=now, actor_id=actor_id, action="information_requested", request_id=str(request_id), due_on=due_on.isoformat(), previous_status=previous_status)
+    await _history(
+        connection,
+        application_id,
+        at=now,
+        actor_id=actor_id,
+        action="information_requested",
+        request_id=str(request_id),
+        due_on=due_on.isoformat(),
+        previous_status=previous_status,
+    )
     # The term ends at the end of its due date: the job runs at the next midnight.
     await schedule_job(
-        connection, job=INFORMATION_TERM_JOB, dedup_key=str(request_id), due_at=start_of(due_on + timedelta(days=1)),
+        connection,
+        job=INFORMATION_TERM_JOB,
+        dedup_key=str(request_id),
+        due_at=start_of(due_on + timedelta(days=1)),
         payload={"request_id": str(request_id), "application_id": str(application_id)},
     )
-    await publish_event(connection, InformationRequestedV1(application_id=application_id, organisation_id=row["organisation_id"], request_id=request_id, due_on=due_on), source=SOURCE)
+    await publish_event(
+        connection,
+        InformationRequestedV1(application_id=application_id, organisation_id=row["organisation_id"], request_id=request_id, due_on=due_on),
+        source=SOURCE,
+    )
     await _notify(
-        connection, template_id="registration.information_requested", to=row["sections"]["contact"], reference=_reference(row),
-        key=f"{request_id}:requested", dossier_number=row["dossier_number"], training_name=row["sections"]["training"]["name"],
-        question=question, due_on=due_on.isoformat(),
+        connection,
+        template_id="registration.information_requested",
+        to=row["sections"]["contact"],
+        reference=_reference(row),
+        key=f"{request_id}:requested",
+        dossier_number=row["dossier_number"],
+        training_name=row["sections"]["training"]["name"],
+        question=question,
+        due_on=due_on.isoformat(),
     )
     return await application(connection, application_id=application_id, organisation_id=None)
 
@@ -504,12 +604,19 @@ async def answer_information_request(
         raise Invalid(problems)
     await connection.execute(
         "UPDATE information_requests SET answered_at = $2, answer = $3, answer_documents = $4 WHERE request_id = $1",
-        request["request_id"], now, answer, document_ids,
+        request["request_id"],
+        now,
+        answer,
+        document_ids,
     )
-    await connection.execute("UPDATE applications SET status = 'in_review', version = version + 1, updated_at = $2 WHERE application_id = $1", application_id, now)
+    await connection.execute(
+        "UPDATE applications SET status = 'in_review', version = version + 1, updated_at = $2 WHERE application_id = $1", application_id, now
+    )
     await cancel_job(connection, job=INFORMATION_TERM_JOB, dedup_key=str(request["request_id"]))
     await _history(connection, application_id, at=now, actor_id=actor_id, action="information_received", request_id=str(request["request_id"]))
-    await publish_event(connection, InformationReceivedV1(application_id=application_id, organisation_id=organisation_id, request_id=request["request_id"]), source=SOURCE)
+    await publish_event(
+        connection, InformationReceivedV1(application_id=application_id, organisation_id=organisation_id, request_id=request["request_id"]), source=SOURCE
+    )
     return await application(connection, application_id=application_id, organisation_id=organisation_id)
 
 
@@ -523,12 +630,17 @@ async def information_term_lapsed(connection: asyncpg.Connection, job: Job) -> N
     await connection.execute("UPDATE information_requests SET lapsed_at = $2 WHERE request_id = $1", request["request_id"], job.due_at)
     row = await connection.fetchrow(
         "UPDATE applications SET status = 'in_review', version = version + 1, updated_at = $2 WHERE application_id = $1 AND status = 'awaiting_information' RETURNING *",
-        request["application_id"], job.due_at,
+        request["application_id"],
+        job.due_at,
     )
     if row is None:
         return  # already forwarded by the decision term
     await _history(connection, row["application_id"], at=job.due_at, actor_id=None, action="information_term_lapsed", request_id=str(request["request_id"]))
-    await publish_event(connection, InformationReceivedV1(application_id=row["application_id"], organisation_id=row["organisation_id"], request_id=request["request_id"], lapsed=True), source=SOURCE)
+    await publish_event(
+        connection,
+        InformationReceivedV1(application_id=row["application_id"], organisation_id=row["organisation_id"], request_id=request["request_id"], lapsed=True),
+        source=SOURCE,
+    )
 
 
 INSUFFICIENT_INFORMATION = "negative: insufficient information (R-19)"
@@ -541,7 +653,9 @@ async def decision_term_near(connection: asyncpg.Connection, job: Job) -> None:
     if row is None or row["status"] != "awaiting_information":
         return
     await connection.execute(
-        "UPDATE information_requests SET lapsed_at = $2 WHERE application_id = $1 AND answered_at IS NULL AND lapsed_at IS NULL", row["application_id"], job.due_at
+        "UPDATE information_requests SET lapsed_at = $2 WHERE application_id = $1 AND answered_at IS NULL AND lapsed_at IS NULL",
+        row["application_id"],
+        job.due_at,
     )
     for r in await connection.fetch("SELECT request_id FROM information_requests WHERE application_id = $1", row["application_id"]):
         await cancel_job(connection, job=INFORMATION_TERM_JOB, dedup_key=str(r["request_id"]))
@@ -569,7 +683,11 @@ async def work_queue(
         ORDER BY deadline NULLS LAST, a.dossier_number
         LIMIT $4 OFFSET $5
         """,
-        status, organisation_id, due_before, limit, offset,
+        status,
+        organisation_id,
+        due_before,
+        limit,
+        offset,
     )
     return [dict(r) for r in rows]
 
@@ -587,7 +705,10 @@ async def amend_application(
     before = row["sections"].get(name)
     await connection.execute(
         "UPDATE applications SET sections = sections || jsonb_build_object($2::text, $3::jsonb), version = version + 1, updated_at = $4 WHERE application_id = $1",
-        application_id, name, section.model_dump(mode="json"), now,
+        application_id,
+        name,
+        section.model_dump(mode="json"),
+        now,
     )
     await _history(connection, application_id, at=now, actor_id=actor_id, action="amended", section=name, reason=reason, before=before)
     return await application(connection, application_id=application_id, organisation_id=None)
@@ -610,14 +731,21 @@ async def forward_application(
     return await application(connection, application_id=application_id, organisation_id=None)
 
 
-async def _forward(connection: asyncpg.Connection, row: asyncpg.Record, *, actor_id: UUID | None, deciding_body: str, advice: str | None, now: datetime) -> None:
+async def _forward(
+    connection: asyncpg.Connection, row: asyncpg.Record, *, actor_id: UUID | None, deciding_body: str, advice: str | None, now: datetime
+) -> None:
     await connection.execute(
         "UPDATE applications SET status = 'forwarded', deciding_body = $2, advice = $3, forwarded_at = $4, version = version + 1, updated_at = $4 WHERE application_id = $1",
-        row["application_id"], deciding_body, advice, now,
+        row["application_id"],
+        deciding_body,
+        advice,
+        now,
     )
     await _history(connection, row["application_id"], at=now, actor_id=actor_id, action="forwarded", deciding_body=deciding_body, advice=advice)
     await publish_event(
-        connection, ApplicationForwardedV1(application_id=row["application_id"], organisation_id=row["organisation_id"], deciding_body=deciding_body, advice=advice), source=SOURCE
+        connection,
+        ApplicationForwardedV1(application_id=row["application_id"], organisation_id=row["organisation_id"], deciding_body=deciding_body, advice=advice),
+        source=SOURCE,
     )
 
 
@@ -638,19 +766,38 @@ async def decide_application(
         await _register(connection, row=row, training=training, organisation=organisation, odb=odb, holds_from=holds, now=now)
     await connection.execute(
         "UPDATE applications SET status = $2, decided_at = $3, decision_reasons = $4, odb_number = $5, version = version + 1, updated_at = $3 WHERE application_id = $1",
-        application_id, outcome, now, reasons, odb,
+        application_id,
+        outcome,
+        now,
+        reasons,
+        odb,
     )
     await cancel_job(connection, job=DECISION_TERM_JOB, dedup_key=str(application_id))
     await _history(connection, application_id, at=now, actor_id=actor_id, action="decided", outcome=outcome, odb_number=odb)
-    await publish_event(connection, ApplicationDecidedV1(application_id=application_id, organisation_id=row["organisation_id"], outcome=outcome, reasons=reasons, odb_number=odb), source=SOURCE)
+    await publish_event(
+        connection,
+        ApplicationDecidedV1(application_id=application_id, organisation_id=row["organisation_id"], outcome=outcome, reasons=reasons, odb_number=odb),
+        source=SOURCE,
+    )
     await _notify(
-        connection, template_id="registration.application_decided", to=row["sections"]["contact"], reference=_reference(row), key=f"{application_id}:decided",
-        dossier_number=row["dossier_number"], training_name=training.name, organisation_name=organisation["name"], outcome=outcome, reasons=reasons, odb_number=odb,
+        connection,
+        template_id="registration.application_decided",
+        to=row["sections"]["contact"],
+        reference=_reference(row),
+        key=f"{application_id}:decided",
+        dossier_number=row["dossier_number"],
+        training_name=training.name,
+        organisation_name=organisation["name"],
+        outcome=outcome,
+        reasons=reasons,
+        odb_number=odb,
     )
     return await application(connection, application_id=application_id, organisation_id=None)
 
 
-async def _register(connection: asyncpg.Connection, *, row: asyncpg.Record, training: TrainingSection, organisation: asyncpg.Record, odb: str, holds_from: date, now: datetime) -> None:
+async def _register(
+    connection: asyncpg.Connection, *, row: asyncpg.Record, training: TrainingSection, organisation: asyncpg.Record, odb: str, holds_from: date, now: datetime
+) -> None:
     """R-20, R-21: the approved application becomes a registered training; a replacement (R-24)
     points both ways, and the old one stays until the provider stops it."""
     starts_on, ends_on = domain.training_period(training)
@@ -667,15 +814,38 @@ async def _register(connection: asyncpg.Connection, *, row: asyncpg.Record, trai
             blended, total_hours, study_points, web_page, public, modules, school_years, holds_from, replaces, registered_at)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
         """,
-        odb, row["application_id"], row["organisation_id"], organisation["name"], training.name, training.own_reference, training.competence_group,
-        training.structure, training.blended, domain.total_hours(training), sum((m.study_points or 0) for m in training.modules) or None,
-        str(training.web_page), public, [m.model_dump(mode="json") for m in modules], years, holds_from, replaces, now,
+        odb,
+        row["application_id"],
+        row["organisation_id"],
+        organisation["name"],
+        training.name,
+        training.own_reference,
+        training.competence_group,
+        training.structure,
+        training.blended,
+        domain.total_hours(training),
+        sum((m.study_points or 0) for m in training.modules) or None,
+        str(training.web_page),
+        public,
+        [m.model_dump(mode="json") for m in modules],
+        years,
+        holds_from,
+        replaces,
+        now,
     )
     await publish_event(
         connection,
         TrainingRegisteredV1(
-            odb_number=odb, organisation_id=row["organisation_id"], provider_name=organisation["name"], name=training.name, holds_from=holds_from,
-            blended=training.blended, structure=training.structure, modules=modules, school_years=years, replaces=replaces,
+            odb_number=odb,
+            organisation_id=row["organisation_id"],
+            provider_name=organisation["name"],
+            name=training.name,
+            holds_from=holds_from,
+            blended=training.blended,
+            structure=training.structure,
+            modules=modules,
+            school_years=years,
+            replaces=replaces,
         ),
         source=SOURCE,
     )
@@ -697,18 +867,29 @@ async def stop_training(
         raise Forbidden("this training belongs to another organisation")
     domain.ensure_stop_date(stop_on=stop_on, today=brussels_date(now), holds_from=training["holds_from"], already_stopped_on=training["stop_on"])
     await connection.execute("UPDATE trainings SET stop_on = $2, stop_reason = $3 WHERE odb_number = $1", training["odb_number"], stop_on, reason)
-    await publish_event(connection, TrainingStoppedV1(odb_number=training["odb_number"], organisation_id=organisation_id, stop_on=stop_on, reason=reason), source=SOURCE)
+    await publish_event(
+        connection, TrainingStoppedV1(odb_number=training["odb_number"], organisation_id=organisation_id, stop_on=stop_on, reason=reason), source=SOURCE
+    )
     contact = await connection.fetchval("SELECT contact FROM organisation_data WHERE organisation_id = $1", organisation_id)
     if contact is None:
         contact = await connection.fetchval("SELECT sections->'contact' FROM applications WHERE application_id = $1", training["application_id"])
     await _notify(
-        connection, template_id="registration.training_stopped", to=contact, reference=training["odb_number"],
-        key=f"{training['odb_number']}:stopped:{stop_on.isoformat()}", odb_number=training["odb_number"], training_name=training["name"],
-        stop_on=stop_on.isoformat(), reason=reason,
+        connection,
+        template_id="registration.training_stopped",
+        to=contact,
+        reference=training["odb_number"],
+        key=f"{training['odb_number']}:stopped:{stop_on.isoformat()}",
+        odb_number=training["odb_number"],
+        training_name=training["name"],
+        stop_on=stop_on.isoformat(),
+        reason=reason,
     )
-    return dict(await connection.fetchrow(
-        "SELECT odb_number, name, own_reference, holds_from, stop_on, stop_reason, replaces, replaced_by FROM trainings WHERE odb_number = $1", training["odb_number"]
-    ))
+    return dict(
+        await connection.fetchrow(
+            "SELECT odb_number, name, own_reference, holds_from, stop_on, stop_reason, replaces, replaced_by FROM trainings WHERE odb_number = $1",
+            training["odb_number"],
+        )
+    )
 
 
 # ------------------------------------------------------------------------------- yearly (R-25, R-26)
@@ -724,7 +905,12 @@ async def record_evaluation(
     inserted = await connection.fetchval(
         "INSERT INTO evaluations (odb_number, year, outcome, remarks, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6) "
         "ON CONFLICT DO NOTHING RETURNING 1",
-        training["odb_number"], year, outcome, remarks, actor_id, now,
+        training["odb_number"],
+        year,
+        outcome,
+        remarks,
+        actor_id,
+        now,
     )
     if not inserted:
         raise Conflict(f"{training['odb_number']} already has an evaluation for {year}")
@@ -732,8 +918,15 @@ async def record_evaluation(
         general = await connection.fetchval("SELECT general_contact FROM organisation_data WHERE organisation_id = $1", training["organisation_id"])
         if general:  # R-26: a negative evaluation goes to the general contact
             await _notify(
-                connection, template_id="registration.negative_evaluation", to=general, reference=training["odb_number"],
-                key=f"{training['odb_number']}:evaluation:{year}", odb_number=training["odb_number"], training_name=training["name"], year=year, remarks=remarks,
+                connection,
+                template_id="registration.negative_evaluation",
+                to=general,
+                reference=training["odb_number"],
+                key=f"{training['odb_number']}:evaluation:{year}",
+                odb_number=training["odb_number"],
+                training_name=training["name"],
+                year=year,
+                remarks=remarks,
             )
     return {"odb_number": training["odb_number"], "year": year, "outcome": outcome, "remarks": remarks}
 
@@ -747,8 +940,13 @@ async def contact_verification(connection: asyncpg.Connection, job: Job) -> None
     )
     for r in rows:
         await _notify(
-            connection, template_id="registration.contact_verification", to=r["general_contact"], reference=str(r["organisation_id"]),
-            key=f"{r['organisation_id']}:contact-verification:{year}", organisation_name=r["name"], year=year,
+            connection,
+            template_id="registration.contact_verification",
+            to=r["general_contact"],
+            reference=str(r["organisation_id"]),
+            key=f"{r['organisation_id']}:contact-verification:{year}",
+            organisation_name=r["name"],
+            year=year,
             contact_name=r["general_contact"]["name"],
         )
     await arm_contact_verification(connection, after=brussels_date(job.ran_at or job.due_at))

@@ -7,8 +7,9 @@ in context `training_database` (R-1); case handlers act for the department with
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
-from typing import Annotated, Any, Awaitable, Callable, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from litestar import Controller, Request, delete, get, post, put
@@ -145,7 +146,11 @@ class ProviderController(Controller):
     async def create_draft(self, request: Request, data: DraftIn | None = None) -> dict[str, Any]:
         """A new draft; with `replaces_odb_number`, an application to replace a registration (R-24)."""
         return await run(
-            request, service.create_draft, actor_id=_person(request), organisation_id=_organisation(request), now=_now(request),
+            request,
+            service.create_draft,
+            actor_id=_person(request),
+            organisation_id=_organisation(request),
+            now=_now(request),
             replaces_odb_number=data.replaces_odb_number if data else None,
         )
 
@@ -163,8 +168,14 @@ class ProviderController(Controller):
         """Steps 2 to 6: contact, training, self_analysis, deciding_body, documents. Every problem
         is listed per field; a section with problems is not saved."""
         return await run(
-            request, service.save_section, actor_id=_person(request), organisation_id=_organisation(request), application_id=application_id,
-            name=section, body=data, now=_now(request),
+            request,
+            service.save_section,
+            actor_id=_person(request),
+            organisation_id=_organisation(request),
+            application_id=application_id,
+            name=section,
+            body=data,
+            now=_now(request),
         )
 
     @delete("/applications/{application_id:uuid}", opt=PROVIDER, status_code=204)
@@ -177,16 +188,28 @@ class ProviderController(Controller):
         """R-17: the automatic admissibility rules run; the answer (and the contact person's email)
         says admissible, held (R-2) or inadmissible with the rule and the reason."""
         return await run(
-            request, service.submit_application, actor_id=_person(request), organisation_id=_organisation(request), application_id=application_id,
-            idempotency_key=idempotency_key, now=_now(request), decision_warning_days=request.app.state.runtime.settings.decision_warning_days,
+            request,
+            service.submit_application,
+            actor_id=_person(request),
+            organisation_id=_organisation(request),
+            application_id=application_id,
+            idempotency_key=idempotency_key,
+            now=_now(request),
+            decision_warning_days=request.app.state.runtime.settings.decision_warning_days,
         )
 
     @post("/applications/{application_id:uuid}/answer", opt=PROVIDER, status_code=200)
     async def answer(self, request: Request, application_id: UUID, data: AnswerIn) -> dict[str, Any]:
         """R-19: the answer to the back office's question, with documents."""
         return await run(
-            request, service.answer_information_request, actor_id=_person(request), organisation_id=_organisation(request),
-            application_id=application_id, answer=data.answer, document_ids=data.document_ids, now=_now(request),
+            request,
+            service.answer_information_request,
+            actor_id=_person(request),
+            organisation_id=_organisation(request),
+            application_id=application_id,
+            answer=data.answer,
+            document_ids=data.document_ids,
+            now=_now(request),
         )
 
     @get("/trainings", opt=PROVIDER)
@@ -198,8 +221,14 @@ class ProviderController(Controller):
     async def stop(self, request: Request, odb_number: str, data: StopIn) -> dict[str, Any]:
         """R-23: from `stop_on` the training leaves the public register."""
         return await run(
-            request, service.stop_training, actor_id=_person(request), organisation_id=_organisation(request), odb_number=odb_number,
-            stop_on=data.stop_on, reason=data.reason, now=_now(request),
+            request,
+            service.stop_training,
+            actor_id=_person(request),
+            organisation_id=_organisation(request),
+            odb_number=odb_number,
+            stop_on=data.stop_on,
+            reason=data.reason,
+            now=_now(request),
         )
 
 
@@ -230,38 +259,63 @@ class BackOfficeController(Controller):
     @post("/applications/{application_id:uuid}/information-requests", opt=CASE_HANDLER, status_code=201)
     async def request_information(self, request: Request, application_id: UUID, data: QuestionIn) -> dict[str, Any]:
         """R-19: the provider has one month; the contact person is emailed."""
-        return await run(request, service.request_information, actor_id=_person(request), application_id=application_id, question=data.question, now=_now(request))
+        return await run(
+            request, service.request_information, actor_id=_person(request), application_id=application_id, question=data.question, now=_now(request)
+        )
 
     @put("/applications/{application_id:uuid}/sections/{section:str}", opt=CASE_HANDLER)
     async def amend(self, request: Request, application_id: UUID, section: str, data: AmendmentIn) -> dict[str, Any]:
         """R-17: amend a submitted dossier at the provider's request; kept in its history."""
         return await run(
-            request, service.amend_application, actor_id=_person(request), application_id=application_id, name=section, body=data.section,
-            reason=data.reason, now=_now(request),
+            request,
+            service.amend_application,
+            actor_id=_person(request),
+            application_id=application_id,
+            name=section,
+            body=data.section,
+            reason=data.reason,
+            now=_now(request),
         )
 
     @post("/applications/{application_id:uuid}/forward", opt=CASE_HANDLER, status_code=200)
     async def forward(self, request: Request, application_id: UUID, data: ForwardIn) -> dict[str, Any]:
         """R-15: to the commission (default) or a joint committee that volunteered."""
         return await run(
-            request, service.forward_application, actor_id=_person(request), application_id=application_id, deciding_body=data.deciding_body,
-            advice=data.advice, now=_now(request),
+            request,
+            service.forward_application,
+            actor_id=_person(request),
+            application_id=application_id,
+            deciding_body=data.deciding_body,
+            advice=data.advice,
+            now=_now(request),
         )
 
     @post("/applications/{application_id:uuid}/decision", opt=CASE_HANDLER, status_code=200)
     async def decide(self, request: Request, application_id: UUID, data: DecisionIn) -> dict[str, Any]:
         """R-20, R-21: approval registers the training with its ODB number; the contact person is emailed either way (N-1)."""
         return await run(
-            request, service.decide_application, actor_id=_person(request), application_id=application_id, outcome=data.outcome,
-            reasons=data.reasons, holds_from=data.holds_from, now=_now(request),
+            request,
+            service.decide_application,
+            actor_id=_person(request),
+            application_id=application_id,
+            outcome=data.outcome,
+            reasons=data.reasons,
+            holds_from=data.holds_from,
+            now=_now(request),
         )
 
     @post("/trainings/{odb_number:str}/evaluations", opt=CASE_HANDLER, status_code=201)
     async def evaluate(self, request: Request, odb_number: str, data: EvaluationIn) -> dict[str, Any]:
         """R-26: the yearly evaluation; a negative one is emailed to the general contact."""
         return await run(
-            request, service.record_evaluation, actor_id=_person(request), odb_number=odb_number, year=data.year, outcome=data.outcome,
-            remarks=data.remarks, now=_now(request),
+            request,
+            service.record_evaluation,
+            actor_id=_person(request),
+            odb_number=odb_number,
+            year=data.year,
+            outcome=data.outcome,
+            remarks=data.remarks,
+            now=_now(request),
         )
 
 

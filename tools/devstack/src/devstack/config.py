@@ -29,19 +29,19 @@ class StackConfig:
     jars_dir: Path = REPO_ROOT / ".cache" / "kafka-jars"
 
     @classmethod
-    def dev(cls) -> "StackConfig":
+    def dev(cls) -> StackConfig:
         return cls._from_environment("dev", base=0)
 
     @classmethod
-    def test(cls) -> "StackConfig":
+    def test(cls) -> StackConfig:
         return cls._from_environment("test", base=10000)
 
     @classmethod
-    def bench(cls) -> "StackConfig":
+    def bench(cls) -> StackConfig:
         return cls._from_environment("bench", base=20000)
 
     @classmethod
-    def _from_environment(cls, name: str, *, base: int) -> "StackConfig":
+    def _from_environment(cls, name: str, *, base: int) -> StackConfig:
         """The default ports plus `base` (9092, 19092, 29092 ...), each overridable by its variable
         (WSE_KAFKA_PORT for dev, WSE_TEST_KAFKA_PORT for test ...)."""
         prefix = "WSE_" if name == "dev" else f"WSE_{name.upper()}_"

@@ -37,9 +37,14 @@ def ensure_jars(config: StackConfig) -> None:
     shutil.rmtree(partial, ignore_errors=True)
     result = subprocess.run(
         [
-            mvn, "-B", "-q", "-f", str(POM),
+            mvn,
+            "-B",
+            "-q",
+            "-f",
+            str(POM),
             "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies",
-            f"-DoutputDirectory={partial}", "-DincludeScope=runtime",
+            f"-DoutputDirectory={partial}",
+            "-DincludeScope=runtime",
         ],
         capture_output=True,
         text=True,
@@ -109,9 +114,7 @@ def start(config: StackConfig, *, timeout: float = 90.0) -> None:
     check_java()
     ensure_jars(config)
     processes.require_free_port(config.kafka_port, "Kafka", config.port_variable("KAFKA"))
-    processes.require_free_port(
-        config.kafka_controller_port, "Kafka controller", config.port_variable("KAFKA_CONTROLLER")
-    )
+    processes.require_free_port(config.kafka_controller_port, "Kafka controller", config.port_variable("KAFKA_CONTROLLER"))
     _write_config(config)
     home = config.state_dir / "kafka"
     properties = home / "server.properties"
@@ -120,8 +123,18 @@ def start(config: StackConfig, *, timeout: float = 90.0) -> None:
             ["java", "-cp", _classpath(config), "kafka.tools.StorageTool", "random-uuid"], capture_output=True, text=True, check=True
         ).stdout.strip()
         formatted = subprocess.run(
-            ["java", f"-Dlog4j2.configurationFile={home / 'log4j2.properties'}", "-cp", _classpath(config),
-             "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(properties)],
+            [
+                "java",
+                f"-Dlog4j2.configurationFile={home / 'log4j2.properties'}",
+                "-cp",
+                _classpath(config),
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                cluster_id,
+                "-c",
+                str(properties),
+            ],
             capture_output=True,
             text=True,
         )
@@ -132,8 +145,17 @@ def start(config: StackConfig, *, timeout: float = 90.0) -> None:
     processes.start(
         config,
         NAME,
-        ["java", "-Xms256m", "-Xmx512m", "-XX:+UseG1GC", f"-Dlog4j2.configurationFile={home / 'log4j2.properties'}",
-         "-cp", _classpath(config), "kafka.Kafka", str(properties)],
+        [
+            "java",
+            "-Xms256m",
+            "-Xmx512m",
+            "-XX:+UseG1GC",
+            f"-Dlog4j2.configurationFile={home / 'log4j2.properties'}",
+            "-cp",
+            _classpath(config),
+            "kafka.Kafka",
+            str(properties),
+        ],
     )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

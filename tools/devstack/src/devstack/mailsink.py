@@ -29,10 +29,10 @@ import json
 import logging
 import signal
 from dataclasses import dataclass
-from functools import cached_property
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -84,12 +84,18 @@ class Message:
     def to_json(self) -> dict[str, Any]:
         try:
             self.subject, self.headers, self.text, self.html  # noqa: B018 - parse now, inside the guard
-        except Exception as error:  # noqa: BLE001 - one message the parser chokes on must not break the list
+        except Exception as error:
             return {**self.summary(), "subject": "", "text": None, "html": None, "headers": [], "parse_error": repr(error)}
         return {
-            "id": self.id, "received_at": self.received_at, "mail_from": self.mail_from,
-            "rcpt_tos": self.rcpt_tos, "subject": self.subject, "text": self.text,
-            "html": self.html, "headers": self.headers, "size": len(self.raw),
+            "id": self.id,
+            "received_at": self.received_at,
+            "mail_from": self.mail_from,
+            "rcpt_tos": self.rcpt_tos,
+            "subject": self.subject,
+            "text": self.text,
+            "html": self.html,
+            "headers": self.headers,
+            "size": len(self.raw),
         }
 
     def summary(self) -> dict[str, Any]:
@@ -133,7 +139,7 @@ class MailSink:
         return Message(int(path.stem), received_at, mail_from, json.loads(rcpt_tos), data)
 
     def add(self, mail_from: str, rcpt_tos: list[str], raw: bytes) -> Message:
-        now = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+        now = datetime.now(UTC).isoformat(timespec="milliseconds")
         message = Message(self.next_id, now, mail_from, list(rcpt_tos), raw)
         self.next_id += 1
         self.messages.append(message)
@@ -173,10 +179,12 @@ class MailSink:
 
 # ---------------------------------------------------------------- HTTP views
 
-PAGE = ('<!doctype html><html><head><meta charset="utf-8"><title>{title}</title><style>'
-        "body{{font-family:sans-serif;margin:2em}}td,th{{padding:.2em .8em;text-align:left}}"
-        "pre{{white-space:pre-wrap;background:#f4f4f4;padding:1em}}iframe{{width:100%;height:30em}}"
-        "</style></head><body>{body}</body></html>")
+PAGE = (
+    '<!doctype html><html><head><meta charset="utf-8"><title>{title}</title><style>'
+    "body{{font-family:sans-serif;margin:2em}}td,th{{padding:.2em .8em;text-align:left}}"
+    "pre{{white-space:pre-wrap;background:#f4f4f4;padding:1em}}iframe{{width:100%;height:30em}}"
+    "</style></head><body>{body}</body></html>"
+)
 esc = html.escape
 
 
@@ -186,16 +194,17 @@ def render_index(sink: MailSink) -> str:
         f'<td><a href="/messages/{m.id}">{esc(m.subject) or "(no subject)"}</a></td></tr>'
         for m in reversed(sink.messages)
     )
-    body = (f"<h1>Mail sink: {len(sink.messages)} message(s)</h1><table>"
-            f"<tr><th>Received</th><th>From</th><th>To</th><th>Subject</th></tr>{rows}</table>")
+    body = f"<h1>Mail sink: {len(sink.messages)} message(s)</h1><table><tr><th>Received</th><th>From</th><th>To</th><th>Subject</th></tr>{rows}</table>"
     return PAGE.format(title="Mail sink", body=body)
 
 
 def render_message(m: Message) -> str:
     headers = "".join(f"<tr><th>{esc(n)}</th><td>{esc(v)}</td></tr>" for n, v in m.headers)
-    body = (f'<p><a href="/">&larr; all messages</a></p><h1>{esc(m.subject) or "(no subject)"}</h1>'
-            f"<p>Envelope: {esc(m.mail_from)} &rarr; {esc(', '.join(m.rcpt_tos))}, {len(m.raw)} bytes, "
-            f"received {esc(m.received_at)}</p><table>{headers}</table>")
+    body = (
+        f'<p><a href="/">&larr; all messages</a></p><h1>{esc(m.subject) or "(no subject)"}</h1>'
+        f"<p>Envelope: {esc(m.mail_from)} &rarr; {esc(', '.join(m.rcpt_tos))}, {len(m.raw)} bytes, "
+        f"received {esc(m.received_at)}</p><table>{headers}</table>"
+    )
     if m.text is not None:
         body += f"<h2>Text</h2><pre>{esc(m.text)}</pre>"
     if m.html is not None:
@@ -261,8 +270,10 @@ async def handle_http(sink: MailSink, reader: asyncio.StreamReader, writer: asyn
     data = (payload if is_html else json.dumps(payload, ensure_ascii=False)).encode()
     ctype = "text/html; charset=utf-8" if is_html else "application/json"
     reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 500: "Internal Server Error"}[status]
-    writer.write(f"HTTP/1.1 {status} {reason}\r\nContent-Type: {ctype}\r\nContent-Length: {len(data)}\r\n"
-                 f"Cache-Control: no-store\r\nConnection: close\r\n\r\n".encode() + data)
+    writer.write(
+        f"HTTP/1.1 {status} {reason}\r\nContent-Type: {ctype}\r\nContent-Length: {len(data)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n".encode()
+        + data
+    )
     try:
         await writer.drain()
     except ConnectionError:
@@ -273,14 +284,14 @@ async def handle_http(sink: MailSink, reader: asyncio.StreamReader, writer: asyn
 
 # ---------------------------------------------------------------- process
 
+
 async def serve(host: str, smtp_port: int, http_port: int, store: str | Path | None = None) -> None:
     """Run the SMTP and HTTP servers on the current loop until cancelled."""
     sink = MailSink(Path(store) if store is not None else None)
     loop = asyncio.get_running_loop()
     smtp_server = await loop.create_server(lambda: SMTP(sink, hostname="mailsink", loop=loop), host, smtp_port)
     http_server = await asyncio.start_server(lambda r, w: handle_http(sink, r, w), host, http_port)
-    log.info("mail sink: SMTP on %s:%d, HTTP on http://%s:%d/ (%d stored message(s))",
-             host, smtp_port, host, http_port, len(sink.messages))
+    log.info("mail sink: SMTP on %s:%d, HTTP on http://%s:%d/ (%d stored message(s))", host, smtp_port, host, http_port, len(sink.messages))
     try:
         await asyncio.Future()
     finally:

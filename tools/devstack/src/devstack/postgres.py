@@ -47,7 +47,9 @@ def _as_owner(command: list[str]) -> list[str]:
     try:
         pwd.getpwnam("postgres")
     except KeyError:
-        raise StackError("Running as root, PostgreSQL needs the unprivileged 'postgres' user: apt-get install -y postgresql creates it, or: useradd --system postgres") from None
+        raise StackError(
+            "Running as root, PostgreSQL needs the unprivileged 'postgres' user: apt-get install -y postgresql creates it, or: useradd --system postgres"
+        ) from None
     return ["runuser", "-u", "postgres", "--", *command]
 
 
@@ -65,8 +67,20 @@ def _initialise(config: StackConfig, bin_dir: Path) -> None:
         shutil.chown(home, "postgres", "postgres")
         shutil.chown(password_file, "postgres", "postgres")
     result = subprocess.run(
-        _as_owner([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", f"--pwfile={password_file}",
-                   "--auth-host=scram-sha-256", "--auth-local=peer", "--encoding=UTF8", "--locale=C.UTF-8"]),
+        _as_owner(
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                f"--pwfile={password_file}",
+                "--auth-host=scram-sha-256",
+                "--auth-local=peer",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+            ]
+        ),
         capture_output=True,
         text=True,
     )
@@ -74,10 +88,7 @@ def _initialise(config: StackConfig, bin_dir: Path) -> None:
     if result.returncode != 0:
         raise StackError(f"initdb failed:\n{result.stdout}{result.stderr}")
     with open(data / "postgresql.conf", "a") as conf:
-        conf.write(
-            "\n# ./dev\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\nmax_connections = 300\n"
-            "shared_buffers = 256MB\n"
-        )
+        conf.write("\n# ./dev\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\nmax_connections = 300\nshared_buffers = 256MB\n")
 
 
 def start(config: StackConfig) -> None:
@@ -93,8 +104,7 @@ def start(config: StackConfig) -> None:
     if os.geteuid() == 0:
         shutil.chown(log, "postgres", "postgres")
     result = subprocess.run(
-        _as_owner([str(bin_dir / "pg_ctl"), "-D", str(_data_dir(config)), "-l", str(log), "-w", "-t", "60",
-                   "-o", f"-p {config.postgres_port}", "start"]),
+        _as_owner([str(bin_dir / "pg_ctl"), "-D", str(_data_dir(config)), "-l", str(log), "-w", "-t", "60", "-o", f"-p {config.postgres_port}", "start"]),
         capture_output=True,
         text=True,
     )
@@ -108,9 +118,7 @@ def start(config: StackConfig) -> None:
 def stop(config: StackConfig) -> None:
     if not processes.running_pid(config, NAME):
         return
-    subprocess.run(
-        _as_owner([str(_bin_dir() / "pg_ctl"), "-D", str(_data_dir(config)), "-m", "fast", "-w", "stop"]), capture_output=True
-    )
+    subprocess.run(_as_owner([str(_bin_dir() / "pg_ctl"), "-D", str(_data_dir(config)), "-m", "fast", "-w", "stop"]), capture_output=True)
     processes.pid_file(config, NAME).unlink(missing_ok=True)
 
 

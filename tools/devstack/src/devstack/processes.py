@@ -8,8 +8,8 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from devstack.config import StackConfig
 
@@ -54,9 +54,7 @@ def running_pid(config: StackConfig, name: str) -> int | None:
     return pid
 
 
-def start(
-    config: StackConfig, name: str, command: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None
-) -> int:
+def start(config: StackConfig, name: str, command: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None) -> int:
     config.pids_dir.mkdir(parents=True, exist_ok=True)
     config.logs_dir.mkdir(parents=True, exist_ok=True)
     with open(log_file(config, name), "ab") as log:

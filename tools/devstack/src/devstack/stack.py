@@ -30,8 +30,19 @@ def start_mailsink(config: StackConfig) -> None:
     processes.start(
         config,
         MAILSINK,
-        [sys.executable, "-m", "devstack.mailsink", "--host", "127.0.0.1", "--smtp-port", str(config.smtp_port),
-         "--http-port", str(config.smtp_http_port), "--store", str(config.state_dir / "mail")],
+        [
+            sys.executable,
+            "-m",
+            "devstack.mailsink",
+            "--host",
+            "127.0.0.1",
+            "--smtp-port",
+            str(config.smtp_port),
+            "--http-port",
+            str(config.smtp_http_port),
+            "--store",
+            str(config.state_dir / "mail"),
+        ],
     )
     _wait_http(f"http://127.0.0.1:{config.smtp_http_port}/health", MAILSINK, config, timeout=20)
 
@@ -39,9 +50,7 @@ def start_mailsink(config: StackConfig) -> None:
 def migrate_services(config: StackConfig) -> None:
     postgres.ensure_databases(config, list(SERVICES))
     for service in SERVICES:
-        result = subprocess.run(
-            [sys.executable, "-m", service, "migrate"], env={**_env(), **config.service_env(service)}, capture_output=True, text=True
-        )
+        result = subprocess.run([sys.executable, "-m", service, "migrate"], env={**_env(), **config.service_env(service)}, capture_output=True, text=True)
         if result.returncode != 0:
             raise StackError(f"Migrations of {service} failed:\n{result.stdout}{result.stderr}")
 
@@ -59,8 +68,11 @@ def start_services(config: StackConfig) -> None:
 # The helpdesk operator a local stack starts with, to sign in through the development identity
 # provider (a valid national register number of nobody real).
 DEVELOPMENT_OPERATOR = {
-    "national_register_number": "85073003328", "first_name": "Hanne", "last_name": "Helpdesk",
-    "email": "helpdesk@wse.example", "date_of_birth": "1985-07-30",
+    "national_register_number": "85073003328",
+    "first_name": "Hanne",
+    "last_name": "Helpdesk",
+    "email": "helpdesk@wse.example",
+    "date_of_birth": "1985-07-30",
 }
 
 
@@ -93,8 +105,11 @@ def status(config: StackConfig) -> list[tuple[str, str, str]]:
     rows = [
         ("postgres", _state(config, "postgres"), f"postgresql://127.0.0.1:{config.postgres_port}"),
         ("kafka", _state(config, "kafka"), config.kafka_bootstrap),
-        (MAILSINK, _state(config, MAILSINK, f"http://127.0.0.1:{config.smtp_http_port}/health"),
-         f"smtp://127.0.0.1:{config.smtp_port}  view http://127.0.0.1:{config.smtp_http_port}"),
+        (
+            MAILSINK,
+            _state(config, MAILSINK, f"http://127.0.0.1:{config.smtp_http_port}/health"),
+            f"smtp://127.0.0.1:{config.smtp_port}  view http://127.0.0.1:{config.smtp_http_port}",
+        ),
     ]
     for service in SERVICES:
         url = f"http://127.0.0.1:{config.service_ports[service]}"
@@ -126,7 +141,9 @@ def _wait_http(url: str, name: str, config: StackConfig, *, timeout: float) -> N
         if not processes.running_pid(config, name):
             raise StackError(f"{name} exited while starting. The last lines of its log:\n{processes.tail(processes.log_file(config, name))}")
         time.sleep(0.2)
-    raise StackError(f"{name} did not become healthy at {url} within {timeout:.0f} s. The last lines of its log:\n{processes.tail(processes.log_file(config, name))}")
+    raise StackError(
+        f"{name} did not become healthy at {url} within {timeout:.0f} s. The last lines of its log:\n{processes.tail(processes.log_file(config, name))}"
+    )
 
 
 def _env() -> dict[str, str]:
