@@ -1,0 +1,386 @@
+"""The emails services may ask for: one model per template, naming its personalisation.
+
+A sender builds the model of the template it wants (so a missing or misspelt field fails where
+the email is asked for, in the sender's own tests) and wraps it with `email_request(...)` into the
+`NotificationRequestedV1` command. The notification service validates each request's
+personalisation against the same model and refuses a mismatch as a contract error naming the
+template and the field; its templates may use no other key than the model's fields.
+
+Adding a template: a model here (with `template_id`, `version` and an `example()`), and its
+files in the notification service's `templates/` directory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any, ClassVar, Literal
+from uuid import UUID
+
+from pydantic import ConfigDict, Field
+
+from wse_contracts.models import StrictModel
+from wse_contracts.notification import NotificationRequestedV1, Recipient
+
+Text = str
+
+
+class EmailPersonalisation(StrictModel):
+    """What one template version needs. Fields without a default are required (a value may still
+    be None where the field allows it and the text says so)."""
+
+    # Personalisation is text for people: keep it as sent (a question's line breaks and spaces).
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+    template_id: ClassVar[str]
+    version: ClassVar[int] = 1
+
+    @classmethod
+    def example(cls) -> EmailPersonalisation:
+        """A realistic personalisation: the back office previews it, the tests render it."""
+        raise NotImplementedError
+
+    @classmethod
+    def variants(cls) -> dict[str, EmailPersonalisation]:
+        """Other realistic personalisations (a refusal, a held application) rendered in the preview and the tests."""
+        return {}
+
+    @classmethod
+    def required(cls) -> list[str]:
+        return sorted(name for name, info in cls.model_fields.items() if info.is_required())
+
+    @classmethod
+    def optional(cls) -> list[str]:
+        return sorted(name for name, info in cls.model_fields.items() if not info.is_required())
+
+
+# ------------------------------------------------------------------------------- identity (ID-8)
+
+
+class RightRequested(EmailPersonalisation):
+    """To the organisation's (head) local administrators: a member asks for a right (ID-8)."""
+
+    template_id: ClassVar[str] = "identity.right_requested"
+
+    organisation_name: Text
+    requester_name: Text
+    right_description: Text
+    reason: Text
+    request_id: UUID
+
+    @classmethod
+    def example(cls) -> RightRequested:
+        return cls(
+            organisation_name="CVO Leerrijk",
+            requester_name="An Peeters",
+            right_description="DWSE-organisatieverantwoordelijke voor de opleidingsdatabank",
+            reason="Ik dien voortaan de registratieaanvragen van onze opleidingen in.",
+            request_id=UUID("4f9a2c1e-7b3d-4e8a-9c5f-2d6b8e1a0f37"),
+        )
+
+
+class RightRequestDecided(EmailPersonalisation):
+    """To the member who asked: their right request was approved or refused, with the reason (ID-8)."""
+
+    template_id: ClassVar[str] = "identity.right_request_decided"
+
+    organisation_name: Text
+    requester_name: Text
+    right_description: Text
+    outcome: Literal["approved", "refused", "cancelled"]
+    reason: Text
+
+    @classmethod
+    def example(cls) -> RightRequestDecided:
+        return cls(
+            organisation_name="CVO Leerrijk",
+            requester_name="An Peeters",
+            right_description="DWSE-organisatieverantwoordelijke voor de opleidingsdatabank",
+            outcome="approved",
+            reason="",
+        )
+
+    @classmethod
+    def variants(cls) -> dict[str, EmailPersonalisation]:
+        return {"refused": cls.example().model_copy(update={"outcome": "refused", "reason": "Vraag het aan je directeur."})}
+
+
+# ------------------------------------------------------------------------------- registration (ODB)
+
+
+class ApplicationSubmitted(EmailPersonalisation):
+    """To the dossier's contact person: the application was received (N-1), or is held for the quality registration (R-2)."""
+
+    template_id: ClassVar[str] = "registration.application_submitted"
+
+    dossier_number: int
+    training_name: Text
+    organisation_name: Text
+    decision_due_on: date
+    held_for_quality_registration: bool
+
+    @classmethod
+    def example(cls) -> ApplicationSubmitted:
+        return cls(
+            dossier_number=1042,
+            training_name="Basiscursus boekhouden",
+            organisation_name="CVO Leerrijk",
+            decision_due_on=date(2027, 4, 15),
+            held_for_quality_registration=False,
+        )
+
+    @classmethod
+    def variants(cls) -> dict[str, EmailPersonalisation]:
+        return {"held": cls.example().model_copy(update={"held_for_quality_registration": True})}
+
+
+class ApplicationInadmissible(EmailPersonalisation):
+    """To the contact person: an automatic admissibility rule closed the application (R-8, R-12, ...)."""
+
+    template_id: ClassVar[str] = "registration.application_inadmissible"
+
+    dossier_number: int
+    training_name: Text
+    organisation_name: Text
+    rule: Text
+    reason: Text
+
+    @classmethod
+    def example(cls) -> ApplicationInadmissible:
+        return cls(
+            dossier_number=1043,
+            training_name="Workshop Excel voor beginners",
+            organisation_name="CVO Leerrijk",
+            rule="R-8",
+            reason="the training has 12 hours, fewer than 32, and is not a mentor training",
+        )
+
+
+class InformationRequested(EmailPersonalisation):
+    """To the contact person: the case handler asks for information, to be given within one month (R-19)."""
+
+    template_id: ClassVar[str] = "registration.information_requested"
+
+    dossier_number: int
+    training_name: Text
+    question: Text
+    due_on: date
+
+    @classmethod
+    def example(cls) -> InformationRequested:
+        return cls(
+            dossier_number=1042,
+            training_name="Basiscursus boekhouden",
+            question="Kunt u het lessenrooster van module 2 bezorgen?\nWe zien niet hoeveel contacturen die module telt.",
+            due_on=date(2027, 2, 15),
+        )
+
+
+class ApplicationDecided(EmailPersonalisation):
+    """To the contact person: approved with its ODB number, or rejected with the reasons (R-20)."""
+
+    template_id: ClassVar[str] = "registration.application_decided"
+
+    dossier_number: int
+    training_name: Text
+    organisation_name: Text
+    outcome: Literal["approved", "rejected"]
+    reasons: Text | None
+    odb_number: Text | None
+
+    @classmethod
+    def example(cls) -> ApplicationDecided:
+        return cls(
+            dossier_number=1042,
+            training_name="Basiscursus boekhouden",
+            organisation_name="CVO Leerrijk",
+            outcome="approved",
+            reasons=None,
+            odb_number="ODB-Y1207",
+        )
+
+    @classmethod
+    def variants(cls) -> dict[str, EmailPersonalisation]:
+        return {"rejected": cls.example().model_copy(update={"outcome": "rejected", "reasons": "De opleiding is niet arbeidsmarktgericht.", "odb_number": None})}
+
+
+class TrainingStopped(EmailPersonalisation):
+    """To the contact person: a registered training stops on a date (R-23, R-24)."""
+
+    template_id: ClassVar[str] = "registration.training_stopped"
+
+    odb_number: Text
+    training_name: Text
+    stop_on: date
+    reason: Text
+
+    @classmethod
+    def example(cls) -> TrainingStopped:
+        return cls(
+            odb_number="ODB-Y1207",
+            training_name="Basiscursus boekhouden",
+            stop_on=date(2027, 9, 1),
+            reason="Vervangen door de vernieuwde opleiding ODB-Y1388.",
+        )
+
+
+class NegativeEvaluation(EmailPersonalisation):
+    """To the contact person: the yearly evaluation of a registered training was negative (R-21)."""
+
+    template_id: ClassVar[str] = "registration.negative_evaluation"
+
+    odb_number: Text
+    training_name: Text
+    year: int
+    remarks: Text
+
+    @classmethod
+    def example(cls) -> NegativeEvaluation:
+        return cls(
+            odb_number="ODB-Y1207",
+            training_name="Basiscursus boekhouden",
+            year=2027,
+            remarks="De inhoud op de webpagina komt niet meer overeen met de geregistreerde leerdoelen.",
+        )
+
+
+class ContactVerification(EmailPersonalisation):
+    """To the general contact person, once a year: are the organisation's contact data still right (R-25)?"""
+
+    template_id: ClassVar[str] = "registration.contact_verification"
+
+    organisation_name: Text
+    year: int
+    contact_name: Text
+
+    @classmethod
+    def example(cls) -> ContactVerification:
+        return cls(organisation_name="CVO Leerrijk", year=2027, contact_name="Jan Janssens")
+
+
+# ------------------------------------------------------------------------------- recognition (Platos)
+
+
+class RecognitionApplicationConfirmed(EmailPersonalisation):
+    """To the service provider: the recognition application was received."""
+
+    template_id: ClassVar[str] = "recognition.application_confirmed"
+
+    dossier_number: Text
+    organisation_name: Text
+    submitted_on: date | None = None
+
+    @classmethod
+    def example(cls) -> RecognitionApplicationConfirmed:
+        return cls(dossier_number="ERK-2027-0031", organisation_name="Werkkracht vzw", submitted_on=date(2027, 1, 15))
+
+
+class RecognitionAdmissibility(EmailPersonalisation):
+    """To the service provider: the application is admissible, or not and why."""
+
+    template_id: ClassVar[str] = "recognition.admissibility"
+
+    dossier_number: Text
+    organisation_name: Text
+    outcome: Literal["admissible", "inadmissible"]
+    reasons: Text | None = None
+
+    @classmethod
+    def example(cls) -> RecognitionAdmissibility:
+        return cls(dossier_number="ERK-2027-0031", organisation_name="Werkkracht vzw", outcome="admissible")
+
+
+class RecognitionDecision(EmailPersonalisation):
+    """To the service provider: recognised for a period, or refused with the reasons."""
+
+    template_id: ClassVar[str] = "recognition.decision"
+
+    dossier_number: Text
+    organisation_name: Text
+    outcome: Literal["approved", "refused"]
+    reasons: Text | None = None
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+    @classmethod
+    def example(cls) -> RecognitionDecision:
+        return cls(
+            dossier_number="ERK-2027-0031",
+            organisation_name="Werkkracht vzw",
+            outcome="approved",
+            valid_from=date(2027, 3, 1),
+            valid_until=date(2032, 2, 29),
+        )
+
+
+class RecognitionReconsiderationOutcome(EmailPersonalisation):
+    """To the service provider: the outcome of their request for reconsideration."""
+
+    template_id: ClassVar[str] = "recognition.reconsideration_outcome"
+
+    dossier_number: Text
+    organisation_name: Text
+    outcome: Literal["approved", "refused"]
+    reasons: Text | None = None
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+    @classmethod
+    def example(cls) -> RecognitionReconsiderationOutcome:
+        return cls(
+            dossier_number="ERK-2027-0031",
+            organisation_name="Werkkracht vzw",
+            outcome="approved",
+            reasons="Na de hoorzitting toont de organisatie voldoende ervaring aan.",
+            valid_from=date(2027, 6, 1),
+            valid_until=date(2032, 5, 31),
+        )
+
+
+# ------------------------------------------------------------------------------- the registry
+
+EMAILS: dict[tuple[str, int], type[EmailPersonalisation]] = {
+    (model.template_id, model.version): model
+    for model in (
+        RightRequested,
+        RightRequestDecided,
+        ApplicationSubmitted,
+        ApplicationInadmissible,
+        InformationRequested,
+        ApplicationDecided,
+        TrainingStopped,
+        NegativeEvaluation,
+        ContactVerification,
+        RecognitionApplicationConfirmed,
+        RecognitionAdmissibility,
+        RecognitionDecision,
+        RecognitionReconsiderationOutcome,
+    )
+}
+
+
+def email_model(template_id: str, version: int) -> type[EmailPersonalisation] | None:
+    return EMAILS.get((template_id, version))
+
+
+def email_request(
+    personalisation: EmailPersonalisation,
+    *,
+    to: Sequence[Recipient | dict[str, Any]],
+    reference: str,
+    idempotency_key: str,
+    requested_by: str,
+) -> NotificationRequestedV1:
+    """The command that asks the notification service for this email."""
+    return NotificationRequestedV1(
+        template_id=personalisation.template_id,
+        template_version=personalisation.version,
+        recipients=[r if isinstance(r, Recipient) else Recipient.model_validate(r) for r in to],
+        personalisation=personalisation.model_dump(mode="json"),
+        reference=reference,
+        idempotency_key=idempotency_key,
+        requested_by=requested_by,
+    )
+
+
+__all__ = ["EMAILS", "EmailPersonalisation", "email_model", "email_request", *[m.__name__ for m in EMAILS.values()]]
