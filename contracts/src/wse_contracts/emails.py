@@ -201,7 +201,9 @@ class ApplicationDecided(EmailPersonalisation):
 
     @classmethod
     def variants(cls) -> dict[str, EmailPersonalisation]:
-        return {"rejected": cls.example().model_copy(update={"outcome": "rejected", "reasons": "De opleiding is niet arbeidsmarktgericht.", "odb_number": None})}
+        return {
+            "rejected": cls.example().model_copy(update={"outcome": "rejected", "reasons": "De opleiding is niet arbeidsmarktgericht.", "odb_number": None})
+        }
 
 
 class TrainingStopped(EmailPersonalisation):

@@ -28,8 +28,9 @@ from service_runtime.auth import Actor, InvalidToken, Principal, holds_right
 from service_runtime.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from service_runtime.logging import correlation_id_var
 
+from service_runtime.clock import Clock
+
 if TYPE_CHECKING:
-    from service_runtime.clock import Clock
     from service_runtime.service import ServiceRuntime
 
 T = TypeVar("T")
@@ -316,7 +317,7 @@ class UseCases:
 
     __slots__ = ("_request", "_runtime")
 
-    def __init__(self, request: Request, runtime: ServiceRuntime) -> None:
+    def __init__(self, request: Request, runtime: "ServiceRuntime") -> None:
         self._request = request
         self._runtime = runtime
 
@@ -353,9 +354,8 @@ class UseCases:
 # `request.app.state`.
 
 
-def _runtime_of(request: Request) -> ServiceRuntime:
-    runtime: ServiceRuntime = request.app.state.runtime
-    return runtime
+def _runtime_of(request: Request) -> Any:  # ServiceRuntime (Litestar resolves these hints at start; service.py imports this module)
+    return request.app.state.runtime
 
 
 def _principal_of(request: Request) -> Principal:
