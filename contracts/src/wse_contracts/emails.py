@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict
 
 from wse_contracts.models import StrictModel
 from wse_contracts.notification import NotificationRequestedV1, Recipient

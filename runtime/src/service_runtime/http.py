@@ -25,10 +25,9 @@ from prometheus_client import Counter, Gauge, Histogram
 from service_runtime import calendar
 from service_runtime.audit import record_audit
 from service_runtime.auth import Actor, InvalidToken, Principal, holds_right
+from service_runtime.clock import Clock
 from service_runtime.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from service_runtime.logging import correlation_id_var
-
-from service_runtime.clock import Clock
 
 if TYPE_CHECKING:
     from service_runtime.service import ServiceRuntime
@@ -317,7 +316,7 @@ class UseCases:
 
     __slots__ = ("_request", "_runtime")
 
-    def __init__(self, request: Request, runtime: "ServiceRuntime") -> None:
+    def __init__(self, request: Request, runtime: ServiceRuntime) -> None:
         self._request = request
         self._runtime = runtime
 
