@@ -257,7 +257,7 @@ def pgbench_run(name: str, url: str, work: Path, size: int, on: date, args: argp
         latency_summary(latencies),
         errors=int(failed.group(1)) if failed else 0,
         cpu=cpu,
-        details={"pgbench_tps_line": next((l.strip() for l in result.stdout.splitlines() if l.startswith("tps")), None), "script": script.read_text()},
+        details={"pgbench_tps_line": next((line.strip() for line in result.stdout.splitlines() if line.startswith("tps")), None), "script": script.read_text()},
     )
 
 

@@ -74,7 +74,7 @@ class NullSmtp(asyncio.Protocol):
 
 
 async def main(port: int, path: str) -> None:
-    log = open(path, "a", buffering=1 << 16)
+    log = open(path, "a", buffering=1 << 16)  # noqa: SIM115  # open for the life of the server; the process exit closes it
     loop = asyncio.get_running_loop()
     server = await loop.create_server(lambda: NullSmtp(log), "127.0.0.1", port)
     stop = asyncio.Event()

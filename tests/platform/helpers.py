@@ -66,7 +66,7 @@ class Probe:
             **self.env,
         }
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")
+        log = open(self.log_path, "ab")  # noqa: SIM115  # the child process writes to it for its whole life
         self.process = subprocess.Popen([sys.executable, "-m", "tests.platform.probe", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
         if wait:
             self.wait_ready()

@@ -6,8 +6,12 @@ the email is asked for, in the sender's own tests) and wraps it with `email_requ
 personalisation against the same model and refuses a mismatch as a contract error naming the
 template and the field; its templates may use no other key than the model's fields.
 
-Adding a template: a model here (with `template_id`, `version` and an `example()`), and its
-files in the notification service's `templates/` directory.
+This module is the one source of truth for what a template needs: the notification service's
+catalogue takes each template's required and optional keys from the model's fields, and its
+examples and variants (the back office's preview, the tests) from `example()` and `variants()`.
+Adding a template: a model here (with `template_id`, `version`, an `example()` and, where the
+text changes with the data, `variants()`), and its files in the notification service's
+`templates/` directory (the JSON there holds only the description and the subject).
 """
 
 from __future__ import annotations
@@ -102,7 +106,11 @@ class RightRequestDecided(EmailPersonalisation):
 
     @classmethod
     def variants(cls) -> dict[str, EmailPersonalisation]:
-        return {"refused": cls.example().model_copy(update={"outcome": "refused", "reason": "Vraag het aan je directeur."})}
+        example = cls.example()
+        return {
+            "refused": example.model_copy(update={"outcome": "refused", "reason": "Registratieaanvragen worden bij ons centraal ingediend door de directie."}),
+            "cancelled": example.model_copy(update={"outcome": "cancelled", "reason": ""}),
+        }
 
 
 # ------------------------------------------------------------------------------- registration (ODB)
@@ -155,6 +163,10 @@ class ApplicationInadmissible(EmailPersonalisation):
             reason="the training has 12 hours, fewer than 32, and is not a mentor training",
         )
 
+    @classmethod
+    def variants(cls) -> dict[str, EmailPersonalisation]:
+        return {"unknown_rule": cls.example().model_copy(update={"rule": "R-99", "reason": "a rule this template has no Dutch text for"})}
+
 
 class InformationRequested(EmailPersonalisation):
     """To the contact person: the case handler asks for information, to be given within one month (R-19)."""
@@ -201,8 +213,12 @@ class ApplicationDecided(EmailPersonalisation):
 
     @classmethod
     def variants(cls) -> dict[str, EmailPersonalisation]:
+        example = cls.example()
         return {
-            "rejected": cls.example().model_copy(update={"outcome": "rejected", "reasons": "De opleiding is niet arbeidsmarktgericht.", "odb_number": None})
+            "approved_with_reasons": example.model_copy(update={"reasons": "Goedgekeurd door de Vlaamse opleidingscommissie van 12 maart 2027."}),
+            "rejected": example.model_copy(
+                update={"outcome": "rejected", "reasons": "De opleiding is niet arbeidsmarktgericht: ze bereikt geen enkele competentiegroep.", "odb_number": None}
+            ),
         }
 
 
@@ -234,7 +250,7 @@ class NegativeEvaluation(EmailPersonalisation):
     odb_number: Text
     training_name: Text
     year: int
-    remarks: Text
+    remarks: Text | None  # the email leaves out the remarks paragraph when there are none
 
     @classmethod
     def example(cls) -> NegativeEvaluation:
@@ -253,11 +269,15 @@ class ContactVerification(EmailPersonalisation):
 
     organisation_name: Text
     year: int
-    contact_name: Text
+    contact_name: Text | None  # without a name the email greets "contactpersoon"
 
     @classmethod
     def example(cls) -> ContactVerification:
         return cls(organisation_name="CVO Leerrijk", year=2027, contact_name="Jan Janssens")
+
+    @classmethod
+    def variants(cls) -> dict[str, EmailPersonalisation]:
+        return {"no_name": cls.example().model_copy(update={"contact_name": None})}
 
 
 # ------------------------------------------------------------------------------- recognition (Platos)
@@ -276,6 +296,10 @@ class RecognitionApplicationConfirmed(EmailPersonalisation):
     def example(cls) -> RecognitionApplicationConfirmed:
         return cls(dossier_number="ERK-2027-0031", organisation_name="Werkkracht vzw", submitted_on=date(2027, 1, 15))
 
+    @classmethod
+    def variants(cls) -> dict[str, EmailPersonalisation]:
+        return {"without_date": cls.example().model_copy(update={"submitted_on": None})}
+
 
 class RecognitionAdmissibility(EmailPersonalisation):
     """To the service provider: the application is admissible, or not and why."""
@@ -290,6 +314,14 @@ class RecognitionAdmissibility(EmailPersonalisation):
     @classmethod
     def example(cls) -> RecognitionAdmissibility:
         return cls(dossier_number="ERK-2027-0031", organisation_name="Werkkracht vzw", outcome="admissible")
+
+    @classmethod
+    def variants(cls) -> dict[str, EmailPersonalisation]:
+        return {
+            "inadmissible": cls.example().model_copy(
+                update={"outcome": "inadmissible", "reasons": "De lijst met begeleiders en hun kwalificaties ontbreekt."}
+            )
+        }
 
 
 class RecognitionDecision(EmailPersonalisation):
@@ -314,6 +346,11 @@ class RecognitionDecision(EmailPersonalisation):
             valid_until=date(2032, 2, 29),
         )
 
+    @classmethod
+    def variants(cls) -> dict[str, EmailPersonalisation]:
+        refused = "De organisatie toont onvoldoende ervaring aan met de begeleiding van werknemers met een arbeidshandicap."
+        return {"refused": cls.example().model_copy(update={"outcome": "refused", "reasons": refused, "valid_from": None, "valid_until": None})}
+
 
 class RecognitionReconsiderationOutcome(EmailPersonalisation):
     """To the service provider: the outcome of their request for reconsideration."""
@@ -337,6 +374,11 @@ class RecognitionReconsiderationOutcome(EmailPersonalisation):
             valid_from=date(2027, 6, 1),
             valid_until=date(2032, 5, 31),
         )
+
+    @classmethod
+    def variants(cls) -> dict[str, EmailPersonalisation]:
+        refused = "De commissie adviseert de weigering te behouden; de minister volgt dat advies."
+        return {"refused": cls.example().model_copy(update={"outcome": "refused", "reasons": refused, "valid_from": None, "valid_until": None})}
 
 
 # ------------------------------------------------------------------------------- the registry

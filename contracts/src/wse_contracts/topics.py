@@ -26,6 +26,7 @@ TOPICS: dict[str, Topic] = {
         Topic("attestation.attestations", "attestation", "attestation_id", "Enrolment and attendance attestations."),
         Topic("notification.requests", "notification", "reference", "Requests to email a contact person."),
         Topic("notification.deliveries", "notification", "reference", "Delivered and failed notifications."),
+        Topic("platform.clock", "platform", "environment", "Outside production: the environment's clock offset (the latest event holds).", partitions=1),
     )
 }
 

@@ -9,9 +9,12 @@ import sys
 
 import uvicorn
 
+from service_runtime.clock import format_offset
+from service_runtime.clock_control import move_clock
 from service_runtime.dead_letters import list_dead_letters, replay_dead_letter
 from service_runtime.logging import configure_logging
 from service_runtime.service import Service
+from service_runtime.settings import ServiceSettings
 
 
 def main(service: Service, argv: list[str] | None = None) -> int:
@@ -26,13 +29,21 @@ def main(service: Service, argv: list[str] | None = None) -> int:
     listing.add_argument("--all", action="store_true", help="include replayed ones")
     replay = dead_commands.add_parser("replay")
     replay.add_argument("id", type=int)
+    clock = commands.add_parser("clock", help="outside production: show or move the environment's clock (every service follows)")
+    clock.add_argument("action", choices=["show", "advance", "set", "reset"])
+    clock.add_argument("duration", nargs="?", help="for advance and set: 40d, 8d12h, 90m, 3600s (set: the offset from real time)")
     for name, (help_text, _) in service.commands.items():
         commands.add_parser(name, help=help_text, add_help=False)
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in service.commands:
         settings = service.load_settings()
         configure_logging(service=service.name, level=settings.log_level, json=settings.log_json)
-        return asyncio.run(service.commands[argv[0]][1](service.runtime(settings), argv[1:]))
+        command = service.commands[argv[0]][1]
+
+        async def run_command() -> int:
+            return await command(service.runtime(settings), argv[1:])
+
+        return asyncio.run(run_command())
     args = parser.parse_args(argv)
 
     settings = service.load_settings()
@@ -58,7 +69,22 @@ def main(service: Service, argv: list[str] | None = None) -> int:
     if args.command == "asyncapi":
         print(json.dumps(runtime.asyncapi(), indent=2))
         return 0
+    if args.command == "clock":
+        return asyncio.run(_clock(settings, args.action, args.duration))
     return asyncio.run(_dead_letters(runtime, args))
+
+
+async def _clock(settings: ServiceSettings, action: str, duration: str | None) -> int:
+    if settings.platform_environment == "production":
+        print("The clock of a production environment cannot be moved (PLATFORM_ENVIRONMENT=production).", file=sys.stderr)
+        return 1
+    try:
+        offset = await move_clock(settings.kafka_bootstrap_servers, action, duration, set_by=f"python -m {settings.service_name} clock")
+    except ValueError as error:
+        print(str(error), file=sys.stderr)
+        return 2
+    print(json.dumps({"offset": format_offset(offset), "offset_seconds": offset.total_seconds()}))
+    return 0
 
 
 async def _dead_letters(runtime, args) -> int:

@@ -10,6 +10,7 @@ moves every running service together, without a restart.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -96,8 +97,6 @@ def format_offset(offset: timedelta) -> str:
 
 def parse_offset(text: str) -> timedelta:
     """ "40d", "8d12h", "90m", "-1d", "3600s": days, hours, minutes, seconds."""
-    import re
-
     match = re.fullmatch(r"([+-]?)((?:\d+[dhms])+)", text.strip())
     if not match:
         raise ValueError(f"a duration is written like 40d, 8d12h, 90m or 3600s, not {text!r}")

@@ -115,10 +115,11 @@ class ConsumerRunner:
         pool: asyncpg.Pool,
         retry: RetryPolicy,
         clock: Clock | None = None,
+        group_prefix: str = "",
     ) -> None:
         self.consumer = consumer
         self.service = service
-        self.group_id = f"{service}.{consumer.name}"
+        self.group_id = f"{group_prefix}{service}.{consumer.name}"
         self._pool = pool
         self._retry = retry
         self._clock = clock or SystemClock()
@@ -230,8 +231,8 @@ class ConsumerRunner:
                 todo.append(envelope)
         failpoint("consumer.in_handler")
         # Consecutive events of a type with a batch handler go together; order is kept.
-        for event_type, run in itertools.groupby(todo, key=lambda envelope: envelope.type):
-            run = list(run)
+        for event_type, group in itertools.groupby(todo, key=lambda envelope: envelope.type):
+            run = list(group)
             if batch_handler := self.consumer.batch_handlers.get(event_type):
                 with structlog.contextvars.bound_contextvars(event_type=event_type, consumer=self.group_id, events=len(run)):
                     await batch_handler(connection, run)

@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 
 
-class ServiceConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg ships no type hints for subclassing
+class ServiceConnection(asyncpg.Connection):
     """A connection that knows which service's database it is: `service_name`."""
 
     service_name: str | None = None

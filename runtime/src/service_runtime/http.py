@@ -186,7 +186,7 @@ class RequestMiddleware:
             finally:
                 correlation_id_var.reset(token)
             return
-        method = scope["method"]
+        method = scope["method"]  # type: ignore[typeddict-item]  # an http scope (websockets returned above)
         in_progress = self._in_progress.get((method, path))
         if in_progress is None:
             in_progress = self._in_progress[(method, path)] = _IN_PROGRESS.labels(self.app_name, method, path)
@@ -261,7 +261,7 @@ async def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) ->
         return
     if isinstance(rule, RightRequired):
         runtime = connection.app.state.runtime
-        action = f"{connection.scope['method']} {connection.scope['path']}"
+        action = f"{connection.scope['method']} {connection.scope['path']}"  # type: ignore[typeddict-item]  # routes are http
         async with runtime.pool.acquire() as db:
             if principal.organisation_id is None:
                 allowed, reason = False, "token acts for no organisation"

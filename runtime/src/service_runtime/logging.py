@@ -6,10 +6,13 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import MutableMapping
 from contextvars import ContextVar
 from typing import Any
 
 import structlog
+
+from service_runtime.clock import format_offset, process_clock_offset
 
 correlation_id_var: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
@@ -37,15 +40,24 @@ def mask_national_register_numbers_in(value: Any) -> Any:
     return value
 
 
-def mask_national_register_numbers(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def mask_national_register_numbers(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """structlog processor: every field of the event, nested or not, key or value."""
     return {mask_national_register_numbers_in(k) if isinstance(k, str) else k: mask_national_register_numbers_in(v) for k, v in event_dict.items()}
 
 
-def _add_correlation_id(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def _add_correlation_id(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     correlation_id = correlation_id_var.get()
     if correlation_id and "correlation_id" not in event_dict:
         event_dict["correlation_id"] = correlation_id
+    return event_dict
+
+
+def _add_clock_offset(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    # Outside production the clock may have been moved: every line says by how much, so nobody
+    # mistakes a log of "day 40" for today.
+    offset = process_clock_offset()
+    if offset is not None and "clock_offset" not in event_dict:
+        event_dict["clock_offset"] = format_offset(offset)
     return event_dict
 
 
@@ -53,6 +65,7 @@ def configure_logging(*, service: str, level: str = "INFO", json: bool = True) -
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         _add_correlation_id,
+        _add_clock_offset,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.format_exc_info,
@@ -61,7 +74,7 @@ def configure_logging(*, service: str, level: str = "INFO", json: bool = True) -
     # rendered line after it (whatever a repr() of a logged object or a traceback contains).
     inner: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
 
-    def renderer(logger: Any, method: str, event_dict: dict[str, Any]) -> str:
+    def renderer(logger: Any, method: str, event_dict: MutableMapping[str, Any]) -> str:
         return mask_national_register_numbers_in(inner(logger, method, event_dict))
 
     structlog.configure(

@@ -94,12 +94,14 @@ class Scheduler:
         self._max_attempts = max_attempts
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._woken = asyncio.Event()
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="scheduler")
 
     async def stop(self) -> None:
         self._stopping = True
+        self._woken.set()
         if self._task:
             # The job in flight finishes: the loop checks `_stopping` only between jobs.
             with contextlib.suppress(asyncio.CancelledError):
@@ -113,7 +115,13 @@ class Scheduler:
                 log.exception("scheduler pass failed")
                 ran = 0
             if not ran:
-                await asyncio.sleep(self._poll_seconds)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._woken.wait(), self._poll_seconds)
+                self._woken.clear()
+
+    def wake(self) -> None:
+        """Look for due jobs now (the clock moved, or a job was armed for now)."""
+        self._woken.set()
 
     async def run_due_jobs(self, limit: int = 100) -> int:
         """Run what is due now, one job per transaction; returns how many ran."""

@@ -25,7 +25,8 @@ from litestar.plugins.prometheus import PrometheusController
 from litestar.response import Response
 
 from service_runtime.auth import JwksKeys, KeySource, TokenVerifier
-from service_runtime.clock import Clock, SystemClock
+from service_runtime.clock import AdjustableClock, Clock, SystemClock, enable_offset_in_logs, format_offset
+from service_runtime.clock_control import ClockFollower
 from service_runtime.consumer import Consumer, ConsumerRunner, RetryPolicy
 from service_runtime.db import connect, create_pool
 from service_runtime.housekeeping import HOUSEKEEPING_JOB, arm_housekeeping, housekeeping
@@ -90,7 +91,13 @@ class ServiceRuntime:
     def __init__(self, service: Service, settings: ServiceSettings, *, clock: Clock) -> None:
         self.service = service
         self.settings = settings
-        self.clock = clock
+        # Outside production an operator may move the environment's clock (clock_control); the
+        # settings refuse ADJUSTABLE_CLOCK in production.
+        self.adjustable_clock = AdjustableClock(base=clock) if settings.adjustable_clock else None
+        self.clock: Clock = self.adjustable_clock or clock
+        self.clock_follower: ClockFollower | None = None
+        if self.adjustable_clock:
+            enable_offset_in_logs()
         self.pool: asyncpg.Pool | None = None
         keys = (
             service.signing_keys(self)
@@ -134,7 +141,9 @@ class ServiceRuntime:
             max_seconds=self.settings.consumer_backoff_max_seconds,
         )
         for consumer in self.service.all_consumers():
-            runner = ConsumerRunner(consumer=consumer, service=self.service.name, pool=pool, retry=retry, clock=self.clock)  # type: ignore[arg-type]
+            runner = ConsumerRunner(
+                consumer=consumer, service=self.service.name, pool=pool, retry=retry, clock=self.clock, group_prefix=self.settings.consumer_group_prefix
+            )
             runner.subscribe(
                 self.broker,
                 max_records=self.settings.consumer_max_batch,
@@ -173,6 +182,10 @@ class ServiceRuntime:
 
     async def start(self) -> None:
         settings = self.settings
+        if self.adjustable_clock:
+            # Before anything judges time: a service never serves on the wrong day.
+            self.clock_follower = ClockFollower(self.adjustable_clock, bootstrap_servers=settings.kafka_bootstrap_servers, on_change=self._clock_moved)
+            await self.clock_follower.start()
         if settings.migrate_on_start:
             await self.migrate()
         self.pool = await create_pool(
@@ -203,8 +216,15 @@ class ServiceRuntime:
             await self.service.on_start(self)
         log.info("service started", http=f"http://{settings.http_host}:{settings.http_port}")
 
+    def _clock_moved(self) -> None:
+        # Jobs that became due run now, not at the next poll.
+        if self.scheduler:
+            self.scheduler.wake()
+
     async def stop(self) -> None:
         # Stop taking new work first (consumers finish their batch), then flush what is left.
+        if self.clock_follower:
+            await self.clock_follower.stop()
         with contextlib.suppress(Exception):
             await self.broker.stop()
         if self.scheduler:
@@ -249,7 +269,17 @@ class ServiceRuntime:
         async def ready() -> Response[dict[str, Any]]:
             checks = await runtime.readiness()
             ok = all(checks.values())
-            return Response({"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503)
+            body: dict[str, Any] = {"status": "ready" if ok else "not ready", "checks": checks}
+            if runtime.adjustable_clock:
+                # Testers and operators see at a glance that this environment does not run on real time.
+                offset = runtime.adjustable_clock.offset
+                body["clock"] = {
+                    "adjustable": True,
+                    "offset": format_offset(offset),
+                    "offset_seconds": offset.total_seconds(),
+                    "now": runtime.clock.now().isoformat(),
+                }
+            return Response(body, status_code=200 if ok else 503)
 
         class Metrics(PrometheusController):
             path = "/metrics"

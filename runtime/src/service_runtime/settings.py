@@ -45,6 +45,9 @@ class ServiceSettings(BaseSettings):
     consumer_backoff_initial_seconds: float = 0.2
     consumer_backoff_max_seconds: float = 5.0
     consumer_max_batch: int = 500
+    # Two environments sharing one Kafka cluster keep their consumer groups apart with a prefix
+    # ("acceptance."): without one they would split each other's partitions.
+    consumer_group_prefix: str = ""
     consumer_batch_timeout_ms: int = 10
 
     outbox_batch_size: int = 1000

@@ -93,4 +93,15 @@ class StackConfig:
             "JWKS_URL": f"http://127.0.0.1:{self.service_ports['identity']}/.well-known/jwks.json",
             "NOTIFICATION_SMTP_HOST": "127.0.0.1",
             "NOTIFICATION_SMTP_PORT": str(self.smtp_port),
+            **self.clock_env(),
         }
+
+    def clock_env(self) -> dict[str, str]:
+        """`./dev up` is a development environment whose clock testers may move (`./dev clock`); the
+        test stack says it is a test environment (its clock test turns the adjustable clock on for
+        the process it starts); the benchmarks run as production does."""
+        if self.name == "dev":
+            return {"PLATFORM_ENVIRONMENT": "development", "ADJUSTABLE_CLOCK": "true"}
+        if self.name == "test":
+            return {"PLATFORM_ENVIRONMENT": "test"}
+        return {}

@@ -145,7 +145,7 @@ class MailSink:
         self.messages.append(message)
         if self.store is not None:
             values = (now, mail_from, json.dumps(message.rcpt_tos))
-            head = "".join(f"{n}: {v}\r\n" for n, v in zip(_ENVELOPE_HEADERS, values))
+            head = "".join(f"{n}: {v}\r\n" for n, v in zip(_ENVELOPE_HEADERS, values, strict=True))
             (self.store / f"{message.id}.eml").write_bytes(head.encode() + raw)
         return message
 
@@ -267,7 +267,7 @@ async def handle_http(sink: MailSink, reader: asyncio.StreamReader, writer: asyn
         log.exception("HTTP handler failed")
         status, payload = 500, {"error": "internal error"}
     is_html = isinstance(payload, str)
-    data = (payload if is_html else json.dumps(payload, ensure_ascii=False)).encode()
+    data = (payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)).encode()
     ctype = "text/html; charset=utf-8" if is_html else "application/json"
     reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 500: "Internal Server Error"}[status]
     writer.write(
