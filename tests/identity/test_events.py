@@ -14,8 +14,9 @@ import httpx
 import pytest
 
 from devstack.config import REPO_ROOT
+from service_runtime import calendar  # the Brussels date, as the services judge validity
 from service_runtime.auth import holds_right
-from service_runtime.clock import SystemClock, local_today  # the Brussels date, as the services judge validity
+from service_runtime.clock import SystemClock
 from tests.identity.conftest import national_register_number, sign_in
 from tests.platform.helpers import connect, eventually, free_port, new_database, records_on_topic
 
@@ -54,7 +55,7 @@ async def test_rights_granted_and_revoked_in_identity_reach_another_services_pro
     assert head.post(f"/v1/organisations/{organisation_id}/members", {"person_id": str(eva)}).status_code == 204
     right = head.post(
         f"/v1/organisations/{organisation_id}/rights",
-        {"person_id": str(eva), "role": "dwse_organisation_officer", "context": "training_database", "valid_from": local_today(SystemClock()).isoformat()},
+        {"person_id": str(eva), "role": "dwse_organisation_officer", "context": "training_database", "valid_from": calendar.today(SystemClock()).isoformat()},
     )
     assert right.status_code == 201
 
@@ -68,7 +69,7 @@ async def test_rights_granted_and_revoked_in_identity_reach_another_services_pro
                 organisation_id=organisation_id,
                 role="dwse_organisation_officer",
                 context="training_database",
-                on=local_today(SystemClock()),
+                on=calendar.today(SystemClock()),
             )
 
         await eventually(holds, what="the right in registration's projection")

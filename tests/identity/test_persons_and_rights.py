@@ -8,12 +8,13 @@ from datetime import date, timedelta
 
 import pytest
 
-from service_runtime.clock import SystemClock, local_today  # the Brussels date, as the services judge validity
+from service_runtime import calendar  # the Brussels date, as the services judge validity
+from service_runtime.clock import SystemClock
 from tests.identity.conftest import national_register_number, sign_in
 
 pytestmark = pytest.mark.slow
 
-TODAY = local_today(SystemClock())
+TODAY = calendar.today(SystemClock())
 
 
 def check(session, person_id, organisation_id, role, context, theme=None) -> bool:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 from datetime import date
 
-import asyncpg
+from litestar import Router
 
-from identity import service as use_cases
+from identity import use_cases
+from identity.domain import Gender
 from identity.tokens import ProofVerifier, SigningKeys
 from identity.views import ROUTES
+from service_runtime import calendar
 from service_runtime.auth import JwksKeys
-from service_runtime.clock import local_today
-from service_runtime.db import configure_connection, create_pool
 from service_runtime.service import Service, ServiceRuntime
 from service_runtime.settings import ServiceSettings
 from wse_contracts.identity import (
@@ -42,10 +42,23 @@ class Settings(ServiceSettings):
     development_identity_provider: bool = True  # set false in production
 
 
-async def _start(runtime: ServiceRuntime) -> None:
+def _settings(runtime: ServiceRuntime) -> Settings:
     settings = runtime.settings
-    await runtime.key_source.ensure_key()
-    development_keys = SigningKeys(lambda: runtime.pool, table="development_provider_keys")
+    if not isinstance(settings, Settings):
+        raise TypeError("the identity service runs with its own Settings")
+    return settings
+
+
+def _signing_keys(runtime: ServiceRuntime) -> SigningKeys:
+    return SigningKeys(runtime.db)
+
+
+async def _start(runtime: ServiceRuntime) -> None:
+    settings = _settings(runtime)
+    platform_keys = runtime.key_source
+    if isinstance(platform_keys, SigningKeys):
+        await platform_keys.ensure_key()
+    development_keys = SigningKeys(runtime.db, table="development_provider_keys")
     if settings.development_identity_provider:
         await development_keys.ensure_key()
     provider_keys = JwksKeys(settings.identity_provider_jwks_url) if settings.identity_provider_jwks_url else development_keys
@@ -55,65 +68,43 @@ async def _start(runtime: ServiceRuntime) -> None:
 
 async def _bootstrap(runtime: ServiceRuntime, argv: list[str]) -> int:
     """The department and its first operator, so that the helpdesk can sign in and start."""
-    today = local_today(runtime.clock)
     parser = argparse.ArgumentParser(prog="wse-identity bootstrap")
     parser.add_argument("--national-register-number", required=True)
     parser.add_argument("--first-name", required=True)
     parser.add_argument("--last-name", required=True)
     parser.add_argument("--email", required=True)
-    parser.add_argument("--gender", default="x", choices=["female", "male", "x"])
+    parser.add_argument("--gender", default=Gender.X, choices=list(Gender))
     parser.add_argument("--date-of-birth", type=date.fromisoformat, required=True)
     parser.add_argument("--department-name", default="Departement Werk en Sociale Economie")
     args = parser.parse_args(argv)
     await runtime.migrate()
-    connection = await asyncpg.connect(runtime.settings.database_url)
-    await configure_connection(connection)
+    connection = await runtime.connect()
     try:
         async with connection.transaction():
-            department = await connection.fetchval("SELECT organisation_id FROM organisations WHERE kind = 'department'")
-            if department is None:
-                department = (await use_cases.register_organisation(connection, actor=None, name=args.department_name, kind="department"))["organisation_id"]
-            person, _ = await use_cases.register_person(
+            started = await use_cases.bootstrap_department(
                 connection,
-                actor=None,
+                department_name=args.department_name,
                 national_register_number=args.national_register_number,
                 last_name=args.last_name,
                 first_name=args.first_name,
                 gender=args.gender,
                 date_of_birth=args.date_of_birth,
                 email=args.email,
+                today=calendar.today(runtime.clock),
             )
-            await connection.execute(
-                "INSERT INTO memberships (organisation_id, person_id, role) VALUES ($1, $2, 'head_administrator') "
-                "ON CONFLICT (organisation_id, person_id) DO UPDATE SET role = 'head_administrator'",
-                department,
-                person["person_id"],
-            )
-            if not await use_cases.holds_right(
-                connection, person_id=person["person_id"], organisation_id=department, role="operator", context="department", on=today
-            ):
-                await use_cases.grant_right(
-                    connection,
-                    actor=use_cases.Actor(person["person_id"], department, today=today),
-                    organisation_id=department,
-                    person_id=person["person_id"],
-                    role="operator",
-                    context="department",
-                    valid_from=today,
-                    skip_authorisation=True,
-                )
     finally:
         await connection.close()
-    print(f"department {department}; operator {person['person_id']}")
+    print(f"department {started['department_id']}; operator {started['operator_id']}")
     return 0
 
 
 async def _rotate_keys(runtime: ServiceRuntime, argv: list[str]) -> int:
-    runtime.pool = await create_pool(runtime.settings.database_url, min_size=1, max_size=1)
+    connection = await runtime.connect()
     try:
-        print(await runtime.key_source.rotate())
+        async with connection.transaction():
+            print(await use_cases.rotate_signing_keys(connection))
     finally:
-        await runtime.pool.close()
+        await connection.close()
     return 0
 
 
@@ -122,7 +113,8 @@ service = Service(
     description="Who may act for an organisation: organisations, local administrators, persons, rights, sign-in, audit trail.",
     migrations_package="identity.migrations",
     settings_class=Settings,
-    route_handlers=ROUTES,
+    # The views name `Settings` only for the type checker (this module imports them): Litestar finds it here.
+    route_handlers=[Router(path="/", route_handlers=ROUTES, signature_namespace={"Settings": Settings})],
     publishes=[
         OrganisationRegisteredV1,
         OrganisationChangedV1,
@@ -137,7 +129,7 @@ service = Service(
         RightRequestDecidedV1,
         NotificationRequestedV1,
     ],
-    signing_keys=lambda runtime: SigningKeys(lambda: runtime.pool),
+    signing_keys=_signing_keys,
     on_start=_start,
     commands={
         "bootstrap": ("create the department and its first operator", _bootstrap),

@@ -1,53 +1,61 @@
 """The rules of identity and rights (ID-1 to ID-14), in plain Python: no HTTP, no SQL.
 
-The service layer loads what a rule needs, asks the rule, and stores the outcome.
+The use cases load what a rule needs, ask the rule, and store the outcome. A rule that says no
+raises one of the runtime's domain errors, naming its rule ID.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from typing import Literal
 from uuid import UUID
 
-MembershipRole = Literal["user", "local_administrator", "head_administrator"]
-ADMINISTRATOR_ROLES: frozenset[str] = frozenset({"local_administrator", "head_administrator"})
-DEPARTMENT_KIND = "department"
+from service_runtime.auth import Actor
+from service_runtime.errors import Conflict, Forbidden, Invalid
 
 
-class DomainError(Exception):
-    """A rule said no. Entry points map the subclasses to HTTP statuses."""
+class MembershipRole(StrEnum):
+    """A person's relation to an organisation (ID-5): a user, or one of its administrators (ID-1, ID-2)."""
 
-    def __init__(self, reason: str, *, field: str | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.field = field
-
-
-class Forbidden(DomainError):
-    """The actor may not do this (and the attempt is audited, ID-12)."""
+    USER = "user"
+    LOCAL_ADMINISTRATOR = "local_administrator"
+    HEAD_ADMINISTRATOR = "head_administrator"
 
 
-class NotFound(DomainError):
-    pass
+ADMINISTRATOR_ROLES: frozenset[MembershipRole] = frozenset({MembershipRole.LOCAL_ADMINISTRATOR, MembershipRole.HEAD_ADMINISTRATOR})
 
 
-class Conflict(DomainError):
-    pass
+class OrganisationKind(StrEnum):
+    DEPARTMENT = "department"
+    SECONDARY_SCHOOL = "secondary_school"
+    ADULT_EDUCATION_CENTRE = "adult_education_centre"
+    HIGHER_EDUCATION = "higher_education"
+    SYNTRA = "syntra"
+    TRAINING_PROVIDER = "training_provider"
+    SERVICE_PROVIDER = "service_provider"
+    EMPLOYER = "employer"
+    OTHER = "other"
 
 
-class Invalid(DomainError):
-    """Input that breaks a rule; `field` names it."""
+class Gender(StrEnum):
+    FEMALE = "female"
+    MALE = "male"
+    X = "x"
 
 
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who acts: a person, the organisation they chose to act for (ID-10), if any, and the day
-    (in Brussels, on the runtime's clock) by which their own rights are judged."""
+class RequestStatus(StrEnum):
+    """A right request (ID-8): waiting, or decided by an administrator, or made moot by a grant."""
 
-    person_id: UUID
-    acting_for: UUID | None
-    today: date
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+    CANCELLED = "cancelled"
+
+
+# The department's helpdesk: who records organisations and their head administrators (ID-1, ID-11).
+OPERATOR_ROLE, OPERATOR_CONTEXT = "operator", "department"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,44 +72,90 @@ class Right:
 
 
 def check_validity(valid_from: date, valid_until: date | None) -> None:
+    """ID-6, ID-14: a validity period ends on or after the day it starts."""
     if valid_until is not None and valid_until < valid_from:
-        raise Invalid("must not be before valid_from", field="valid_until")
+        raise Invalid("must not be before valid_from", field="valid_until", rule="ID-14")
 
 
 def ensure_acting_for(actor: Actor, organisation_id: UUID) -> None:
     """ID-3, ID-10: an administrator acts within the organisation they chose, never another."""
     if actor.acting_for != organisation_id:
-        raise Forbidden("You act for another organisation (or for yourself): choose this organisation first.")
+        raise Forbidden("You act for another organisation (or for yourself): choose this organisation first.", rule="ID-3")
 
 
 def ensure_administrator(actor_role: str | None) -> None:
     """ID-3: only the organisation's (head) local administrators manage its users and rights."""
     if actor_role not in ADMINISTRATOR_ROLES:
-        raise Forbidden("Only a local administrator of this organisation may do this.")
+        raise Forbidden("Only a local administrator of this organisation may do this.", rule="ID-3")
 
 
 def ensure_head_administrator(actor_role: str | None) -> None:
     """ID-2: only a head local administrator appoints or removes local administrators."""
-    if actor_role != "head_administrator":
-        raise Forbidden("Only a head local administrator of this organisation may appoint or remove administrators.")
+    if actor_role != MembershipRole.HEAD_ADMINISTRATOR:
+        raise Forbidden("Only a head local administrator of this organisation may appoint or remove administrators.", rule="ID-2")
 
 
 def ensure_a_head_remains(heads_after: int) -> None:
     """ID-1: an organisation always has a head local administrator; name a successor first."""
     if heads_after < 1:
-        raise Conflict("The last head local administrator cannot be removed: appoint a successor first.")
+        raise Conflict("The last head local administrator cannot be removed: appoint a successor first.", rule="ID-1")
+
+
+def ensure_not_demoting_a_head(current_role: str | None, level: MembershipRole) -> None:
+    """ID-1, ID-2: a head is not made a mere local administrator in passing; the helpdesk removes the head first."""
+    if current_role == MembershipRole.HEAD_ADMINISTRATOR and level == MembershipRole.LOCAL_ADMINISTRATOR:
+        raise Conflict("The person is a head local administrator; remove that first.", rule="ID-2")
+
+
+def ensure_removable_member(role: str | None) -> None:
+    """ID-5: only a member can leave, and an administrator is removed as administrator first (ID-1, ID-2)."""
+    if role in ADMINISTRATOR_ROLES:
+        raise Conflict("Remove the person as administrator first (a head local administrator does that).", rule="ID-5")
 
 
 def ensure_grantable(*, department_only: bool, organisation_kind: str, context: str, role: str) -> None:
     """The department's back-office rights exist only within the department."""
-    if department_only and organisation_kind != DEPARTMENT_KIND:
-        raise Invalid(f"{role}@{context} is a right of the department only", field="role")
+    if department_only and organisation_kind != OrganisationKind.DEPARTMENT:
+        raise Invalid(f"{role}@{context} is a right of the department only", field="role", rule="ID-6")
 
 
 def ensure_member(role: str | None) -> None:
     """ID-5, ID-8: rights go to members; a person must be added to the organisation first."""
     if role is None:
-        raise Conflict("The person is not a member of this organisation: add them first.")
+        raise Conflict("The person is not a member of this organisation: add them first.", rule="ID-5")
+
+
+def ensure_may_act_for(role: str | None) -> None:
+    """ID-10: acting for an organisation needs a membership of it."""
+    if role is None:
+        raise Forbidden("You are not a member of this organisation: ask its local administrator to add you.", rule="ID-10")
+
+
+def check_new_organisation(*, kind: str, institution_number: str | None, by_operator: bool) -> None:
+    """ID-11: an adult-education centre comes with its institution number; there is one
+    department, made by the bootstrap command (`by_operator` False), never through the API."""
+    if by_operator and kind == OrganisationKind.DEPARTMENT:
+        raise Invalid("there is one department; it is created by the bootstrap command", field="kind")
+    if kind == OrganisationKind.ADULT_EDUCATION_CENTRE and not institution_number:
+        raise Invalid("an adult-education centre is added with its institution number (ID-11)", field="institution_number", rule="ID-11")
+
+
+def check_birth_date(*, in_number: date | None, given: date) -> None:
+    """ID-4: the date of birth agrees with the one the national register number carries (if it carries one)."""
+    if in_number is not None and in_number != given:
+        raise Invalid("does not match the date in the national register number", field="date_of_birth", rule="ID-4")
+
+
+def check_reason(reason: str | None, *, explanation: str) -> None:
+    """ID-8: a request says why the right is needed, a refusal why it is refused."""
+    if not (reason or "").strip():
+        raise Invalid(explanation, field="reason", rule="ID-8")
+
+
+def ensure_pending(status: str) -> None:
+    """ID-8: a request is decided once."""
+    if status != RequestStatus.PENDING:
+        raise Conflict(f"The request was already decided ({status}).", rule="ID-8")
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
+
+from service_runtime.errors import Invalid
 
 Gender = Literal["male", "female"]
 
@@ -36,22 +38,23 @@ _BIS_UNKNOWN_GENDER_OFFSET = 20
 _BIS_KNOWN_GENDER_OFFSET = 40
 
 
-class InvalidNumber(ValueError):
+class InvalidNumber(Invalid, ValueError):
     """A number a client sent does not pass the rules of ID-4.
 
     `field` names the input so an API can point at it; `reason` is a sentence the client can act
-    on, and is all that `str(error)` shows.
+    on, and is all that `str(error)` shows. It is the runtime's `Invalid`, so a use case that
+    parses a number needs no mapping of its own; and a `ValueError`, for callers outside the
+    services (scripts, the benchmark's data generator).
     """
 
     def __init__(self, reason: str, *, field: str) -> None:
-        super().__init__(reason)
+        super().__init__(reason, field=field)
         self.field = field
-        self.reason = reason
 
     def __str__(self) -> str:
         return self.reason
 
-    def __reduce__(self):  # keyword-only `field` would otherwise be lost when pickled
+    def __reduce__(self) -> tuple[Any, tuple[str, str]]:  # keyword-only `field` would otherwise be lost when pickled
         return (_rebuild_invalid_number, (self.reason, self.field))
 
 

@@ -39,6 +39,21 @@ def _new_key() -> tuple[str, str, dict[str, Any]]:
     return kid, pem, {**public_jwk, "kid": kid, "use": "sig", "alg": "EdDSA"}
 
 
+async def _insert_key(connection: asyncpg.Connection, table: str) -> str:
+    kid, pem, public_jwk = _new_key()
+    await connection.execute(f"INSERT INTO {table} (kid, private_key_pem, public_jwk) VALUES ($1, $2, $3)", kid, pem, public_jwk)
+    return kid
+
+
+async def rotate_signing_key(connection: asyncpg.Connection, *, table: str = "signing_keys") -> str:
+    """In the caller's transaction: retire the signing key(s) and add a new one; returns its key id.
+    Every replica picks it up within its cache time; the retired keys stay published until the
+    tokens they signed have expired."""
+    await connection.execute("SELECT pg_advisory_xact_lock(hashtext($1))", table)
+    await connection.execute(f"UPDATE {table} SET retired_at = now() WHERE retired_at IS NULL")
+    return await _insert_key(connection, table)
+
+
 @dataclass(frozen=True)
 class _ActiveKey:
     kid: str
@@ -67,21 +82,7 @@ class SigningKeys(KeySource):
         async with self._pool.acquire() as connection, connection.transaction():
             await connection.execute("SELECT pg_advisory_xact_lock(hashtext($1))", self._table)
             if not await connection.fetchval(f"SELECT count(*) FROM {self._table} WHERE retired_at IS NULL"):
-                await self._insert(connection)
-
-    async def _insert(self, connection: asyncpg.Connection) -> str:
-        kid, pem, public_jwk = _new_key()
-        await connection.execute(f"INSERT INTO {self._table} (kid, private_key_pem, public_jwk) VALUES ($1, $2, $3)", kid, pem, public_jwk)
-        return kid
-
-    async def rotate(self) -> str:
-        """A new signing key; the previous ones retire now and stay published until their tokens expire."""
-        async with self._pool.acquire() as connection, connection.transaction():
-            await connection.execute("SELECT pg_advisory_xact_lock(hashtext($1))", self._table)
-            await connection.execute(f"UPDATE {self._table} SET retired_at = now() WHERE retired_at IS NULL")
-            kid = await self._insert(connection)
-        self._active = None
-        return kid
+                await _insert_key(connection, self._table)
 
     async def active(self) -> _ActiveKey:
         active = self._active

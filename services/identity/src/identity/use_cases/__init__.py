@@ -1,0 +1,42 @@
+"""The identity service's use cases, by area: each takes a connection inside the caller's
+transaction and keyword arguments (the acting person, plain values); it asks the domain rules,
+then writes the state, the audit entry and the events (through the outbox) together, so either
+all of it happens or none. Route handlers run them with the runtime's `run`."""
+
+from identity.use_cases.audit import audit_trail
+from identity.use_cases.members import add_member, appoint_administrator, remove_administrator, remove_member
+from identity.use_cases.organisations import administrators_of, change_organisation, import_secondary_schools, register_organisation
+from identity.use_cases.persons import lookup_person, register_person
+from identity.use_cases.right_requests import decide_right_request, request_right, right_requests
+from identity.use_cases.rights import catalogue, change_right_validity, check, grant_right, grant_theme, revoke_right, revoke_theme, rights_report
+from identity.use_cases.sign_in import bootstrap_department, choose_organisation, person_signing_in, rotate_signing_keys, tiles
+
+__all__ = [
+    "add_member",
+    "administrators_of",
+    "appoint_administrator",
+    "audit_trail",
+    "bootstrap_department",
+    "catalogue",
+    "change_organisation",
+    "change_right_validity",
+    "check",
+    "choose_organisation",
+    "decide_right_request",
+    "grant_right",
+    "grant_theme",
+    "import_secondary_schools",
+    "lookup_person",
+    "person_signing_in",
+    "register_organisation",
+    "register_person",
+    "remove_administrator",
+    "remove_member",
+    "request_right",
+    "revoke_right",
+    "revoke_theme",
+    "right_requests",
+    "rights_report",
+    "rotate_signing_keys",
+    "tiles",
+]
