@@ -217,7 +217,11 @@ class ApplicationDecided(EmailPersonalisation):
         return {
             "approved_with_reasons": example.model_copy(update={"reasons": "Goedgekeurd door de Vlaamse opleidingscommissie van 12 maart 2027."}),
             "rejected": example.model_copy(
-                update={"outcome": "rejected", "reasons": "De opleiding is niet arbeidsmarktgericht: ze bereikt geen enkele competentiegroep.", "odb_number": None}
+                update={
+                    "outcome": "rejected",
+                    "reasons": "De opleiding is niet arbeidsmarktgericht: ze bereikt geen enkele competentiegroep.",
+                    "odb_number": None,
+                }
             ),
         }
 
@@ -318,9 +322,7 @@ class RecognitionAdmissibility(EmailPersonalisation):
     @classmethod
     def variants(cls) -> dict[str, EmailPersonalisation]:
         return {
-            "inadmissible": cls.example().model_copy(
-                update={"outcome": "inadmissible", "reasons": "De lijst met begeleiders en hun kwalificaties ontbreekt."}
-            )
+            "inadmissible": cls.example().model_copy(update={"outcome": "inadmissible", "reasons": "De lijst met begeleiders en hun kwalificaties ontbreekt."})
         }
 
 
