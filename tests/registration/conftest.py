@@ -89,7 +89,7 @@ class Registration:
         )
         await self.publish(event)
         await eventually(
-            lambda: self.fetchval("SELECT quality_status = $2 FROM organisations WHERE organisation_id = $1", organisation_id, quality),
+            lambda: self.fetchval("SELECT quality_status = $2 FROM organisations_projection WHERE organisation_id = $1", organisation_id, quality),
             what="registration to learn the organisation",
         )
         return organisation_id

@@ -32,7 +32,7 @@ from registration.documents import (
     safe_filename,
     sniff,
 )
-from registration.domain import Invalid
+from service_runtime.errors import Invalid
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(17)
@@ -262,11 +262,11 @@ async def test_http_another_organisation_cannot_download_it_and_is_audited(provi
     assert response.status_code == 403, response.text
     assert PDF_BYTES not in response.content
     audit = await registration_db.fetchrow(
-        "SELECT decision, reason FROM access_audit WHERE organisation_id = $1 AND action = $2 ORDER BY id DESC LIMIT 1",
+        "SELECT outcome, reason FROM audit_log WHERE organisation_id = $1 AND action = $2 ORDER BY id DESC LIMIT 1",
         other_provider.organisation_id,
         f"GET {path}",
     )
-    assert audit is not None and audit["decision"] == "denied"
+    assert audit is not None and audit["outcome"] == "denied"
     listed = (await other_provider.client.get("/v1/provider/documents")).json()
     assert stored["document_id"] not in [d["document_id"] for d in listed]
 

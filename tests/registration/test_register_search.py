@@ -17,7 +17,7 @@ from uuid import UUID
 
 import pytest
 
-from service_runtime.clock import local_today
+from service_runtime import calendar
 from tests.registration.conftest import days
 
 pytestmark = pytest.mark.slow
@@ -62,7 +62,9 @@ async def provider(db, name: str | None = None) -> tuple[UUID, str]:
     organisation_id = uuid.uuid4()
     name = name or f"Vormingscentrum {organisation_id.hex[:8]}"
     await db.execute(
-        "INSERT INTO organisations (organisation_id, name, kind, quality_status) VALUES ($1, $2, 'adult_education_centre', 'registered')", organisation_id, name
+        "INSERT INTO organisations_projection (organisation_id, name, kind, quality_status) VALUES ($1, $2, 'adult_education_centre', 'registered')",
+        organisation_id,
+        name,
     )
     return organisation_id, name
 
@@ -165,7 +167,7 @@ def names(page: dict[str, Any]) -> list[str]:
 
 
 def today_of(clock) -> date:
-    return local_today(clock)
+    return calendar.today(clock)
 
 
 async def test_text_search_finds_dutch_word_forms_in_names_first_then_content_then_similar_names(registration_db, public_client, clock):

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from registration.domain import add_months
-from service_runtime.clock import BRUSSELS, local_today
+from service_runtime import calendar
+from service_runtime.calendar import BRUSSELS, add_months
 from tests.registration.conftest import (
     contact,
     days,
@@ -47,7 +47,7 @@ async def test_r1_only_holders_of_the_officer_right_for_training_database_may_ap
     platos_only = registration.client(registration.token(person=person, organisation=organisation_id))
     refused = await platos_only.post("/v1/provider/applications")
     assert refused.status_code == 403
-    assert await registration.fetchval("SELECT count(*) FROM access_audit WHERE person_id = $1 AND decision = 'denied'", person) == 1
+    assert await registration.fetchval("SELECT count(*) FROM audit_log WHERE actor_id = $1 AND outcome = 'denied'", person) == 1
 
 
 async def test_r3_r4_organisation_data_contact_and_lms_with_other_as_free_text(provider):
@@ -296,7 +296,7 @@ async def test_r2_the_release_is_judged_on_the_services_day_not_the_machines(reg
     result = await submitted(provider)
     assert result["status"] == "held"
     clock.advance(timedelta(days=40))
-    await registration.organisation(organisation_id=organisation_id, quality="registered", valid_from=local_today(clock) - timedelta(days=1))
+    await registration.organisation(organisation_id=organisation_id, quality="registered", valid_from=calendar.today(clock) - timedelta(days=1))
 
     async def released():
         return await registration.fetchval(
@@ -317,7 +317,7 @@ async def test_another_organisations_dossier_is_refused_and_audited(provider, ot
     assert response.status_code == 403
     assert (
         await registration.fetchval(
-            "SELECT count(*) FROM access_audit WHERE person_id = $1 AND decision = 'denied' AND action LIKE 'GET /v1/provider/applications/%'",
+            "SELECT count(*) FROM audit_log WHERE actor_id = $1 AND outcome = 'denied' AND action LIKE 'GET /v1/provider/applications/%'",
             other_provider.person_id,
         )
         == 1
@@ -335,7 +335,7 @@ async def test_r19_information_request_answered_goes_back_to_review(provider, ca
     asked = await case_handler.client.post(f"{path}/information-requests", json={"question": "Graag het lesprogramma."})
     assert asked.status_code == 201, asked.text
     request = asked.json()["information_requests"][0]
-    assert request["due_on"] == add_months(local_today(clock), 1).isoformat()  # one month to answer
+    assert request["due_on"] == add_months(calendar.today(clock), 1).isoformat()  # one month to answer
     assert (await case_handler.client.post(f"{path}/forward", json={})).status_code == 409  # not while a question is open
     email = (await registration.emails(f"ODB-dossier-{result['dossier_number']}"))[-1]
     assert email["template_id"] == "registration.information_requested" and email["personalisation"]["question"] == "Graag het lesprogramma."

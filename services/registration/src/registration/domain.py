@@ -12,9 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Literal
+from enum import StrEnum
 
 from registration.sections import CEFR_ORDER, DecidingBodySection, SelfAnalysisSection, TrainingSection
+from service_runtime.calendar import SchoolYear, add_months
+from service_runtime.errors import Conflict, Invalid, Violation, raise_if_any
 
 MINIMUM_HOURS = Decimal(32)  # R-8
 EVC_HOURS = Decimal(16)  # R-10
@@ -26,80 +28,56 @@ INFORMATION_TERM_MONTHS = 1  # R-19
 SECTIONS = ("contact", "training", "self_analysis", "deciding_body", "documents")  # the manual's steps 2 to 6
 REQUIRED_SECTIONS = ("contact", "training", "self_analysis", "deciding_body")  # extra documents are optional (R-16)
 
-Status = Literal["draft", "inadmissible", "held", "in_review", "awaiting_information", "forwarded", "approved", "rejected"]
-OPEN_STATUSES = ("held", "in_review", "awaiting_information", "forwarded")
+
+class Status(StrEnum):
+    """Where an application is, from draft to decision."""
+
+    DRAFT = "draft"
+    INADMISSIBLE = "inadmissible"
+    HELD = "held"  # R-2: admissible, waiting for the organisation's WSE quality registration
+    IN_REVIEW = "in_review"
+    AWAITING_INFORMATION = "awaiting_information"  # R-19: a question to the provider is open
+    FORWARDED = "forwarded"
+    APPROVED = "approved"
+    REJECTED = "rejected"
 
 
-class DomainError(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+# Submitted and not yet decided: the work queue, the provider's open dossiers (R-22) and R-5's
+# unique own reference look at these.
+OPEN_STATUSES = (Status.HELD, Status.IN_REVIEW, Status.AWAITING_INFORMATION, Status.FORWARDED)
+# R-17: the back office may still amend a dossier that is not yet with the deciding body.
+AMENDABLE_STATUSES = (Status.HELD, Status.IN_REVIEW, Status.AWAITING_INFORMATION)
+# R-19: information can be asked while the dossier is under review (or held).
+QUESTIONABLE_STATUSES = (Status.IN_REVIEW, Status.HELD)
 
 
-class Forbidden(DomainError):
-    pass
+def open_status(status: str | None) -> Status | None:
+    """A filter on open dossiers (the work queue): one of OPEN_STATUSES, or none."""
+    if status is None:
+        return None
+    if status not in OPEN_STATUSES:
+        raise Invalid(f"one of {', '.join(OPEN_STATUSES)}", field="status")
+    return Status(status)
 
 
-class NotFound(DomainError):
-    pass
-
-
-class Conflict(DomainError):
-    """The dossier is not in a state that allows this (submitted drafts cannot be edited, ...)."""
-
-
-@dataclass(frozen=True)
-class Violation:
-    field: str
-    reason: str
-    rule: str | None = None
-
-
-class Invalid(DomainError):
-    """Every problem at once, per field (the provider fixes them all in one go)."""
-
-    def __init__(self, violations: list[Violation]) -> None:
-        super().__init__("; ".join(f"{v.field}: {v.reason}" for v in violations))
-        self.violations = violations
-
-
-# ------------------------------------------------------------------------- dates and school years
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later, or the month's last day (31 January + 1 month = 28/29 February)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, candidate))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
-
-
-def school_year(day: date) -> str:
-    """The Flemish school year runs from 1 September to 31 August: 2026-10-01 is in '2026-2027'."""
-    start = day.year if day.month >= 9 else day.year - 1
-    return f"{start}-{start + 1}"
+# ------------------------------------------------------------------------- school years
 
 
 def school_years(starts_on: date, ends_on: date) -> list[str]:
-    first, last = int(school_year(starts_on)[:4]), int(school_year(ends_on)[:4])
-    return [f"{y}-{y + 1}" for y in range(first, last + 1)]
+    """The Flemish school years (1 September to 31 August) a period touches: ['2026-2027', ...]."""
+    first, last = SchoolYear.of(starts_on), SchoolYear.of(ends_on)
+    return [str(SchoolYear(year)) for year in range(first.starts, last.starts + 1)]
 
 
 # ------------------------------------------------------------------------- saving a section
 
 
-def validate_section(name: str, section, *, organisation_kind: str, known_committees: set[str]) -> list[Violation]:
+def validate_section(name: str, section: object, *, organisation_kind: str, known_committees: set[str]) -> list[Violation]:
     """The rules a section must meet before the provider may go on (beyond the field types, which
     the section models check)."""
-    if name == "training":
+    if isinstance(section, TrainingSection):
         return _validate_training(section, organisation_kind=organisation_kind)
-    if name == "self_analysis":
-        return []
-    if name == "deciding_body":
+    if isinstance(section, DecidingBodySection):
         return _validate_deciding_body(section, known_committees=known_committees)
     return []
 
@@ -193,8 +171,64 @@ def training_period(training: TrainingSection) -> tuple[date, date]:
     return min(m.starts_on for m in training.modules), max(m.ends_on for m in training.modules)
 
 
-def missing_sections(sections: dict) -> list[str]:
+def missing_sections(sections: dict[str, object]) -> list[str]:
     return [name for name in REQUIRED_SECTIONS if name not in sections]
+
+
+# ------------------------------------------------------------------------- where a dossier may go
+
+
+def ensure_editable_draft(status: str) -> None:
+    """R-17: after submission only the back office changes a dossier."""
+    if status != Status.DRAFT:
+        raise Conflict("a submitted application can no longer be edited; ask the back office to amend it (R-17)")
+
+
+def ensure_cancellable(status: str) -> None:
+    """R-18: only a draft is cancelled (discarded whole)."""
+    if status != Status.DRAFT:
+        raise Conflict("only a draft can be cancelled; a submitted application can be stopped once registered")
+
+
+def is_repeated_submission(*, status: str, stored_key: str | None, idempotency_key: str) -> bool:
+    """R-17: a draft is submitted once; the same submission again (the same key) gets the same answer."""
+    if status == Status.DRAFT:
+        return False
+    if stored_key == idempotency_key:
+        return True
+    raise Conflict("this application has already been submitted")
+
+
+def ensure_complete(sections: dict[str, object]) -> None:
+    """R-17: every mandatory section is filled in before submitting; all missing ones are named."""
+    raise_if_any(Violation(f"sections.{name}", "this section is still to be filled in", "R-17") for name in missing_sections(sections))
+
+
+def ensure_amendable(status: str) -> None:
+    """R-17: the back office amends a dossier until it is forwarded."""
+    if status not in AMENDABLE_STATUSES:
+        raise Conflict(f"a dossier that is {status} can no longer be amended")
+
+
+def ensure_questionable(status: str) -> None:
+    """R-19: information is asked while the dossier is under review (or held)."""
+    if status not in QUESTIONABLE_STATUSES:
+        raise Conflict(f"information can be asked while the dossier is under review, not when it is {status}")
+
+
+def ensure_forwardable(status: str) -> None:
+    """R-2, R-19: held dossiers and dossiers with an open question are not forwarded by hand."""
+    if status == Status.HELD:
+        raise Conflict("held until the organisation has its WSE quality registration (R-2)")
+    if status == Status.AWAITING_INFORMATION:
+        raise Conflict("a question to the provider is open: the dossier is forwarded once answered, or when its term lapses (R-19)")
+    if status != Status.IN_REVIEW:
+        raise Conflict(f"a dossier that is {status} cannot be forwarded")
+
+
+def ensure_decidable(status: str) -> None:
+    if status != Status.FORWARDED:
+        raise Conflict(f"the deciding body decides on a forwarded dossier; this one is {status}")
 
 
 # ------------------------------------------------------------------------- submitting: admissibility
@@ -271,13 +305,7 @@ def judge_admissibility(
 
 def status_after_admission(*, quality_registered: bool) -> Status:
     """R-2: accepted but held until the organisation has its WSE quality registration."""
-    return "in_review" if quality_registered else "held"
-
-
-def quality_registered(status: str, valid_from: date | None, valid_until: date | None, on: date) -> bool:
-    if status != "registered":
-        return False
-    return (valid_from is None or valid_from <= on) and (valid_until is None or on <= valid_until)
+    return Status.IN_REVIEW if quality_registered else Status.HELD
 
 
 # ------------------------------------------------------------------------- back office
@@ -298,7 +326,7 @@ def resolve_deciding_body(*, requested: DecidingBodySection | None, chosen: str 
     if body == "commission":
         return body
     if not body.startswith("joint_committee:") or body.removeprefix("joint_committee:") not in known_committees:
-        raise Invalid([Violation("deciding_body", "choose 'commission' or 'joint_committee:<number>' of a committee that volunteered", "R-15")])
+        raise Invalid("choose 'commission' or 'joint_committee:<number>' of a committee that volunteered", field="deciding_body", rule="R-15")
     return body
 
 
@@ -315,9 +343,9 @@ def ensure_stop_date(*, stop_on: date, today: date, holds_from: date, already_st
     if already_stopped_on is not None and already_stopped_on <= today:
         raise Conflict(f"the registration stopped on {already_stopped_on}")
     if stop_on < today:
-        raise Invalid([Violation("stop_on", "a registration is stopped from today or a later date, not in the past", "R-23")])
+        raise Invalid("a registration is stopped from today or a later date, not in the past", field="stop_on", rule="R-23")
     if stop_on < holds_from:
-        raise Invalid([Violation("stop_on", f"the registration only holds from {holds_from}", "R-23")])
+        raise Invalid(f"the registration only holds from {holds_from}", field="stop_on", rule="R-23")
 
 
 def validate_lms(*, lms: str | None, lms_other: str | None) -> list[Violation]:
@@ -332,13 +360,13 @@ def validate_lms(*, lms: str | None, lms_other: str | None) -> list[Violation]:
 def ensure_decision(*, outcome: str, reasons: str | None) -> None:
     """R-20: a rejection carries its reasons."""
     if outcome == "rejected" and not reasons:
-        raise Invalid([Violation("reasons", "a rejection gives its reasons", "R-20")])
+        raise Invalid("a rejection gives its reasons", field="reasons", rule="R-20")
 
 
 def ensure_evaluation(*, outcome: str, remarks: str | None) -> None:
     """R-26: a negative evaluation says why (it goes to the general contact)."""
     if outcome == "negative" and not remarks:
-        raise Invalid([Violation("remarks", "a negative evaluation says why", "R-26")])
+        raise Invalid("a negative evaluation says why", field="remarks", rule="R-26")
 
 
 def next_contact_verification(after: date) -> date:

@@ -33,7 +33,7 @@ What keeps a search cheap whatever is typed (it is public):
 - bounds: tier 1 takes the NAME_CANDIDATES best names, tier 2 ranks at most CANDIDATES trainings
   (for a word in more contents than that, a bounded subset is ranked), tier 3 the SIMILAR_NAMES
   most similar names; together with the offset limit, one request's work has a ceiling;
-- the provider filter by name finds the providers first (`organisations`, trigram index), then
+- the provider filter by name finds the providers first (`organisations_projection`, trigram index), then
   filters on their ids, which the covering indexes hold;
 - every statement has one text per combination of filters, so asyncpg prepares it once per
   connection and PostgreSQL plans it once (a generic plan) instead of at every request.
@@ -54,19 +54,12 @@ import re
 from dataclasses import asdict, dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Any
 from uuid import UUID
 
 import asyncpg
-from litestar import Request, Response, get
-from litestar.enums import MediaType
-from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import Parameter
 
-from service_runtime.clock import local_today
-from service_runtime.http import FieldProblem, Problem, Public, access
-
-PUBLIC = access(Public())
+from service_runtime.errors import Invalid, NotFound, Violation, raise_if_any
 
 NAME_CANDIDATES = 2_000  # names whose trainings make tier 1
 CANDIDATES = 300  # trainings ranked in tier 2 (words in the provider's name or the content)
@@ -76,7 +69,6 @@ MAX_OFFSET = 1_000
 QUERY_TIMEOUT_SECONDS = 5.0
 TS = "websearch_to_tsquery('dutch'::regconfig, {q})"
 
-CompetenceGroup = Literal["basic", "profession_specific", "general"]
 TIERS = {1: "name", 2: "text", 3: "similar_name"}
 
 # The public fields, one by one: an addition to the training section is not published by accident.
@@ -140,8 +132,27 @@ class Page:
     odb_number: str
 
 
-class BadCursor(ValueError):
-    pass
+class BadCursor(Invalid):
+    """A cursor this service did not give out, or one of another search."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, field="cursor")
+
+
+def validate(search: Search) -> None:
+    """Every problem of the request at once (Invalid), before anything is read."""
+    problems = []
+    if search.min_hours is not None and search.max_hours is not None and search.min_hours > search.max_hours:
+        problems.append(Violation("max_hours", "must not be below min_hours"))
+    if search.cursor is not None and search.offset:
+        problems.append(Violation("offset", "give either a cursor or an offset"))
+    if search.q is not None and not positive_words(search.q):
+        problems.append(Violation("q", "give at least one word to find (a -word only leaves words out)"))
+    try:
+        decode_cursor(search)
+    except BadCursor as error:
+        problems += error.violations
+    raise_if_any(problems)
 
 
 def encode_cursor(search: Search, page: Page) -> str:
@@ -219,12 +230,12 @@ def search_sql(search: Search, today: date, providers: list[UUID] | None = None)
     take = search.limit + 1  # one more: is there a next page?
     deep = take + search.offset
     if search.q is None:
-        keyset = ""
+        after_name = ""
         if after is not None:
-            keyset = f" AND (t.name, t.odb_number) > ({arg(after.name)}, {arg(after.odb_number)})"
+            after_name = f" AND (t.name, t.odb_number) > ({arg(after.name)}, {arg(after.odb_number)})"
         # The page from an index alone (trainings_register_by_name/_by_group), then its rows.
         sql = (
-            f"WITH page AS MATERIALIZED (SELECT t.name, t.odb_number FROM trainings t WHERE {where}{keyset} "
+            f"WITH page AS MATERIALIZED (SELECT t.name, t.odb_number FROM trainings t WHERE {where}{after_name} "
             f"ORDER BY t.name, t.odb_number LIMIT {arg(take)} OFFSET {arg(search.offset)}) "
             f"SELECT 0 AS tier, NULL::float8 AS score, t.name, t.odb_number, {ITEM.format(extra='')}::text AS item "
             f"FROM page p JOIN trainings t USING (odb_number) ORDER BY t.name, t.odb_number"
@@ -423,21 +434,23 @@ def _is_uuid(text: str) -> bool:
     return True
 
 
-async def provider_ids(connection: asyncpg.Connection, text: str, *, timeout: float | None = QUERY_TIMEOUT_SECONDS) -> list[UUID]:
-    """The providers whose (current) name holds the text, any case (organisations_name_trigram)."""
-    rows = await connection.fetch("SELECT organisation_id FROM organisations WHERE name ILIKE $1 LIMIT 1000", _like(text), timeout=timeout)
+async def provider_ids(connection: asyncpg.Connection, text: str, *, statement_timeout: float | None = QUERY_TIMEOUT_SECONDS) -> list[UUID]:
+    """The providers whose (current) name holds the text, any case (organisations_projection_name_trigram)."""
+    rows = await connection.fetch("SELECT organisation_id FROM organisations_projection WHERE name ILIKE $1 LIMIT 1000", _like(text), timeout=statement_timeout)
     return [r["organisation_id"] for r in rows]
 
 
-async def fetch_search(connection: asyncpg.Connection, search: Search, today: date, *, timeout: float | None = QUERY_TIMEOUT_SECONDS) -> list[asyncpg.Record]:
+async def fetch_search(
+    connection: asyncpg.Connection, search: Search, today: date, *, statement_timeout: float | None = QUERY_TIMEOUT_SECONDS
+) -> list[asyncpg.Record]:
     """The rows of one page (limit + 1 at most)."""
     providers = None
-    if search.provider_by_name:
-        providers = await provider_ids(connection, search.provider, timeout=timeout)
+    if search.provider is not None and search.provider_by_name:
+        providers = await provider_ids(connection, search.provider, statement_timeout=statement_timeout)
         if not providers:
             return []
     sql, args = search_sql(search, today, providers)
-    return await connection.fetch(sql, *args, timeout=timeout)
+    return await connection.fetch(sql, *args, timeout=statement_timeout)
 
 
 def page_body(search: Search, rows: list[asyncpg.Record]) -> bytes:
@@ -451,7 +464,9 @@ def page_body(search: Search, rows: list[asyncpg.Record]) -> bytes:
     return b'{"items":[' + ",".join(r["item"] for r in rows).encode() + b'],"next_cursor":' + json.dumps(next_cursor).encode() + b"}"
 
 
-async def search_register(connection: asyncpg.Connection, search: Search, today: date) -> bytes:
+async def search_register(connection: asyncpg.Connection, *, search: Search, today: date) -> bytes:
+    """A page of the register today, as the JSON answer (R-23)."""
+    validate(search)
     return page_body(search, await fetch_search(connection, search, today))
 
 
@@ -460,73 +475,14 @@ DETAIL_SQL = (
 )
 
 
-async def training_detail(connection: asyncpg.Connection, odb_number: str, today: date) -> bytes | None:
-    """One training in the register today, or None (unknown, or stopped on or before today: R-23)."""
-    found = await connection.fetchval(DETAIL_SQL, odb_number, today, timeout=QUERY_TIMEOUT_SECONDS)
-    return found.encode() if found is not None else None
-
-
-# ------------------------------------------------------------------------------- HTTP
-
-
-@dataclass
-class RegisteredTraining:
-    """A training in the public register (what the training section says is public, R-5)."""
-
-    odb_number: str
-    name: str
-    provider_id: UUID
-    provider_name: str
-    competence_group: CompetenceGroup
-    structure: Literal["integral", "modular"]
-    blended: bool
-    total_hours: float
-    hours_unit: Literal["contact_hours", "study_points"]
-    study_points: float | None
-    web_page: str
-    holds_from: date
-    stop_on: date | None
-    school_years: list[str]
-    own_reference: str
-    target_group: str
-    content: str
-    language: str | None
-    workplace_learning: bool
-    separately_enrollable_parts: bool
-    leads_to_qualification: bool
-    mentor_training: bool | None
-    final_assessment: bool
-    replaces: str | None
-    replaced_by: str | None
-    match: Literal["name", "text", "similar_name"] | None = None
-
-
-@dataclass
-class RegisterPage:
-    items: list[RegisteredTraining]
-    next_cursor: str | None
-
-
-@dataclass
-class RegisteredModule:
-    name: str
-    contact_hours: float
-    workplace_hours: float
-    distance_hours: float
-    study_points: float | None
-    blended: bool
-    starts_on: date
-    ends_on: date
-    cefr_level: str | None
-
-
-@dataclass
-class RegisteredTrainingDetail(RegisteredTraining):
-    modules: list[RegisteredModule] | None = None
-
-
-def _json(body: bytes) -> Response[bytes]:
-    return Response(body, media_type=MediaType.JSON)
+async def training_detail(connection: asyncpg.Connection, *, odb_number: str, today: date) -> bytes:
+    """One training in the register today, as the JSON answer; NotFound when unknown, or stopped on or before today (R-23)."""
+    found = None
+    if len(odb_number) <= 30:
+        found = await connection.fetchval(DETAIL_SQL, odb_number, today, timeout=QUERY_TIMEOUT_SECONDS)
+    if found is None:
+        raise NotFound("no training with this ODB number in the register")
+    return found.encode()
 
 
 def _blank_is_none(text: str | None) -> str | None:
@@ -534,83 +490,3 @@ def _blank_is_none(text: str | None) -> str | None:
         return None
     text = " ".join(text.split())
     return text or None
-
-
-def _today(request: Request) -> date:
-    return local_today(request.app.state.runtime.clock)
-
-
-async def _run(request: Request, work, *args: Any) -> Any:
-    try:
-        async with request.app.state.runtime.pool.acquire() as connection:
-            return await work(connection, *args)
-    except TimeoutError:
-        raise Problem(503, "The register did not answer in time", "Narrow the search (more words or a filter) and try again.") from None
-
-
-@get(
-    "/v1/register/trainings",
-    opt=PUBLIC,
-    tags=["register"],
-    responses={200: ResponseSpec(data_container=RegisterPage, description="A page of trainings in the register today")},
-)
-async def search_trainings(
-    request: Request,
-    q: Annotated[str | None, Parameter(max_length=200, description='words to find (websearch syntax: "a phrase", -word, or)')] = None,
-    provider: Annotated[str | None, Parameter(min_length=3, max_length=200, description="the provider's id, or part of its name")] = None,
-    competence_group: CompetenceGroup | None = None,
-    odb_number: Annotated[str | None, Parameter(min_length=1, max_length=30, description="exact, any case")] = None,
-    blended: bool | None = None,
-    min_hours: Annotated[float | None, Parameter(ge=0, le=100_000, description="total hours at least")] = None,
-    max_hours: Annotated[float | None, Parameter(ge=0, le=100_000, description="total hours at most")] = None,
-    limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
-    offset: Annotated[int, Parameter(ge=0, le=MAX_OFFSET, description="rows to skip; `cursor` pages further at any depth")] = 0,
-    cursor: Annotated[str | None, Parameter(max_length=2000, description="the previous page's next_cursor")] = None,
-) -> Response[bytes]:
-    """R-23: the trainings in the public register today, by text and filters (see the service's
-    register module for the ranking)."""
-    problems = []
-    if min_hours is not None and max_hours is not None and min_hours > max_hours:
-        problems.append(FieldProblem("max_hours", "must not be below min_hours"))
-    if cursor is not None and offset:
-        problems.append(FieldProblem("offset", "give either a cursor or an offset"))
-    search = Search.of(
-        q=q,
-        provider=provider,
-        competence_group=competence_group,
-        odb_number=odb_number,
-        blended=blended,
-        min_hours=min_hours,
-        max_hours=max_hours,
-        limit=limit,
-        offset=offset,
-        cursor=cursor,
-    )
-    if search.q is not None and not positive_words(search.q):
-        problems.append(FieldProblem("q", "give at least one word to find (a -word only leaves words out)"))
-    try:
-        decode_cursor(search)
-    except BadCursor as error:
-        problems.append(FieldProblem("cursor", str(error)))
-    if problems:
-        raise Problem(422, "The request is not valid", "Correct the fields listed in errors.", errors=problems)
-    return _json(await _run(request, search_register, search, _today(request)))
-
-
-@get(
-    "/v1/register/trainings/{odb_number:str}",
-    opt=PUBLIC,
-    tags=["register"],
-    responses={200: ResponseSpec(data_container=RegisteredTrainingDetail, description="The training, with its modules")},
-)
-async def registered_training(request: Request, odb_number: str) -> Response[bytes]:
-    """One training in the register today (any case of the ODB number); 404 when unknown or stopped (R-23)."""
-    if len(odb_number) > 30:
-        raise Problem(404, "Not found", "no training with this ODB number in the register")
-    body = await _run(request, training_detail, odb_number, _today(request))
-    if body is None:
-        raise Problem(404, "Not found", "no training with this ODB number in the register")
-    return _json(body)
-
-
-ROUTES = [search_trainings, registered_training]

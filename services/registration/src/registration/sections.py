@@ -82,9 +82,9 @@ class TrainingSection(StrictModel):
 class SelfAnalysisSection(StrictModel):
     """Step 4 (back office only): the competences the student acquires (R-12 to R-14)."""
 
-    basic: list[Literal[BASIC_COMPETENCES]] = Field(default_factory=list, max_length=len(BASIC_COMPETENCES))  # type: ignore[valid-type]
-    profession_specific: list[Literal[PROFESSION_SPECIFIC]] = Field(default_factory=list, max_length=len(PROFESSION_SPECIFIC))  # type: ignore[valid-type]
-    general_pillars: list[Literal[GENERAL_PILLARS]] = Field(default_factory=list, max_length=len(GENERAL_PILLARS))  # type: ignore[valid-type]
+    basic: list[Literal[BASIC_COMPETENCES]] = Field(default_factory=list, max_length=len(BASIC_COMPETENCES))  # type: ignore[valid-type]  # a Literal of the tuple above: pydantic checks the choices, mypy cannot expand it
+    profession_specific: list[Literal[PROFESSION_SPECIFIC]] = Field(default_factory=list, max_length=len(PROFESSION_SPECIFIC))  # type: ignore[valid-type]  # a Literal of the tuple above: pydantic checks the choices, mypy cannot expand it
+    general_pillars: list[Literal[GENERAL_PILLARS]] = Field(default_factory=list, max_length=len(GENERAL_PILLARS))  # type: ignore[valid-type]  # a Literal of the tuple above: pydantic checks the choices, mypy cannot expand it
     explanation: Annotated[str, Field(max_length=10_000)] | None = None
 
 
@@ -107,12 +107,12 @@ class OrganisationData(StrictModel):
     contact: Contact | None = None
     general_contact: Contact | None = None
     voucher_contact: Contact | None = None
-    lms: Literal[LMS_CHOICES] | None = None  # type: ignore[valid-type]
+    lms: Literal[LMS_CHOICES] | None = None  # type: ignore[valid-type]  # a Literal of the tuple above: pydantic checks the choices, mypy cannot expand it
     lms_other: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     follow_up_document_id: UUID | None = None
 
 
-SECTION_MODELS_BY_NAME = {
+SECTION_MODELS_BY_NAME: dict[str, type[StrictModel]] = {
     "contact": ContactSection,
     "training": TrainingSection,
     "self_analysis": SelfAnalysisSection,

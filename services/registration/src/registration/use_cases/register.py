@@ -1,0 +1,172 @@
+"""Registered trainings: registering an approved application (R-20, R-21, R-24), stopping one
+(R-23), the yearly evaluation (R-26) and the yearly contact verification (R-25)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from registration import domain, queries
+from registration.sections import TrainingSection
+from registration.use_cases.common import CONTACT_VERIFICATION_JOB, send_email
+from service_runtime.calendar import brussels_date, start_of
+from service_runtime.errors import Conflict, Forbidden, NotFound
+from service_runtime.outbox import publish_event
+from service_runtime.scheduler import schedule_job
+from wse_contracts.emails import ContactVerification, NegativeEvaluation, TrainingStopped
+from wse_contracts.registration import RegisteredModule, TrainingRegisteredV1, TrainingReplacedV1, TrainingStoppedV1
+
+
+async def register_training(
+    connection: asyncpg.Connection, *, row: asyncpg.Record, training: TrainingSection, provider_name: str, odb: str, holds_from: date, now: datetime
+) -> None:
+    """R-20, R-21: the approved application becomes a registered training; a replacement (R-24)
+    points both ways, and the old one stays until the provider stops it."""
+    starts_on, ends_on = domain.training_period(training)
+    years = domain.school_years(starts_on, ends_on)
+    public = training.model_dump(mode="json", exclude={"follow_up_document_id"})
+    modules = [
+        RegisteredModule(name=m.name, hours=m.contact_hours + m.distance_hours, blended=m.blended, starts_on=m.starts_on, ends_on=m.ends_on)
+        for m in training.modules
+    ]
+    replaces = row["replaces_odb_number"]
+    await connection.execute(
+        """
+        INSERT INTO trainings (odb_number, application_id, organisation_id, provider_name, name, own_reference, competence_group, structure,
+            blended, total_hours, study_points, web_page, public, modules, school_years, holds_from, replaces, registered_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+        """,
+        odb,
+        row["application_id"],
+        row["organisation_id"],
+        provider_name,
+        training.name,
+        training.own_reference,
+        training.competence_group,
+        training.structure,
+        training.blended,
+        domain.total_hours(training),
+        sum((m.study_points or 0) for m in training.modules) or None,
+        str(training.web_page),
+        public,
+        [m.model_dump(mode="json") for m in modules],
+        years,
+        holds_from,
+        replaces,
+        now,
+    )
+    await publish_event(
+        connection,
+        TrainingRegisteredV1(
+            odb_number=odb,
+            organisation_id=row["organisation_id"],
+            provider_name=provider_name,
+            name=training.name,
+            holds_from=holds_from,
+            blended=training.blended,
+            structure=training.structure,
+            modules=modules,
+            school_years=years,
+            replaces=replaces,
+        ),
+    )
+    if replaces:
+        await connection.execute("UPDATE trainings SET replaced_by = $2 WHERE odb_number = $1", replaces, odb)
+        await publish_event(connection, TrainingReplacedV1(odb_number=replaces, replaced_by=odb, organisation_id=row["organisation_id"]))
+
+
+# ------------------------------------------------------------------------------- stopping (R-23)
+
+
+async def stop_training(connection: asyncpg.Connection, *, organisation_id: UUID, odb_number: str, stop_on: date, reason: str, now: datetime) -> dict[str, Any]:
+    training = await connection.fetchrow("SELECT * FROM trainings WHERE upper(odb_number) = upper($1) FOR UPDATE", odb_number)
+    if training is None:
+        raise NotFound("no such registered training")
+    if training["organisation_id"] != organisation_id:
+        raise Forbidden("this training belongs to another organisation")
+    domain.ensure_stop_date(stop_on=stop_on, today=brussels_date(now), holds_from=training["holds_from"], already_stopped_on=training["stop_on"])
+    await connection.execute("UPDATE trainings SET stop_on = $2, stop_reason = $3 WHERE odb_number = $1", training["odb_number"], stop_on, reason)
+    await publish_event(connection, TrainingStoppedV1(odb_number=training["odb_number"], organisation_id=organisation_id, stop_on=stop_on, reason=reason))
+    contact = await queries.organisation_contact(connection, organisation_id)
+    if contact is None:
+        contact = await connection.fetchval("SELECT sections->'contact' FROM applications WHERE application_id = $1", training["application_id"])
+    await send_email(
+        connection,
+        TrainingStopped(odb_number=training["odb_number"], training_name=training["name"], stop_on=stop_on, reason=reason),
+        to=contact,
+        reference=training["odb_number"],
+        key=f"{training['odb_number']}:stopped:{stop_on.isoformat()}",
+    )
+    return dict(
+        await connection.fetchrow(
+            "SELECT odb_number, name, own_reference, holds_from, stop_on, stop_reason, replaces, replaced_by FROM trainings WHERE odb_number = $1",
+            training["odb_number"],
+        )
+    )
+
+
+# ------------------------------------------------------------------------------- yearly (R-25, R-26)
+
+
+async def record_evaluation(
+    connection: asyncpg.Connection, *, actor_id: UUID, odb_number: str, year: int, outcome: str, remarks: str | None, now: datetime
+) -> dict[str, Any]:
+    training = await connection.fetchrow("SELECT * FROM trainings WHERE upper(odb_number) = upper($1)", odb_number)
+    if training is None:
+        raise NotFound("no such registered training")
+    domain.ensure_evaluation(outcome=outcome, remarks=remarks)
+    inserted = await connection.fetchval(
+        "INSERT INTO evaluations (odb_number, year, outcome, remarks, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6) "
+        "ON CONFLICT DO NOTHING RETURNING 1",
+        training["odb_number"],
+        year,
+        outcome,
+        remarks,
+        actor_id,
+        now,
+    )
+    if not inserted:
+        raise Conflict(f"{training['odb_number']} already has an evaluation for {year}")
+    if outcome == "negative":
+        general = await connection.fetchval("SELECT general_contact FROM organisation_data WHERE organisation_id = $1", training["organisation_id"])
+        if general and remarks:  # R-26: a negative evaluation (which always says why) goes to the general contact
+            await send_email(
+                connection,
+                NegativeEvaluation(odb_number=training["odb_number"], training_name=training["name"], year=year, remarks=remarks),
+                to=general,
+                reference=training["odb_number"],
+                key=f"{training['odb_number']}:evaluation:{year}",
+            )
+    return {"odb_number": training["odb_number"], "year": year, "outcome": outcome, "remarks": remarks}
+
+
+async def verify_contacts(connection: asyncpg.Connection, *, due_at: datetime, ran_at: datetime) -> None:
+    """R-25, N-4: once a year every provider's general contact is asked whether the contacts
+    still work there (and can confirm or update them in the organisation data)."""
+    year = brussels_date(due_at).year
+    rows = await connection.fetch(
+        "SELECT d.organisation_id, d.general_contact, o.name FROM organisation_data d JOIN organisations_projection o USING (organisation_id) "
+        "WHERE d.general_contact IS NOT NULL"
+    )
+    for r in rows:
+        await send_email(
+            connection,
+            ContactVerification(organisation_name=r["name"], year=year, contact_name=r["general_contact"]["name"]),
+            to=r["general_contact"],
+            reference=str(r["organisation_id"]),
+            key=f"{r['organisation_id']}:contact-verification:{year}",
+        )
+    await arm_contact_verification(connection, after=brussels_date(ran_at))
+
+
+async def arm_contact_verification(connection: asyncpg.Connection, *, after: date) -> None:
+    due = domain.next_contact_verification(after)
+    await schedule_job(connection, job=CONTACT_VERIFICATION_JOB, dedup_key=str(due.year), due_at=start_of(due))
+
+
+async def joint_committees(connection: asyncpg.Connection) -> list[dict[str, str]]:
+    """R-15: the joint committees that volunteered to decide on applications."""
+    return [dict(r) for r in await connection.fetch("SELECT number, name FROM joint_committees ORDER BY number")]

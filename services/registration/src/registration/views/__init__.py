@@ -1,0 +1,19 @@
+"""HTTP of the registration service, per area: parse, call a use case through the runtime's
+`run`, answer. No SQL here."""
+
+from __future__ import annotations
+
+from registration.views.back_office import BackOfficeController
+from registration.views.documents import BackOfficeDocumentsController, ProviderDocumentsController
+from registration.views.provider import ProviderController
+from registration.views.register import joint_committees, registered_training, search_trainings
+
+ROUTES = [
+    ProviderController,
+    BackOfficeController,
+    ProviderDocumentsController,
+    BackOfficeDocumentsController,
+    joint_committees,
+    search_trainings,
+    registered_training,
+]
