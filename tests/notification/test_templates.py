@@ -1,13 +1,14 @@
-"""The notification templates and their catalogue (N-1..N-4, ID-8): every template renders its
-examples in Dutch with the department's footer, required keys are checked before rendering, user
-input is escaped in HTML only, and the catalogue asks exactly the keys the senders send.
-Pure: no stack, no database."""
+"""The notification templates and their catalogue (N-1..N-4, ID-8): every template renders the
+example and variants of its model (wse_contracts.emails) in Dutch with the department's footer,
+required keys are checked before rendering, user input is escaped in HTML only, and the catalogue
+asks exactly the fields of the models the senders build. Pure: no stack, no database."""
 
 from __future__ import annotations
 
 import re
 import shutil
 from datetime import date
+from typing import ClassVar
 
 import pytest
 from markupsafe import escape
@@ -23,42 +24,33 @@ from notification.templates import (
     datum,
     render,
 )
+from wse_contracts.emails import EMAILS, EmailPersonalisation
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Keys whose value is a code the email says in Dutch (approved -> goedgekeurd), never as sent.
 CODED_KEYS = {"outcome"}
 
-# The personalisation keys the senders ALREADY send, copied from their NotificationRequestedV1:
-# - identity: services/identity/src/identity/service.py, request_right and decide_right_request;
-# - registration: services/registration/src/registration/service.py, the `_notify(...)` calls.
-# If a sender changes what it sends, this table and the template's JSON change together.
-SENT_BY_SENDERS: dict[str, set[str]] = {
-    "identity.right_requested": {"organisation_name", "requester_name", "right_description", "reason", "request_id"},
-    "identity.right_request_decided": {"organisation_name", "requester_name", "right_description", "outcome", "reason"},
-    "registration.application_submitted": {"dossier_number", "training_name", "organisation_name", "decision_due_on", "held_for_quality_registration"},
-    "registration.application_inadmissible": {"dossier_number", "training_name", "organisation_name", "rule", "reason"},
-    "registration.information_requested": {"dossier_number", "training_name", "question", "due_on"},
-    "registration.application_decided": {"dossier_number", "training_name", "organisation_name", "outcome", "reasons", "odb_number"},
-    "registration.training_stopped": {"odb_number", "training_name", "stop_on", "reason"},
-    "registration.contact_verification": {"organisation_name", "year", "contact_name"},
-    "registration.negative_evaluation": {"odb_number", "training_name", "year", "remarks"},
-}
+# The models are the one statement of what each template needs: senders build them, the
+# notification service checks requests against them, and the catalogue derives its keys from them.
+MODELS = sorted(EMAILS.values(), key=lambda model: (model.template_id, model.version))
 RECOGNITION = {"recognition.application_confirmed", "recognition.admissibility", "recognition.decision", "recognition.reconsideration_outcome"}
 
 EXAMPLES = [
-    pytest.param(t.template_id, t.version, name, personalisation, id=f"{t.template_id}.v{t.version}:{name}")
-    for t in catalogue()
-    for name, personalisation in t.examples().items()
+    pytest.param(model.template_id, model.version, name, example.model_dump(mode="json"), id=f"{model.template_id}.v{model.version}:{name}")
+    for model in MODELS
+    for name, example in {"example": model.example(), **model.variants()}.items()
 ]
 
 
 def test_the_catalogue_has_every_template_of_the_senders_and_recognition():
-    # rule N-1, N-2, N-3, N-4, ID-8
-    assert {t.template_id for t in catalogue()} >= set(SENT_BY_SENDERS) | RECOGNITION
+    # rule N-1, N-2, N-3, N-4, ID-8: a template for every model, a model for every template
+    assert {(t.template_id, t.version) for t in catalogue()} == set(EMAILS)
+    assert {t.template_id for t in catalogue()} >= RECOGNITION
 
 
 @pytest.mark.parametrize(("template_id", "version", "name", "personalisation"), EXAMPLES)
 def test_every_template_renders_its_examples(template_id, version, name, personalisation):
+    # The example and each variant of the template's model, as a sender sends them (JSON).
     rendered = render(template_id, version, personalisation)
 
     assert rendered.subject.strip() and "\n" not in rendered.subject
@@ -174,10 +166,13 @@ def test_datum_filter_writes_dates_in_dutch():
         render("registration.training_stopped", 1, {**example, "stop_on": "15/01/2027"})
 
 
-@pytest.mark.parametrize("template_id", sorted(SENT_BY_SENDERS))
-def test_required_keys_are_exactly_what_the_senders_send(template_id):
-    template = catalogue().get(template_id, 1)
-    assert template.required == SENT_BY_SENDERS[template_id]
+@pytest.mark.parametrize("model", MODELS, ids=lambda model: model.template_id)
+def test_required_keys_are_exactly_what_the_senders_send(model):
+    # What a sender must send is what its model requires: the catalogue takes it from there.
+    template = catalogue().get(model.template_id, model.version)
+    assert template.model is model
+    assert template.required == set(model.required()) and template.optional == set(model.optional())
+    assert template.examples() == {name: e.model_dump(mode="json") for name, e in {"example": model.example(), **model.variants()}.items()}
 
 
 # ------------------------------------------------------------------------------- the catalogue is files
@@ -197,33 +192,64 @@ def _write(directory, stem, spec, text, html):
         (directory / f"{stem}.html").write_text(html, encoding="utf-8")
 
 
+class OnlyForTests(EmailPersonalisation):
+    template_id: ClassVar[str] = "recognition.test_only"
+    version: ClassVar[int] = 2
+
+    dossier_number: str
+    note: str | None = None
+
+    @classmethod
+    def example(cls) -> OnlyForTests:
+        return cls(dossier_number="ERK-9")
+
+
+class Broken(EmailPersonalisation):
+    template_id: ClassVar[str] = "registration.broken"
+
+    a: int
+
+    @classmethod
+    def example(cls) -> Broken:
+        return cls(a=1)
+
+
 def test_a_new_template_is_only_files(tmp_path):
+    # ...and its model in wse_contracts.emails (here one of the test's own).
     directory = _directory_with_layouts(tmp_path)
     _write(
         directory,
         "recognition.test_only.v2",
-        '{"subject": "Test {{ dossier_number }}", "required": ["dossier_number"], "optional": ["note"], "example": {"dossier_number": "ERK-9"}}',
+        '{"subject": "Test {{ dossier_number }}"}',
         '{% extends "_layout.txt" %}{% block body %}Dossier {{ dossier_number }}{% if note %} {{ note }}{% endif %}\n{% endblock %}',
         '{% extends "_layout.html" %}{% block body %}<p>Dossier {{ dossier_number }}{% if note %} {{ note }}{% endif %}</p>{% endblock %}',
     )
-    found = Catalogue(directory)
+    found = Catalogue(directory, models={("recognition.test_only", 2): OnlyForTests})
     assert ("recognition.test_only", 2) in found and len(found) == 1
+    assert found.get("recognition.test_only", 2).required == {"dossier_number"} and found.get("recognition.test_only", 2).optional == {"note"}
     rendered = found.render("recognition.test_only", 2, {"dossier_number": "ERK-9"})
     assert rendered.subject == "Test ERK-9" and "Dossier ERK-9" in rendered.text and "Departement Werk en Sociale Economie" in rendered.html
 
 
 @pytest.mark.parametrize(
-    ("spec", "text", "html", "complaint"),
+    ("spec", "text", "html", "models", "complaint"),
     [
-        ('{"subject": "S", "required": ["a"], "example": {"a": 1}}', "{{ a }} {{ b }}", "{{ a }}", "does not declare: ['b']"),
-        ('{"subject": "S", "required": ["a"], "example": {}}', "{{ a }}", "{{ a }}", "lacks required keys ['a']"),
-        ('{"subject": "S", "required": ["a"], "example": {"a": 1}}', "{{ a }}", None, ".html is missing"),
-        ('{"subject": "S", "required": ["a"], "example": {"a": 1}}', "{{ a }", "{{ a }}", "line 1"),
-        ('{"subject": "S", "required": ["a"], "optional": ["a"], "example": {"a": 1}}', "{{ a }}", "{{ a }}", "both required and optional"),
+        ('{"subject": "S"}', "{{ a }} {{ b }}", "{{ a }}", {("registration.broken", 1): Broken}, "does not declare: ['b']"),
+        ('{"subject": "S"}', "{{ a }}", "{{ a }}", {}, "has no model in wse_contracts.emails"),
+        ('{"subject": "S"}', "{{ a }}", None, {("registration.broken", 1): Broken}, ".html is missing"),
+        ('{"subject": "S"}', "{{ a }", "{{ a }}", {("registration.broken", 1): Broken}, "line 1"),
+        ('{"subject": "S", "required": ["a"]}', "{{ a }}", "{{ a }}", {("registration.broken", 1): Broken}, "unknown fields ['required']"),
+        (
+            '{"subject": "S"}',
+            "{{ a }}",
+            "{{ a }}",
+            {("registration.broken", 1): Broken, ("recognition.test_only", 2): OnlyForTests},
+            "models without template files",
+        ),
     ],
-    ids=["undeclared key", "example lacks a key", "no html body", "syntax error", "required and optional"],
+    ids=["undeclared key", "no model", "no html body", "syntax error", "keys in the JSON", "model without files"],
 )
-def test_a_broken_template_is_refused_when_the_catalogue_loads(tmp_path, spec, text, html, complaint):
+def test_a_broken_template_is_refused_when_the_catalogue_loads(tmp_path, spec, text, html, models, complaint):
     _write(tmp_path, "registration.broken.v1", spec, text, html)
     with pytest.raises(CatalogueError, match=re.escape(complaint)):
-        Catalogue(tmp_path)
+        Catalogue(tmp_path, models=models)

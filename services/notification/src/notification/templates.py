@@ -1,29 +1,27 @@
 """The email templates and their catalogue (N-1..N-4, ID-8).
 
-The catalogue is discovered from files in the `templates/` directory next to this module; adding
-a template (or a new version of one) is adding files, never code. One template version is three
-files sharing a stem `<template_id>.v<version>`:
+What a template needs is its model in `wse_contracts.emails` (one Pydantic model per template
+version: its fields are the personalisation, `example()` and `variants()` realistic values);
+how it reads is files in the `templates/` directory next to this module. One template version
+is three files sharing a stem `<template_id>.v<version>`:
 
-- `<stem>.json`: what the catalogue knows about it::
+- `<stem>.json`: what the back office shows and the subject line::
 
       {
         "description": "who gets it and when (shown in the back office)",
-        "subject": "Jinja2 string, rendered without escaping and folded onto one line",
-        "required": ["keys the sender must send (a value may still be null where the text says so)"],
-        "optional": ["keys the sender may leave out (they are then null in the template)"],
-        "example": {"every required key": "...", "some optional key": "..."},
-        "variants": {"name": {"keys to override in the example": "..."}}
+        "subject": "Jinja2 string, rendered without escaping and folded onto one line"
       }
 
-  `variants` is optional: other realistic personalisations (a refusal, a held application) that
-  the back-office preview and the tests render too.
 - `<stem>.txt`: the plain-text body (no escaping).
 - `<stem>.html`: the HTML body (autoescaped).
 
-Bodies usually `{% extends %}` a layout (`_layout.*`, or `_layout_odb.*` for the training
-database's emails), which holds the department's footer. Files starting with `_` are not
-templates. The catalogue is checked when it is loaded: both bodies present, every file compiles,
-the example covers the required keys, and the templates use no key the JSON does not declare.
+The catalogue takes the required and optional keys from the model's fields (an optional key
+left out is null in the template), and the examples the back office previews and the tests
+render from `example()` and `variants()`. Bodies usually `{% extends %}` a layout (`_layout.*`,
+or `_layout_odb.*` for the training database's emails), which holds the department's footer.
+Files starting with `_` are not templates. The catalogue is checked when it is loaded: every
+template has its model and every model its files, both bodies present, every file compiles, and
+the templates use no key the model does not declare.
 
 `render` refuses before rendering anything when a required key is missing, so no half-empty
 email can leave. The environment is sandboxed: personalisation is data from other services.
@@ -34,7 +32,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -45,6 +43,8 @@ from zoneinfo import ZoneInfo
 import jinja2
 from jinja2 import FileSystemLoader, StrictUndefined, meta, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
+
+from wse_contracts.emails import EMAILS, EmailPersonalisation
 
 __all__ = [
     "TEMPLATES_DIR",
@@ -64,7 +64,7 @@ __all__ = [
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 
 _STEM = re.compile(r"^(?P<template_id>[a-z0-9_]+(?:\.[a-z0-9_]+)+)\.v(?P<version>[1-9][0-9]*)$")
-_FIELDS = {"description", "subject", "required", "optional", "example", "variants"}
+_FIELDS = {"description", "subject"}
 _BRUSSELS = "Europe/Brussels"
 _MONTHS = (
     "januari",
@@ -191,14 +191,15 @@ class Template:
     subject: str
     text_file: str
     html_file: str
+    model: type[EmailPersonalisation]
     required: frozenset[str]
     optional: frozenset[str]
-    example: Mapping[str, Any]
-    variants: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    example: Mapping[str, Any]  # the model's example, as a sender sends it (JSON)
+    variants: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # complete personalisations too
 
     def examples(self) -> dict[str, dict[str, Any]]:
         """The example and every variant, as complete personalisations (for previews and tests)."""
-        return {"example": dict(self.example)} | {name: {**self.example, **overrides} for name, overrides in self.variants.items()}
+        return {"example": dict(self.example)} | {name: dict(personalisation) for name, personalisation in self.variants.items()}
 
 
 @dataclass(frozen=True)
@@ -209,10 +210,11 @@ class _Compiled:
 
 
 class Catalogue:
-    """Every (template_id, version) found in a templates directory, checked and compiled."""
+    """Every (template_id, version) found in a templates directory, checked against its model and compiled."""
 
-    def __init__(self, directory: Path = TEMPLATES_DIR) -> None:
+    def __init__(self, directory: Path = TEMPLATES_DIR, models: Mapping[tuple[str, int], type[EmailPersonalisation]] = EMAILS) -> None:
         self.directory = Path(directory)
+        self._models = models
         self._env = environment(self.directory)
         self._templates: dict[tuple[str, int], Template] = {}
         self._compiled: dict[tuple[str, int], _Compiled] = {}
@@ -221,8 +223,11 @@ class Catalogue:
             self._templates[(template.template_id, template.version)] = template
         if not self._templates:
             raise CatalogueError(f"no templates in {self.directory}")
+        if without := sorted(set(models) - set(self._templates)):
+            # A request for it would pass the contract check and then fail to render.
+            raise CatalogueError(f"models without template files in {self.directory}: {', '.join(f'{t} v{v}' for t, v in without)}")
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Template]:
         return iter(sorted(self._templates.values(), key=lambda t: (t.template_id, t.version)))
 
     def __len__(self) -> int:
@@ -278,22 +283,16 @@ class Catalogue:
         subject = spec.get("subject")
         if not isinstance(subject, str) or not subject.strip():
             raise CatalogueError(f"{path.name}: needs a subject")
-        required = _keys(path, spec, "required")
-        optional = _keys(path, spec, "optional")
-        if both := required & optional:
-            raise CatalogueError(f"{path.name}: keys both required and optional: {sorted(both)}")
+        model = self._models.get((template_id, version))
+        if model is None:
+            raise CatalogueError(f"{path.name}: has no model in wse_contracts.emails (one with template_id {template_id!r} and version {version})")
+        required, optional = set(model.required()), set(model.optional())
         declared = required | optional
-        example = spec.get("example")
-        if not isinstance(example, dict):
-            raise CatalogueError(f"{path.name}: needs an example (a JSON object)")
-        if missing := required - example.keys():
-            raise CatalogueError(f"{path.name}: the example lacks required keys {sorted(missing)}")
-        variants = spec.get("variants", {})
-        if not isinstance(variants, dict) or not all(isinstance(v, dict) for v in variants.values()):
-            raise CatalogueError(f"{path.name}: variants must map names to JSON objects")
-        for name, personalisation in {"example": example, **variants}.items():
-            if undeclared := personalisation.keys() - declared:
-                raise CatalogueError(f"{path.name}: {name} uses keys that are neither required nor optional: {sorted(undeclared)}")
+        examples = {"example": model.example(), **model.variants()}
+        if strangers := sorted(name for name, example in examples.items() if type(example) is not model):
+            raise CatalogueError(f"{path.name}: {model.__name__}'s examples {strangers} are not {model.__name__}s")
+        example, *_ = personalisations = [e.model_dump(mode="json") for e in examples.values()]
+        variants = dict(zip(list(examples)[1:], personalisations[1:], strict=True))
         description = spec.get("description", "")
         if not isinstance(description, str):
             raise CatalogueError(f"{path.name}: description must be a string")
@@ -314,7 +313,7 @@ class Catalogue:
         except jinja2.TemplateSyntaxError as exc:
             raise CatalogueError(f"{path.name}: {exc.filename or 'subject'} line {exc.lineno}: {exc.message}") from exc
         if undeclared := used - declared - set(self._env.globals):
-            raise CatalogueError(f"{path.name}: the templates use keys the JSON does not declare: {sorted(undeclared)}")
+            raise CatalogueError(f"{path.name}: the templates use keys the model {model.__name__} does not declare: {sorted(undeclared)}")
         self._compiled[(template_id, version)] = compiled
         return Template(
             template_id=template_id,
@@ -323,6 +322,7 @@ class Catalogue:
             subject=subject,
             text_file=text_file,
             html_file=html_file,
+            model=model,
             required=frozenset(required),
             optional=frozenset(optional),
             example=MappingProxyType(dict(example)),
@@ -331,22 +331,13 @@ class Catalogue:
 
     def _variables(self, name: str) -> set[str]:
         """The personalisation keys a template file uses, including the layouts it extends or includes."""
-        source, _, _ = self._env.loader.get_source(self._env, name)
+        source, _, _ = FileSystemLoader(self.directory).get_source(self._env, name)
         ast = self._env.parse(source)
         used = set(meta.find_undeclared_variables(ast))
         for parent in meta.find_referenced_templates(ast):
             if parent is not None:
                 used |= self._variables(parent)
         return used
-
-
-def _keys(path: Path, spec: dict[str, Any], name: str) -> set[str]:
-    keys = spec.get(name, [])
-    if not isinstance(keys, list) or not all(isinstance(k, str) and k.isidentifier() for k in keys):
-        raise CatalogueError(f"{path.name}: {name} must be a list of key names")
-    if len(set(keys)) != len(keys):
-        raise CatalogueError(f"{path.name}: {name} lists a key twice")
-    return set(keys)
 
 
 @functools.cache
