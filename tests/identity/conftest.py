@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -47,8 +48,8 @@ class IdentityProcess:
         return subprocess.run([sys.executable, "-m", "identity", *args], env=self.env, capture_output=True, text=True, cwd=REPO_ROOT, timeout=60)
 
     def start(self) -> IdentityProcess:
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen([sys.executable, "-m", "identity", "serve"], env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
+        with open(self.log_path, "ab") as log:  # the process writes to its own copy of the file descriptor
+            self.process = subprocess.Popen([sys.executable, "-m", "identity", "serve"], env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.log_path.read_text()[-3000:]
@@ -155,7 +156,7 @@ class World:
 
 
 @pytest.fixture(scope="module")
-async def world(stack, tmp_path_factory) -> World:
+async def world(stack, tmp_path_factory) -> AsyncIterator[World]:
     identity = IdentityProcess(stack, await new_database(stack, "identity"), tmp_path_factory.mktemp("identity") / "identity.log")
     result = identity.cli(
         "bootstrap",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import uuid4
 
 import httpx
@@ -19,7 +20,7 @@ BAD_BODIES = {
     "oversized": b'{"name": "' + b"x" * 1_100_000 + b'"}',
 }
 
-ENDPOINTS = [
+ENDPOINTS: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/v1/organisations", {"name": "Nieuw", "kind": "other"}),
     (
         "POST",

@@ -28,7 +28,6 @@ async def registration(stack, world, tmp_path_factory):
     """The registration service as a second process, consuming identity's events."""
     database_url = await new_database(stack, "registration")
     port = free_port()
-    log = open(tmp_path_factory.mktemp("registration") / "registration.log", "ab")
     env = {
         **os.environ,
         "REGISTRATION_DATABASE_URL": database_url,
@@ -36,7 +35,8 @@ async def registration(stack, world, tmp_path_factory):
         "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap,
         "JWKS_URL": world.url + "/.well-known/jwks.json",
     }
-    process = subprocess.Popen([sys.executable, "-m", "registration", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
+    with open(tmp_path_factory.mktemp("registration") / "registration.log", "ab") as log:  # the process writes to its own copy of the descriptor
+        process = subprocess.Popen([sys.executable, "-m", "registration", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:

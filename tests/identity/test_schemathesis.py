@@ -48,6 +48,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.errors import LoaderError
+from schemathesis.core.result import Err
 
 pytestmark = pytest.mark.slow
 
@@ -126,26 +127,15 @@ def _fuzz(
     statuses: dict[str, Counter] = {}
     failures: list[str] = []
     for result in schema.get_all_operations():
+        if isinstance(result, Err):
+            raise result.err()  # the document itself is broken: nothing to fuzz
         operation = result.ok()
         names = {parameter.name for parameter in operation.path_parameters}
         fixed = {name: value for name, value in (path_parameters or {}).items() if name in names} or None
         statuses[operation.label] = Counter()
-
-        @given(case=operation.as_strategy(generation_mode=mode, path_parameters=fixed))
-        @_settings(examples)
-        def run(case: schemathesis.Case) -> None:
-            for _ in variants(case, set(fixed or ())) if variants else [None]:
-                response = case.call(base_url=world.url, session=session, headers=headers, timeout=15)
-                statuses[operation.label][response.status_code] += 1
-                if response.status_code >= 500:
-                    body = f"    body: {case.body!r}\n" if isinstance(case.body, (dict, list, str)) else ""
-                    raise AssertionError(
-                        f"{operation.label} answered {response.status_code}\n"
-                        f"    {case.as_curl_command(headers=headers)}\n{body}"
-                        f"    response: {response.text[:2000]}"
-                    )
-                case.validate_response(response, checks=[not_a_server_error], headers=headers)
-
+        run = _operation_run(
+            operation, fixed, world, session, examples=examples, headers=headers, mode=mode, variants=variants, statuses=statuses[operation.label]
+        )
         try:
             run()
         except Unsatisfiable:
@@ -156,6 +146,38 @@ def _fuzz(
     for label, counter in statuses.items():
         print(f"    {label}: {dict(sorted(counter.items()))}")
     return statuses, failures
+
+
+def _operation_run(
+    operation: Any,
+    fixed: dict[str, Any] | None,
+    world,
+    session: requests.Session,
+    *,
+    examples: int,
+    headers: dict[str, str],
+    mode: GenerationMode,
+    variants: Callable[[schemathesis.Case, set[str]], Iterator[None]] | None,
+    statuses: Counter,
+) -> Callable[[], None]:
+    """The Hypothesis test of one operation: its generated requests, counted in `statuses`."""
+
+    @given(case=operation.as_strategy(generation_mode=mode, path_parameters=fixed))
+    @_settings(examples)
+    def run(case: schemathesis.Case) -> None:
+        for _ in variants(case, set(fixed or ())) if variants else [None]:
+            response = case.call(base_url=world.url, session=session, headers=headers, timeout=15)
+            statuses[response.status_code] += 1
+            if response.status_code >= 500:
+                body = f"    body: {case.body!r}\n" if isinstance(case.body, (dict, list, str)) else ""
+                raise AssertionError(
+                    f"{operation.label} answered {response.status_code}\n"
+                    f"    {case.as_curl_command(headers=headers)}\n{body}"
+                    f"    response: {response.text[:2000]}"
+                )
+            case.validate_response(response, checks=[not_a_server_error], headers=headers)
+
+    return run
 
 
 def _describe(error: BaseException) -> str:
