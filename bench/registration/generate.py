@@ -6,7 +6,7 @@
 Into the registration database (migrated here with the runtime's and registration's migrations,
 the same files `python -m registration migrate` applies; it must hold no trainings yet):
 
-  organisations  N providers as identity describes them: training providers (about half),
+  organisations_projection  N providers as identity describes them (the runtime's projection): training providers (about half),
                  adult-education centres, SYNTRA, higher education, employers, others, with
                  Flemish-sounding names ("Vormingscentrum Gent", "CVO De Oranjerie",
                  "Hogeschool Kortrijk", "Peeters Opleidingen bv" ...), all WSE quality-registered;
@@ -56,6 +56,7 @@ if str(REPO_ROOT) not in sys.path:
 from bench.common import brussels_today, copy, migrate_empty, new_uuid, report_load  # noqa: E402 - shared by both data generators
 from registration import domain  # noqa: E402
 from registration.sections import DecidingBodySection, SelfAnalysisSection, TrainingSection  # noqa: E402
+from service_runtime.calendar import add_months  # noqa: E402
 
 # What must never appear in a public answer: contact addresses, the self-analysis, the deciding body.
 SECRET_MARKERS = ["vertrouwelijk-zelfanalyse", "@contact.bench.example", "joint_committee:", "decision_reasons_bench"]
@@ -894,7 +895,8 @@ def build(*, trainings: int, providers: int, seed: int, today: date) -> dict[str
         if language:
             count = min(count, 4)
         target_hours = 16 if evc else rng.randint(8, 30) if mentor else rng.randint(max(low_h, 32), max(high_h, 33))
-        modules, section_modules = [], []
+        modules: list[dict[str, Any]] = []
+        section_modules: list[dict[str, Any]] = []
         start = holds_from + timedelta(days=rng.randint(0, 60))
         levels = ["A1", "A2", "B1", "B2"]
         for m in range(count):
@@ -1020,7 +1022,7 @@ def build(*, trainings: int, providers: int, seed: int, today: date) -> dict[str
                 submitted_at,
                 new_uuid(rng),
                 domain.decision_due_on(holds_from),
-                ["longer_than_12_months"] if ends_on > domain.add_months(starts_on, 12) else [],
+                ["longer_than_12_months"] if ends_on > add_months(starts_on, 12) else [],
                 rng.choice(["commission", "commission", "joint_committee:200"]),
                 decided_at,
                 "decision_reasons_bench",
@@ -1088,7 +1090,7 @@ async def load(args: argparse.Namespace) -> dict[str, Any]:
         async with connection.transaction():
             timings["copy_organisations_s"] = await copy(
                 connection,
-                "organisations",
+                "organisations_projection",
                 ["organisation_id", "name", "kind", "quality_status", "quality_valid_from", "quality_valid_until", "updated_at"],
                 data["organisations"],
             )
@@ -1144,12 +1146,12 @@ async def load(args: argparse.Namespace) -> dict[str, Any]:
             await connection.execute("SELECT setval('odb_numbers', $1, false)", data["next_odb"])
             await connection.execute("SELECT setval(pg_get_serial_sequence('applications', 'dossier_number'), $1, false)", data["next_dossier"])
         started = time.monotonic()
-        await connection.execute("VACUUM ANALYZE organisations")
+        await connection.execute("VACUUM ANALYZE organisations_projection")
         await connection.execute("VACUUM ANALYZE applications")
         await connection.execute("VACUUM ANALYZE trainings")  # the visibility map too: index-only scans, no hint-bit writes while measuring
         await connection.execute("VACUUM ANALYZE register_names")
         timings["vacuum_analyze_s"] = time.monotonic() - started
-        counts = {t: await connection.fetchval(f"SELECT count(*) FROM {t}") for t in ("organisations", "applications", "trainings")}
+        counts = {t: await connection.fetchval(f"SELECT count(*) FROM {t}") for t in ("organisations_projection", "applications", "trainings")}
         counts["in_register_today"] = await connection.fetchval("SELECT count(*) FROM trainings WHERE stop_on IS NULL OR stop_on > $1", today)
         counts["distinct_names"] = await connection.fetchval("SELECT count(*) FROM register_names")
         sizes = {

@@ -73,6 +73,7 @@ import asyncio
 import contextlib
 import gc
 import json
+import math
 import os
 import random
 import shutil
@@ -110,6 +111,7 @@ from bench.common import (  # noqa: E402
     ServiceProcess,
     closed_loop,
     code_state,
+    cpu_per_request,
     fmt_cpu,
     free_port,
     generate,
@@ -129,13 +131,17 @@ from bench.common import (  # noqa: E402
 from devstack import postgres  # noqa: E402
 from devstack.config import StackConfig  # noqa: E402
 from registration import domain, register  # noqa: E402
+from registration.definition import service as registration_service  # noqa: E402
 from registration.register import Search  # noqa: E402
-from registration.service import DECISION_TERM_JOB, SOURCE, brussels_date, parse_section, start_of  # noqa: E402
+from registration.use_cases.common import DECISION_TERM_JOB, parse_section  # noqa: E402
+from service_runtime.calendar import brussels_date, start_of  # noqa: E402
 from service_runtime.calendar import today as brussels_today  # noqa: E402
 from service_runtime.clock import SystemClock  # noqa: E402
 from service_runtime.db import configure_connection  # noqa: E402
+from service_runtime.errors import NotFound  # noqa: E402
 from service_runtime.outbox import _NOTIFY_CHANNEL as OUTBOX_CHANNEL  # noqa: E402 - the relay's wake-up channel
 from wse_contracts import Envelope, to_kafka_record  # noqa: E402
+from wse_contracts.emails import ApplicationSubmitted, email_request  # noqa: E402
 from wse_contracts.notification import NotificationRequestedV1, Recipient  # noqa: E402
 from wse_contracts.registration import ApplicationSubmittedV1  # noqa: E402
 
@@ -319,8 +325,11 @@ def search_of(request: dict[str, Any]) -> Search:
 async def sql_body(connection: asyncpg.Connection, request: dict[str, Any], today: date) -> bytes | None:
     """The service's own statements, the way it runs them (registration.register)."""
     if request["kind"] == "detail":
-        return await register.training_detail(connection, request["odb"], today)
-    return await register.search_register(connection, search_of(request), today)
+        try:
+            return await register.training_detail(connection, odb_number=request["odb"], today=today)
+        except NotFound:
+            return None
+    return await register.search_register(connection, search=search_of(request), today=today)
 
 
 # -- correctness -----------------------------------------------------------------------------------
@@ -364,7 +373,7 @@ class Expectations:
             expected = 200 if t and t["in_register"] else 404
             if status != expected:
                 return found + [f"HTTP {status}, expected {expected}"]
-            if status == 200:
+            if t is not None and status == 200:
                 item = json.loads(body)
                 if (item["odb_number"], item["name"], item["provider_name"]) != (t["odb_number"], t["name"], t["provider_name"]) or not item["modules"]:
                     found.append("another training, or no modules")
@@ -385,10 +394,10 @@ class Expectations:
             if not self.meets(t, p):
                 found.append(f"{t['odb_number']} does not meet the filters")
         if "q" not in p:
-            expected = sorted((t for t in self.trainings if t["in_register"] and self.meets(t, p)), key=lambda t: (t["name"], t["odb_number"]))
-            if odbs != [t["odb_number"] for t in expected[offset : offset + limit]]:
+            in_order = sorted((t for t in self.trainings if t["in_register"] and self.meets(t, p)), key=lambda t: (t["name"], t["odb_number"]))
+            if odbs != [t["odb_number"] for t in in_order[offset : offset + limit]]:
                 found.append("not the expected trainings in the expected order")
-            if bool(page["next_cursor"]) != (len(expected) > offset + limit):
+            if bool(page["next_cursor"]) != (len(in_order) > offset + limit):
                 found.append("next_cursor wrong")
         else:
             order = ["name", "text", "similar_name"]
@@ -402,9 +411,8 @@ class Expectations:
                 and word.isalpha()
                 and word not in self.stop_words
                 and any(t["in_register"] and self.meets(t, p) and word in t["name"].lower().replace("-", " ").replace("/", " ").split() for t in self.trainings)
-            ):
-                if not items or items[0]["match"] != "name":
-                    found.append(f"'{word}' is in a name in the register, yet no name match comes first")
+            ) and (not items or items[0]["match"] != "name"):
+                found.append(f"'{word}' is in a name in the register, yet no name match comes first")
         return found
 
 
@@ -428,7 +436,8 @@ async def check_answers(service: Registration, database_url: str, requests: list
                     return request, response.status_code, response.content
 
             answers = await asyncio.gather(*[one(r) for r in subset])
-            wrong, differs, examples = Counter(), 0, []
+            wrong: Counter[str] = Counter()
+            differs, examples = 0, list[dict[str, Any]]()
             for request, status, body in answers:
                 problems = expect.problems(request, status, body)
                 if problems:
@@ -613,7 +622,7 @@ async def explain_plans(database_url: str, requests: list[dict[str, Any]], today
                 sql, args = register.DETAIL_SQL, [request["odb"], today]
             else:
                 search = search_of(request)
-                providers = await register.provider_ids(connection, search.provider) if search.provider_by_name else None
+                providers = await register.provider_ids(connection, search.provider) if search.provider is not None and search.provider_by_name else None
                 sql, args = register.search_sql(search, today, providers)
             lines = [r[0] for r in await connection.fetch("EXPLAIN (ANALYZE, COSTS OFF) " + sql, *args)]  # planned with the request's values
             indexes = sorted(
@@ -627,8 +636,8 @@ async def explain_plans(database_url: str, requests: list[dict[str, Any]], today
                 "path": path_of(request),
                 "indexes": indexes,
                 "seq_scan": any("Seq Scan" in line for line in lines),
-                "planning_ms": next((float(l.split()[-2]) for l in lines if l.startswith("Planning Time")), None),
-                "execution_ms": next((float(l.split()[-2]) for l in lines if l.startswith("Execution Time")), None),
+                "planning_ms": next((float(line.split()[-2]) for line in lines if line.startswith("Planning Time")), None),
+                "execution_ms": next((float(line.split()[-2]) for line in lines if line.startswith("Execution Time")), None),
             }
     finally:
         await connection.close()
@@ -744,6 +753,8 @@ TOPIC_NAMES = ["Heftruckchauffeur", "Lassen MIG/MAG", "Boekhouding", "Elektrotec
 
 SUBMIT_TARGET_RATE = 200.0  # issue 4: at least 200 submissions/s sustained ...
 SUBMIT_TARGET_P99_MS = 100.0  # ... with p99 at most 100 ms, outbox write included
+SUBMIT_CPU_RATIO = 2.0  # issue 10, point 11: service CPU per submission at most twice the baseline's ...
+IDLE_IN_TRANSACTION_MAX_PCT = 5.0  # ... and no backend idle in a transaction for more than a few percent of the run
 SUBMITTED_TYPE = ApplicationSubmittedV1.event_type
 NOTIFICATION_TYPE = NotificationRequestedV1.event_type
 SUBMIT_TOPICS = [ApplicationSubmittedV1.topic, NotificationRequestedV1.topic]
@@ -780,14 +791,14 @@ async def prepare_drafts(
     database_url: str, staff: list[tuple[UUID, UUID]], sizes: dict[str, int], today: date, *, open_dossiers: int = 0
 ) -> tuple[dict[str, list[Draft]], dict[str, Any]]:
     """Complete drafts written with COPY, row for row what POST /v1/provider/applications and four
-    PUT .../sections leave (service.create_draft, service.save_section): status 'draft', the four
+    PUT .../sections leave (use_cases.provider.create_draft, save_section): status 'draft', the four
     sections as stored, version 1 + 4, a 'draft_created' history row. Draft n belongs to staff
     member n % len(staff), so consecutive submissions come from different organisations.
 
     Before them, `open_dossiers` applications of the same providers already in review (submitted
     over the last 80 days, decision due within the 3 months): the dossiers a live register has in
     flight. Without any, the statistics say no application is open, and the planner reads the R-5
-    check (service._ensure_unique_reference) through the partial index of the work queue
+    check (in use_cases.provider's submission read) through the partial index of the work queue
     (applications_queue) instead of applications_by_organisation: it then reads every open
     application on each submission, more with every one submitted (see the README)."""
     started = time.monotonic()
@@ -797,7 +808,7 @@ async def prepare_drafts(
         organisations = {
             r["organisation_id"]: r
             for r in await connection.fetch(
-                "SELECT organisation_id, name, kind FROM organisations WHERE organisation_id = ANY($1::uuid[])", [o for o, _ in staff]
+                "SELECT organisation_id, name, kind FROM organisations_projection WHERE organisation_id = ANY($1::uuid[])", [o for o, _ in staff]
             )
         }
         now = datetime.now(UTC)
@@ -916,7 +927,7 @@ def submit_fire(client: RawHttp, port: int, drafts: list[Draft], tokens: list[st
     return fire
 
 
-# The baseline: the same writes as service.submit_application for an admissible application, by
+# The baseline: the same writes as use_cases.provider.submit_application for an admissible application, by
 # hand, without its reads and checks (own row FOR UPDATE, idempotency key, sections, R-5 reference,
 # organisation, organisation data, committees).
 SQL_SUBMIT = """
@@ -968,24 +979,23 @@ def sql_submit_fire(pool: asyncpg.Pool, drafts: list[Draft], answers: Answers) -
                 replaces_odb_number=None,
                 decision_due_on=due,
             )
-            notification = NotificationRequestedV1(
-                template_id="registration.application_submitted",
-                recipients=[Recipient(email=draft.contact["email"], name=draft.contact.get("name"))],
-                personalisation={
-                    "dossier_number": dossier,
-                    "training_name": draft.training_name,
-                    "organisation_name": draft.organisation_name,
-                    "decision_due_on": due.isoformat(),
-                    "held_for_quality_registration": False,
-                },
+            notification = email_request(
+                ApplicationSubmitted(
+                    dossier_number=dossier,
+                    training_name=draft.training_name,
+                    organisation_name=draft.organisation_name,
+                    decision_due_on=due,
+                    held_for_quality_registration=False,
+                ),
+                to=[Recipient(email=draft.contact["email"], name=draft.contact.get("name"))],
                 reference=f"ODB-dossier-{dossier}",
                 idempotency_key=f"{draft.application_id}:submitted",
                 requested_by="registration",
             )
             await connection.execute(
                 SQL_OUTBOX,
-                *outbox_values(submitted.to_envelope(source=SOURCE, correlation_id="bench-sql"), submitted.topic),
-                *outbox_values(notification.to_envelope(source=SOURCE, correlation_id="bench-sql"), notification.topic),
+                *outbox_values(submitted.to_envelope(source=f"/wse/{registration_service.name}", correlation_id="bench-sql"), submitted.topic),
+                *outbox_values(notification.to_envelope(source=f"/wse/{registration_service.name}", correlation_id="bench-sql"), notification.topic),
             )
             await connection.execute(
                 SQL_JOB,
@@ -1114,11 +1124,14 @@ class PgWatch:
         "autovacuum_count, autoanalyze_count FROM pg_stat_user_tables"
     )
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, *, connections: int = 10) -> None:
         self.database_url = database_url
+        self.connections = connections  # the pool measured (the service's or the baseline's): idle in transaction as a share of its time
         self.samples = 0
         self.states: Counter[str] = Counter()
         self.queries: Counter[str] = Counter()
+        self.client_busy = 0  # client backends seen not idle, summed over the samples
+        self.idle_in_transaction = 0  # of those, idle in a transaction: holding it open while the client works
 
     async def __aenter__(self) -> PgWatch:
         self.connection = await asyncpg.connect(self.database_url)
@@ -1143,6 +1156,10 @@ class PgWatch:
                 doing = f"{r['state'] or r['backend_type']}: {r['wait_event_type'] + ':' + r['wait_event'] if r['wait_event'] else 'on CPU'}"
                 who = "" if r["backend_type"] == "client backend" else f"{r['backend_type']} "
                 self.states[who + doing] += 1
+                if r["backend_type"] == "client backend":
+                    self.client_busy += 1
+                    if (r["state"] or "").startswith("idle in transaction"):
+                        self.idle_in_transaction += 1
                 if r["state"] == "active" and r["backend_type"] == "client backend":
                     self.queries[f"{'on CPU' if not r['wait_event'] else r['wait_event']} | {r['query']}"] += 1
             await asyncio.sleep(0.05)
@@ -1166,6 +1183,12 @@ class PgWatch:
         return {
             "samples": self.samples,
             "backends_busy_on_average": round(sum(self.states.values()) / n, 2),
+            # Point 11 of issue 10: how much of the run the backends spent idle in a transaction,
+            # waiting for the client. On average, as a share of the pool's connection time, and
+            # as a share of the time client backends were busy at all.
+            "idle_in_transaction_on_average": round(self.idle_in_transaction / n, 3),
+            "idle_in_transaction_pct_of_pool_time": round(100 * self.idle_in_transaction / n / self.connections, 2),
+            "idle_in_transaction_pct_of_busy_backends": round(100 * self.idle_in_transaction / max(self.client_busy, 1), 1),
             "doing_on_average": {k: round(v / n, 3) for k, v in self.states.most_common(12)},
             "active_queries_on_average": {k: round(v / n, 3) for k, v in self.queries.most_common(12)},
             "tables": tables,
@@ -1177,7 +1200,14 @@ def submission_sizes(args: argparse.Namespace) -> dict[str, int]:
     """Drafts per run, each used once."""
     warm = int(args.submission_rate / 2 * args.submission_warmup_seconds)
     steady = int(args.submission_rate * args.steady_seconds)
-    return {"http_warmup": warm, "http_steady": steady, "sql_warmup": warm, "sql_steady": steady, "http_max": args.submission_max_drafts}
+    return {
+        "http_warmup": warm,
+        "http_steady": steady,
+        "sql_warmup": warm,
+        "sql_steady": steady,
+        "http_max": args.submission_max_drafts,
+        "sql_max": args.submission_max_drafts,
+    }
 
 
 async def measure_submissions(
@@ -1203,7 +1233,7 @@ async def measure_submissions(
     async def measured(
         key: str, name: str, mode: str, client: str, load: Awaitable[dict[str, Any]], answers: Answers, mark: int, before: dict[str, Any], **details: Any
     ) -> None:
-        async with PgWatch(database_url) as watch:
+        async with PgWatch(database_url, connections=args.pool_size) as watch:
             figures = await load
         timeline = answers.timeline(details["rate"]) if "rate" in details else []
         run = make_run(
@@ -1229,6 +1259,13 @@ async def measure_submissions(
             maxima = " ".join(f"{t['max_ms']:.0f}" for t in timeline)
             print(f"   max latency per second of the schedule (ms): {maxima}", flush=True)
         report.setdefault("postgres", {})[key] = pg = watch.report()
+        per = cpu_per_request(run)
+        print(
+            f"   CPU per submission: service (or this process for sql) {per.get('client_or_service_us', math.nan):.0f} us, PostgreSQL {per.get('postgres_us', math.nan):.0f} us; "
+            f"idle in transaction: {pg['idle_in_transaction_on_average']} backends on average = {pg['idle_in_transaction_pct_of_pool_time']} % of "
+            f"the pool's {args.pool_size} connections' time, {pg['idle_in_transaction_pct_of_busy_backends']} % of busy backend time",
+            flush=True,
+        )
         print(
             f"   PostgreSQL: backends busy on average {pg['backends_busy_on_average']}: {pg['doing_on_average']}; checkpoints {pg['checkpoints']}; "
             f"autovacuum/analyze { ({t: (d.get('autovacuum_count', 0), d.get('autoanalyze_count', 0)) for t, d in pg['tables'].items() if d.get('autovacuum_count') or d.get('autoanalyze_count')}) }; "
@@ -1323,6 +1360,31 @@ async def measure_submissions(
             )
         finally:
             await max_client.close()
+
+        await asyncio.sleep(2)
+        print(
+            f"-> sql / max (baseline): the same writes by hand, closed loop, {args.wrk_connections} workers on the asyncpg pool of {args.pool_size}, "
+            f"{args.submission_max_seconds:g} s (or until its {len(drafts['sql_max'])} drafts run out) ...",
+            flush=True,
+        )
+        answers, mark, before = Answers(), await outbox_mark(database_url), meter.snapshot()
+        await measured(
+            "sql_max",
+            "sql",
+            "max",
+            f"closed loop, asyncpg pool {args.pool_size}, {args.wrk_connections} workers",
+            closed_loop(
+                sql_submit_fire(pool, drafts["sql_max"], answers),
+                concurrency=args.wrk_connections,
+                seconds=args.submission_max_seconds,
+                deadline=deadline,
+                total=len(drafts["sql_max"]),
+                reserve=20,
+            ),
+            answers,
+            mark,
+            before,
+        )
     finally:
         await client.close()
         await pool.close()
@@ -1431,7 +1493,33 @@ def submission_verdicts(runs: list[Run], report: dict[str, Any], args: argparse.
                 "met": r.errors == 0 and r.wrong_answers == 0 and bool(check.get("complete")),
                 "measured": f"{r.per_s:,.0f} submissions/s, p50 {r.latency['p50_ms']:.2f} ms, p99 {r.latency['p99_ms']:.2f} ms ({r.errors} errors"
                 f"{', ran out of drafts' if r.details.get('ran_out_of_drafts') else ''}); outbox complete: {check.get('complete')}",
-                "baseline": None,
+                "baseline": f"the same writes by hand, closed loop: {b.per_s:,.0f} submissions/s, p99 {b.latency['p99_ms']:.2f} ms"
+                if (b := one("sql", "max"))
+                else None,
+            }
+        )
+    # Issue 10, point 11: short transactions. The service's CPU per submission at most twice the
+    # hand-written baseline's, and its backends idle in a transaction for a few percent of the run at most.
+    if (r := one("http", "steady")) and (base := one("sql", "steady")):
+        mine, theirs = cpu_per_request(r).get("client_or_service_us", math.nan), cpu_per_request(base).get("client_or_service_us", math.nan)
+        found.append(
+            {
+                "target": f"service CPU per submission <= {SUBMIT_CPU_RATIO:g}x the baseline's (steady {args.submission_rate:g}/s)",
+                "met": mine <= SUBMIT_CPU_RATIO * theirs,
+                "measured": f"{mine:,.0f} us of service CPU per submission ({mine / theirs:.2f}x)",
+                "baseline": f"{theirs:,.0f} us of this process's CPU per submission (the writes by hand and the load generator)",
+            }
+        )
+        pg = report.get("postgres", {})
+        idle, idle_base = pg.get("http_steady", {}), pg.get("sql_steady", {})
+        found.append(
+            {
+                "target": f"backends idle in transaction <= {IDLE_IN_TRANSACTION_MAX_PCT:g} % of the pool's connection time (steady {args.submission_rate:g}/s)",
+                "met": idle.get("idle_in_transaction_pct_of_pool_time", math.inf) <= IDLE_IN_TRANSACTION_MAX_PCT,
+                "measured": f"{idle.get('idle_in_transaction_on_average')} of {args.pool_size} backends on average = "
+                f"{idle.get('idle_in_transaction_pct_of_pool_time')} % ({idle.get('idle_in_transaction_pct_of_busy_backends')} % of busy backend time)",
+                "baseline": f"{idle_base.get('idle_in_transaction_on_average')} backends = {idle_base.get('idle_in_transaction_pct_of_pool_time')} % "
+                f"({idle_base.get('idle_in_transaction_pct_of_busy_backends')} % of busy backend time)",
             }
         )
     return found
@@ -1537,7 +1625,7 @@ def main(argv: list[str] | None = None) -> int:
         requests = build_requests(sample, args.requests, args.seed)
         staff: list[tuple[UUID, UUID]] = []
         drafts: dict[str, list[Draft]] = {}
-        if args.submissions:
+        if tokens is not None:
             staff = asyncio.run(provider_staff(database_url, sample, args.submission_providers, brussels_today(SystemClock())))
             print(f"   {len(staff)} providers with a staff member holding dwse_organisation_officer@training_database; tokens from {tokens.url}", flush=True)
             sizes = submission_sizes(args)
@@ -1568,7 +1656,7 @@ def main(argv: list[str] | None = None) -> int:
 
         gc.collect()
         gc.freeze()  # this process's own collector must not pause the load generators
-        if args.submissions:
+        if tokens is not None:
             uvloop.run(
                 asyncio.wait_for(measure_submissions(config, service, tokens, staff, drafts, args, database_url, runs, report, deadline), deadline.left())
             )
