@@ -326,10 +326,8 @@ class RecognitionAdmissibility(EmailPersonalisation):
         }
 
 
-class RecognitionDecision(EmailPersonalisation):
-    """To the service provider: recognised for a period, or refused with the reasons."""
-
-    template_id: ClassVar[str] = "recognition.decision"
+class _RecognitionOutcome(EmailPersonalisation):
+    """A minister's decision on a recognition: the period when granted, the reasons when given."""
 
     dossier_number: Text
     organisation_name: Text
@@ -337,6 +335,15 @@ class RecognitionDecision(EmailPersonalisation):
     reasons: Text | None = None
     valid_from: date | None = None
     valid_until: date | None = None
+
+    def refused(self, reasons: str) -> _RecognitionOutcome:
+        return self.model_copy(update={"outcome": "refused", "reasons": reasons, "valid_from": None, "valid_until": None})
+
+
+class RecognitionDecision(_RecognitionOutcome):
+    """To the service provider: recognised for a period, or refused with the reasons."""
+
+    template_id: ClassVar[str] = "recognition.decision"
 
     @classmethod
     def example(cls) -> RecognitionDecision:
@@ -350,21 +357,13 @@ class RecognitionDecision(EmailPersonalisation):
 
     @classmethod
     def variants(cls) -> dict[str, EmailPersonalisation]:
-        refused = "De organisatie toont onvoldoende ervaring aan met de begeleiding van werknemers met een arbeidshandicap."
-        return {"refused": cls.example().model_copy(update={"outcome": "refused", "reasons": refused, "valid_from": None, "valid_until": None})}
+        return {"refused": cls.example().refused("De organisatie toont onvoldoende ervaring aan met de begeleiding van werknemers met een arbeidshandicap.")}
 
 
-class RecognitionReconsiderationOutcome(EmailPersonalisation):
+class RecognitionReconsiderationOutcome(_RecognitionOutcome):
     """To the service provider: the outcome of their request for reconsideration."""
 
     template_id: ClassVar[str] = "recognition.reconsideration_outcome"
-
-    dossier_number: Text
-    organisation_name: Text
-    outcome: Literal["approved", "refused"]
-    reasons: Text | None = None
-    valid_from: date | None = None
-    valid_until: date | None = None
 
     @classmethod
     def example(cls) -> RecognitionReconsiderationOutcome:
@@ -379,8 +378,7 @@ class RecognitionReconsiderationOutcome(EmailPersonalisation):
 
     @classmethod
     def variants(cls) -> dict[str, EmailPersonalisation]:
-        refused = "De commissie adviseert de weigering te behouden; de minister volgt dat advies."
-        return {"refused": cls.example().model_copy(update={"outcome": "refused", "reasons": refused, "valid_from": None, "valid_until": None})}
+        return {"refused": cls.example().refused("De commissie adviseert de weigering te behouden; de minister volgt dat advies.")}
 
 
 # ------------------------------------------------------------------------------- the registry
