@@ -122,8 +122,8 @@ from devstack import postgres, processes, stack  # noqa: E402
 from devstack.config import StackConfig  # noqa: E402
 from notification import templates  # noqa: E402
 from notification.definition import Settings as NotificationSettings  # noqa: E402
+from notification.delivery import Deliverer  # noqa: E402
 from notification.mime import Email, build_email  # noqa: E402
-from notification.service import Deliverer  # noqa: E402
 from wse_contracts.kafka_binding import KafkaRecord, to_kafka_record  # noqa: E402
 from wse_contracts.notification import NotificationRequestedV1, Recipient  # noqa: E402
 
@@ -175,8 +175,7 @@ def fmt_cpu(cpu: dict[str, float]) -> str:
 
 
 def example_personalisation() -> dict[str, Any]:
-    spec = json.loads((templates.TEMPLATES_DIR / f"{TEMPLATE_ID}.v{TEMPLATE_VERSION}.json").read_text())
-    return dict(spec["example"])
+    return dict(templates.catalogue().get(TEMPLATE_ID, TEMPLATE_VERSION).example)  # its model's example
 
 
 def recipient(tag: str, i: int) -> str:
@@ -943,19 +942,19 @@ COMPONENTS = [
 
 def _claim_frame() -> str:
     """The frame of Deliverer.deliver_due while it waits on (or decodes) the claim statement: its line
-    that fetches _CLAIM."""
+    that fetches the claim statement (queries.CLAIM)."""
     import inspect
 
     lines, first = inspect.getsourcelines(Deliverer.deliver_due)
-    line = next(first + i for i, text in enumerate(lines) if "_CLAIM" in text)
-    return f"Deliverer.deliver_due (notification/service.py:{line})"
+    line = next(first + i for i, text in enumerate(lines) if "queries.CLAIM" in text)
+    return f"Deliverer.deliver_due (notification/delivery.py:{line})"
 
 
 # Inclusive shares. The sends run in tasks of their own (asyncio.gather of one worker per SMTP
 # connection in SmtpSender.send_all), so their stacks do not pass through deliver_due.
 STAGES = [
     ("delivery: Deliverer.deliver_due (claim, build, record; not the sends)", ("Deliverer.deliver_due (",)),
-    ("  of which the claim (_CLAIM fetch)", (_claim_frame(),)),
+    ("  of which the claim (queries.CLAIM fetch)", (_claim_frame(),)),
     ("  of which build_email (the emails' bytes)", ("build_email (",)),
     ("  of which Deliverer._record (outcomes, log, events)", ("Deliverer._record (",)),
     ("delivery: SmtpSender.send_all (SMTP conversations, notification/smtp.py)", ("(notification/smtp.py:",)),

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import pytest
 
 from devstack.config import REPO_ROOT
-from notification import service as use_cases
+from notification import use_cases
 from notification.definition import service
 from tests.platform.helpers import connect, eventually, new_database
 from wse_contracts.notification import NotificationRequestedV1, Recipient
@@ -68,7 +68,7 @@ async def test_killed_after_the_server_accepted_it_is_sent_again_after_a_restart
         async with connection.transaction():
             await use_cases.accept_request(connection, request=request, now=datetime.now(UTC))
         doomed = start(settings, failpoints="notification.after_send")
-        assert doomed.wait(timeout=60) == -signal.SIGKILL, doomed.stdout.read()
+        assert doomed.wait(timeout=60) == -signal.SIGKILL, doomed.communicate()[0]
         assert len(await notifications.mails_to(address)) == 1  # the server has it...
         # ...the log not: the notification is still `sending`, under the dead process's lease.
         assert await connection.fetchval("SELECT status FROM notifications WHERE reference = $1", request.reference) == "sending"

@@ -74,6 +74,19 @@ async def test_a_missing_placeholder_fails_with_the_reason_and_sends_nothing(not
     assert await notifications.mails_to(str(request.recipients[0].email)) == []
 
 
+async def test_a_request_that_breaks_its_templates_contract_fails_naming_the_template_and_the_field(notifications):
+    # The model in wse_contracts.emails is the contract: a field it does not have (a sender's typo)
+    # or a value of the wrong type is refused at acceptance, not guessed at.
+    request = await notifications.request(
+        template_id="registration.application_submitted", personalisation={**SUBMITTED, "dossier_number": "4711", "training_nmae": "Lassen"}
+    )
+    row = await notifications.settled(request.reference, "technical-failure")
+    assert "registration.application_submitted" in row["last_answer"]
+    assert "personalisation.dossier_number" in row["last_answer"] and "personalisation.training_nmae" in row["last_answer"]
+    assert row["subject"] is None and row["log"] == ["created", "technical-failure"]
+    assert await notifications.mails_to(str(request.recipients[0].email)) == []
+
+
 async def test_with_the_smtp_server_down_it_is_retried_until_it_is_back_nothing_lost(notifications, stack):
     from devstack import processes
     from devstack.stack import MAILSINK, start_mailsink
@@ -144,6 +157,10 @@ async def test_the_back_office_reads_the_log_and_previews_templates(notification
         assert preview.status_code == 200 and "Lastechnieken &lt;basis&gt;" in preview.json()["html"]
         missing = await client.post("/v1/templates/registration.application_submitted/preview", json={"personalisation": {}})
         assert missing.status_code == 422 and "personalisation.training_name" in {e["field"] for e in missing.json()["errors"]}
+        unknown = await client.post("/v1/templates/registration.application_submitted/preview", json={"personalisation": {**SUBMITTED, "extra": 1}})
+        assert unknown.status_code == 422 and [e["field"] for e in unknown.json()["errors"]] == ["personalisation.extra"]
+        nothing = await client.post("/v1/templates/registration.no_such_email/preview", json={"personalisation": {}})
+        assert nothing.status_code == 404
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notification") as anonymous:
         assert (await anonymous.get("/v1/notifications")).status_code == 401
 

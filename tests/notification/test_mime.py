@@ -9,16 +9,17 @@ import uuid
 from datetime import UTC, datetime
 from email import policy
 from email.header import decode_header, make_header
+from typing import Any
 
 import pytest
 
-from notification.mime import UndeliverableAddress, build_email
+from notification.mime import Email, UndeliverableAddress, build_email
 
 SENDER = "Departement Werk en Sociale Economie <noreply@wse.vlaanderen.be>"
 
 
-def _build(**overrides):
-    fields = dict(
+def _build(**overrides: Any) -> tuple[dict[str, Any], Email]:
+    fields: dict[str, Any] = dict(
         notification_id=uuid.uuid4(),
         sender=SENDER,
         sender_address="noreply@wse.vlaanderen.be",
@@ -47,8 +48,10 @@ def test_both_parts_and_the_headers_read_back_as_written():
     assert message["Message-ID"] == f"<{fields['notification_id']}@wse.vlaanderen.be>"
     assert message["X-WSE-Reference"] == "dossier-4711"
     assert message.get_content_type() == "multipart/alternative"
-    text = message.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
-    html = message.get_body(preferencelist=("html",)).get_content().replace("\r\n", "\n")
+    plain_part, html_part = message.get_body(preferencelist=("plain",)), message.get_body(preferencelist=("html",))
+    assert plain_part is not None and html_part is not None
+    text = plain_part.get_content().replace("\r\n", "\n")
+    html = html_part.get_content().replace("\r\n", "\n")
     assert text == fields["text"] and html == fields["html"]
     assert not message.defects
 

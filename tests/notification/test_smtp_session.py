@@ -149,7 +149,7 @@ async def test_a_wrong_password_is_retried_later_not_a_permanent_failure(relay):
     finally:
         await sender.close()
     assert all(isinstance(outcome, ServerUnreachable) for outcome in outcomes), outcomes
-    assert outcomes[0].answer.startswith("535")
+    assert isinstance(outcomes[0], ServerUnreachable) and outcomes[0].answer.startswith("535")
     assert handler.accepted == []
 
 

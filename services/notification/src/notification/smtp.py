@@ -230,7 +230,7 @@ class SmtpSender:
 
         async with self._lock:
             await asyncio.gather(*(work(c) for c in self._connections[: len(emails)]))
-        return results  # type: ignore[return-value]
+        return [result if result is not None else TemporaryFailure("not tried") for result in results]  # every index was taken by one session
 
     async def close(self) -> None:
         for connection in self._connections:
