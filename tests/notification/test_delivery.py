@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import uuid
 
 import httpx
 import pytest
@@ -149,6 +150,10 @@ async def test_the_back_office_reads_the_log_and_previews_templates(notification
     ) as client:
         listed = (await client.get("/v1/notifications", params={"reference": request.reference})).json()
         assert [n["status"] for n in listed] == ["delivered"]
+        by_status = (await client.get("/v1/notifications", params={"reference": request.reference, "status": "delivered"})).json()
+        assert [n["notification_id"] for n in by_status] == [listed[0]["notification_id"]]
+        assert (await client.get("/v1/notifications", params={"reference": request.reference, "status": "failed"})).status_code == 422
+        assert (await client.get(f"/v1/notifications/{uuid.uuid4()}")).status_code == 404
         one = (await client.get(f"/v1/notifications/{listed[0]['notification_id']}")).json()
         assert [entry["status"] for entry in one["log"]] == ["created", "sending", "delivered"] and "4711" in one["subject"]
         templates = (await client.get("/v1/templates")).json()
