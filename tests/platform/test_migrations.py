@@ -16,7 +16,12 @@ async def test_migrate_command_applies_once_and_a_rerun_changes_nothing(stack, t
     probe = Probe(stack, database_url=await new_database(stack, "migrate"), topic="unused", roles="producer", log_dir=tmp_path, name="m")
     first = probe.cli("migrate")
     assert first.returncode == 0, first.stderr
-    assert json.loads(first.stdout.splitlines()[-1])["applied"] == ["runtime/0001_runtime.sql", "probe/0001_probe.sql"]
+    assert json.loads(first.stdout.splitlines()[-1])["applied"] == [
+        "runtime/0001_runtime.sql",
+        "runtime/0002_audit_log.sql",
+        "runtime/0003_organisations_projection.sql",
+        "probe/0001_probe.sql",
+    ]
     again = probe.cli("migrate")
     assert json.loads(again.stdout.splitlines()[-1])["applied"] == []
 
