@@ -14,7 +14,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Response, delete, get, patch, post, put
+from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.params import Parameter
 from litestar.types import ControllerRouterHandler
 from pydantic import EmailStr, Field
@@ -23,6 +23,7 @@ from identity import use_cases
 from identity.domain import Gender, MembershipRole, OrganisationKind, RequestStatus
 from identity.numbers import InvalidNumber, parse_national_register_number
 from identity.tokens import ProofVerifier, SigningKeys, issue_access_token, sign_development_proof
+from service_runtime import calendar
 from service_runtime.auth import Actor, InvalidToken
 from service_runtime.http import Problem, Public, SignedIn, UseCases, access, problem_for
 from service_runtime.service import ServiceRuntime
@@ -357,19 +358,30 @@ class MembershipController(Controller):
 
 @get("/v1/check", opt=SIGNED_IN, tags=["check"])
 async def check(
+    request: Request,
     person_id: UUID,
     organisation_id: UUID,
     role: Annotated[str, Parameter(max_length=100)],
     context: Annotated[str, Parameter(max_length=100)],
-    run: UseCases,
-    today: date,
+    runtime: ServiceRuntime,
     theme: Annotated[str | None, Parameter(max_length=100)] = None,
 ) -> dict[str, Any]:
     """May this person act as role@context for this organisation today (and read documents of
     this theme)? Applications ask this, e.g. the dual-learning app (ID-7), Mijn Onderwijs (ID-13).
-    The hot path: one query outside a transaction (read_only), no audit, no actor."""
+
+    The hot path: one query outside a transaction (read_only), no audit. It asks for ONE injected
+    value and makes `run` and `today` from it: Litestar resolves two or more dependencies in an
+    anyio task group, about 60 µs of CPU per request, a fifth of a whole check."""
+    run = UseCases(request, runtime)
     allowed = await run(
-        use_cases.check, read_only=True, person_id=person_id, organisation_id=organisation_id, role=role, context=context, theme=theme, on=today
+        use_cases.check,
+        read_only=True,
+        person_id=person_id,
+        organisation_id=organisation_id,
+        role=role,
+        context=context,
+        theme=theme,
+        on=calendar.today(runtime.clock),
     )
     return {"allowed": allowed}
 
