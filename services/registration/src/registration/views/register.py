@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from litestar import Response, get
+from litestar import Request, Response, get
 from litestar.enums import MediaType
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
@@ -24,7 +24,9 @@ from registration import register
 from registration.register import MAX_OFFSET, Search
 from registration.use_cases import register as register_use_cases
 from registration.views.common import PUBLIC
+from service_runtime import calendar
 from service_runtime.http import Problem, UseCases
+from service_runtime.service import ServiceRuntime
 
 CompetenceGroup = Literal["basic", "profession_specific", "general"]
 
@@ -100,8 +102,8 @@ def _too_slow() -> Problem:
     responses={200: ResponseSpec(data_container=RegisterPage, description="A page of trainings in the register today")},
 )
 async def search_trainings(
-    run: UseCases,
-    today: date,
+    request: Request[Any, Any, Any],
+    runtime: ServiceRuntime,
     q: Annotated[str | None, Parameter(max_length=200, description='words to find (websearch syntax: "a phrase", -word, or)')] = None,
     provider: Annotated[str | None, Parameter(min_length=3, max_length=200, description="the provider's id, or part of its name")] = None,
     competence_group: CompetenceGroup | None = None,
@@ -114,7 +116,10 @@ async def search_trainings(
     cursor: Annotated[str | None, Parameter(max_length=2000, description="the previous page's next_cursor")] = None,
 ) -> Response[bytes]:
     """R-23: the trainings in the public register today, by text and filters (see the service's
-    register module for the ranking)."""
+    register module for the ranking). It asks for ONE injected value (Litestar resolves two or
+    more in an anyio task group, CPU on every request of the busiest route) and makes `run` and
+    today from it."""
+    run = UseCases(request, runtime)
     search = Search.of(
         q=q,
         provider=provider,
@@ -128,7 +133,7 @@ async def search_trainings(
         cursor=cursor,
     )
     try:
-        return _json(await run(register.search_register, read_only=True, search=search, today=today))
+        return _json(await run(register.search_register, read_only=True, search=search, today=calendar.today(runtime.clock)))
     except TimeoutError:
         raise _too_slow() from None
 
@@ -139,10 +144,12 @@ async def search_trainings(
     tags=["register"],
     responses={200: ResponseSpec(data_container=RegisteredTrainingDetail, description="The training, with its modules")},
 )
-async def registered_training(run: UseCases, today: date, odb_number: str) -> Response[bytes]:
-    """One training in the register today (any case of the ODB number); 404 when unknown or stopped (R-23)."""
+async def registered_training(request: Request[Any, Any, Any], runtime: ServiceRuntime, odb_number: str) -> Response[bytes]:
+    """One training in the register today (any case of the ODB number); 404 when unknown or stopped (R-23).
+    One injected value, as the search."""
+    run = UseCases(request, runtime)
     try:
-        return _json(await run(register.training_detail, read_only=True, odb_number=odb_number, today=today))
+        return _json(await run(register.training_detail, read_only=True, odb_number=odb_number, today=calendar.today(runtime.clock)))
     except TimeoutError:
         raise _too_slow() from None
 
