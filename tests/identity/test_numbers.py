@@ -243,7 +243,7 @@ def test_id_4_the_masked_form_and_the_repr_show_no_digits():
 def test_id_4_a_parsed_number_is_immutable():
     number = parse("85073003328")
     with pytest.raises(AttributeError):
-        number.value = "00000000000"  # type: ignore[misc]
+        number.value = "00000000000"  # type: ignore[misc]  # the assignment the test proves impossible
 
 
 # --------------------------------------------------------------------------------------------
