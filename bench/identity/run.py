@@ -116,7 +116,7 @@ TARGET_INPROC_P99_MS = 1.0
 CODE = ("runtime", "services/identity")  # whose uncommitted changes the results name
 ANCHORS = {"SpiceDB published p95 of a permission check": "5.76 ms", "Okta FGA aim, p99": "50 ms"}
 
-# The service's query (identity.service.holds_right), verbatim, and the projection's.
+# The service's query (identity.queries.HOLDS_RIGHT), verbatim, and the projection's.
 IDENTITY_QUERY = """
             SELECT EXISTS (
                 SELECT 1 FROM rights r JOIN memberships m USING (organisation_id, person_id)
@@ -490,8 +490,8 @@ _STDLIB_FRAME = re.compile(r"\((?:[A-Za-z_][A-Za-z0-9_]*\.py|<frozen [^>]+>):\d+
 # Stages of a request, inclusive (nested stages overlap their parent).
 STAGES = [
     ("guard: platform token verification (TokenVerifier.verify)", ("TokenVerifier.verify",)),
-    ("handler: identity.views.run (pool acquire, the query; BEGIN/COMMIT unless read_only)", ("run (identity/views.py",)),
-    ("the check query itself (holds_right fetchval)", ("holds_right (identity/service.py",)),
+    ("handler: service_runtime.http.UseCases (pool acquire, the query; BEGIN/COMMIT unless read_only)", ("__call__ (service_runtime/http.py",)),
+    ("the check query itself (holds_right fetchval)", ("holds_right (identity/queries.py",)),
     ("BEGIN / COMMIT (asyncpg Transaction)", ("asyncpg/transaction.py",)),
     ("pool acquire / release, incl. the reset query (release runs in a task of its own)", ("asyncpg/pool.py",)),
     ("response: serialisation and send", ("ASGIResponse.__call__", "to_response (litestar")),
