@@ -16,7 +16,7 @@ import asyncpg
 import structlog
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException, ValidationException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -306,7 +306,7 @@ def problem_for(error: DomainError) -> Problem:
 
 
 class UseCases:
-    """Runs a use case for one request: `await run(use_cases.grant_right, actor=actor, ...)`.
+    """Runs a use case for one request: `await ctx.run(use_cases.grant_right, actor=ctx.actor, ...)`.
 
     The use case gets a connection and the keyword arguments; it runs in one transaction (a
     single query needs none: `read_only=True`). A `Forbidden` is written to the audit log in a
@@ -348,56 +348,67 @@ class UseCases:
 
 
 # ---------------------------------------------------------------- what route handlers can ask for
-# Litestar's dependency injection: a handler names a parameter `run`, `pool`, `clock`, `today`,
-# `principal`, `actor`, `settings` or `runtime` and gets it, instead of looking it up in
-# `request.app.state`.
 
 
-def _runtime_of(request: Request) -> Any:  # ServiceRuntime (Litestar resolves these hints at start; service.py imports this module)
-    return request.app.state.runtime
+class RequestContext:
+    """Everything a route handler needs from the runtime, injected as ONE value: `ctx: Context`.
+
+    `ctx.run(use_case, ...)`, `ctx.actor`, `ctx.principal`, `ctx.today`, `ctx.clock`, `ctx.pool`,
+    `ctx.settings`, `ctx.runtime`: instead of reaching into `request.app.state`. One value on
+    purpose: Litestar resolves two or more injected values in an anyio task group, which cost
+    about 80 µs of CPU per request (a third of a rights check); one costs about 7 µs. The parts
+    are made when asked for.
+    """
+
+    __slots__ = ("_request", "_run", "runtime")
+
+    def __init__(self, request: Request, runtime: ServiceRuntime) -> None:
+        self._request = request
+        self.runtime = runtime
+        self._run: UseCases | None = None
+
+    @property
+    def run(self) -> UseCases:
+        if self._run is None:
+            self._run = UseCases(self._request, self.runtime)
+        return self._run
+
+    @property
+    def principal(self) -> Principal:
+        principal: Principal | None = getattr(self._request.state, "principal", None)
+        if principal is None:
+            # Only SignedIn and RightRequired routes have a caller: a Public route asking for one
+            # is a programming error, refused rather than answered anonymously.
+            raise NotAuthorizedException("A platform token is required (Authorization: Bearer ...).")
+        return principal
+
+    @property
+    def actor(self) -> Actor:
+        """The caller, the organisation their token acts for, and today (Brussels, on the runtime's clock)."""
+        principal = self.principal
+        return Actor(principal.person_id, principal.organisation_id, self.today)
+
+    @property
+    def clock(self) -> Clock:
+        return self.runtime.clock
+
+    @property
+    def today(self) -> date:
+        return calendar.today(self.runtime.clock)
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        return self.runtime.db()
+
+    @property
+    def settings(self) -> Any:  # the service's own Settings class (each service knows which)
+        return self.runtime.settings
 
 
-def _principal_of(request: Request) -> Principal:
-    principal: Principal | None = getattr(request.state, "principal", None)
-    if principal is None:
-        # Only routes with SignedIn or RightRequired have a principal: a Public route asking for
-        # one is a programming error, refused rather than answered anonymously.
-        raise NotAuthorizedException("A platform token is required (Authorization: Bearer ...).")
-    return principal
+def _provide_context(request: Request) -> RequestContext:
+    return RequestContext(request, request.app.state.runtime)
 
 
-def _provide_run(request: Request) -> UseCases:
-    return UseCases(request, _runtime_of(request))
+Context = NamedDependency[RequestContext]
 
-
-def _provide_pool(request: Request) -> asyncpg.Pool:
-    return _runtime_of(request).db()
-
-
-def _provide_clock(request: Request) -> Clock:
-    return _runtime_of(request).clock
-
-
-def _provide_today(request: Request) -> date:
-    return calendar.today(_runtime_of(request).clock)
-
-
-def _provide_actor(request: Request) -> Actor:
-    principal = _principal_of(request)
-    return Actor(principal.person_id, principal.organisation_id, calendar.today(_runtime_of(request).clock))
-
-
-def _provide_settings(request: Request) -> Any:
-    return _runtime_of(request).settings
-
-
-DEPENDENCIES = {
-    "run": Provide(_provide_run, sync_to_thread=False),
-    "pool": Provide(_provide_pool, sync_to_thread=False),
-    "clock": Provide(_provide_clock, sync_to_thread=False),
-    "today": Provide(_provide_today, sync_to_thread=False),
-    "principal": Provide(_principal_of, sync_to_thread=False),
-    "actor": Provide(_provide_actor, sync_to_thread=False),
-    "settings": Provide(_provide_settings, sync_to_thread=False),
-    "runtime": Provide(_runtime_of, sync_to_thread=False),
-}
+DEPENDENCIES = {"ctx": Provide(_provide_context, sync_to_thread=False)}

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from datetime import date
 
-from litestar import Router
-
 from identity import use_cases
 from identity.domain import Gender
 from identity.tokens import ProofVerifier, SigningKeys
@@ -113,8 +111,7 @@ service = Service(
     description="Who may act for an organisation: organisations, local administrators, persons, rights, sign-in, audit trail.",
     migrations_package="identity.migrations",
     settings_class=Settings,
-    # The views name `Settings` only for the type checker (this module imports them): Litestar finds it here.
-    route_handlers=[Router(path="/", route_handlers=ROUTES, signature_namespace={"Settings": Settings})],
+    route_handlers=ROUTES,
     publishes=[
         OrganisationRegisteredV1,
         OrganisationChangedV1,

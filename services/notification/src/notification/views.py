@@ -13,7 +13,7 @@ from pydantic import Field
 from notification import use_cases
 from notification.domain import Status
 from service_runtime.errors import DomainError
-from service_runtime.http import RightRequired, UseCases, access, problem_for
+from service_runtime.http import Context, RightRequired, access, problem_for
 from wse_contracts import StrictModel
 
 BACK_OFFICE = access(RightRequired(role="operator", context="department"))
@@ -31,19 +31,19 @@ class NotificationController(Controller):
     @get("/notifications", opt=BACK_OFFICE)
     async def list_notifications(
         self,
-        run: UseCases,
+        ctx: Context,
         reference: Annotated[str | None, Parameter(max_length=200)] = None,
         recipient: Annotated[str | None, Parameter(max_length=320)] = None,
         status: Status | None = None,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
     ) -> list[dict[str, Any]]:
         """Did the contact person get it? By dossier reference, recipient or status, newest first."""
-        return await run(use_cases.notifications, read_only=True, reference=reference, recipient=recipient, status=status, limit=limit)
+        return await ctx.run(use_cases.notifications, read_only=True, reference=reference, recipient=recipient, status=status, limit=limit)
 
     @get("/notifications/{notification_id:uuid}", opt=BACK_OFFICE)
-    async def one_notification(self, run: UseCases, notification_id: UUID) -> dict[str, Any]:
+    async def one_notification(self, ctx: Context, notification_id: UUID) -> dict[str, Any]:
         """One notification with its rendered subject and parts, and its delivery log."""
-        return await run(use_cases.notification, read_only=True, notification_id=notification_id)
+        return await ctx.run(use_cases.notification, read_only=True, notification_id=notification_id)
 
     @get("/templates", opt=BACK_OFFICE)
     async def list_templates(self) -> list[dict[str, Any]]:

@@ -14,10 +14,8 @@ from litestar.params import Parameter
 from registration.documents import MAX_DOCUMENT_BYTES, Purpose, content_disposition, expected_sha256, filename_from_content_disposition, media_type
 from registration.use_cases import documents
 from registration.views.common import CASE_HANDLER, PROVIDER
-from service_runtime.auth import Principal
-from service_runtime.clock import Clock
 from service_runtime.errors import Invalid
-from service_runtime.http import FieldProblem, Problem, UseCases, problem_for
+from service_runtime.http import Context, FieldProblem, Problem, problem_for
 
 
 def max_document_bytes(settings: Any) -> int:
@@ -81,9 +79,7 @@ class ProviderDocumentsController(Controller):
     # The limit is the documents' own (a setting, read per request) and is enforced while the
     # body arrives, so the app-wide limit for JSON bodies is lifted for this route only.
     @post("/", opt=PROVIDER, status_code=201, request_max_body_size=None)
-    async def upload(
-        self, request: Request[Any, Any, Any], run: UseCases, principal: Principal, clock: Clock, settings: Any, purpose: Purpose, filename: Filename = None
-    ) -> Response[dict[str, Any]]:
+    async def upload(self, ctx: Context, request: Request[Any, Any, Any], purpose: Purpose, filename: Filename = None) -> Response[dict[str, Any]]:
         """R-4, R-16, R-19: the body is the file itself (not multipart), sent with its own
         Content-Type; its name in `filename` or Content-Disposition. PDF, DOCX, ODT, PNG or JPEG,
         at most 20 MB. An optional Repr-Digest (`sha-256=:<base64>:`) or X-Checksum-SHA256 is
@@ -95,33 +91,33 @@ class ProviderDocumentsController(Controller):
                 "The body is the file, with the file's Content-Type; multipart forms are not accepted.",
                 errors=[FieldProblem("content_type", "send the file's own type, e.g. application/pdf")],
             )
-        limit = max_document_bytes(settings)
+        limit = max_document_bytes(ctx.settings)
         checksum = _checksum(request)
         content = await read_upload(request, limit)
-        stored = await run(
+        stored = await ctx.run(
             documents.store_document,
             read_only=True,  # one INSERT
-            organisation_id=principal.organisation_id,
-            uploaded_by=principal.person_id,
+            organisation_id=ctx.principal.organisation_id,
+            uploaded_by=ctx.principal.person_id,
             purpose=purpose,
             filename=filename or filename_from_content_disposition(request.headers.get("content-disposition")),
             content_type=request.headers.get("content-type"),
             content=content,
-            now=clock.now(),
+            now=ctx.clock.now(),
             max_bytes=limit,
             checksum=checksum,
         )
         return Response(stored, status_code=201, headers={"Location": f"{self.path}/{stored['document_id']}"})
 
     @get("/", opt=PROVIDER)
-    async def list_documents(self, run: UseCases, principal: Principal, purpose: Purpose | None = None) -> list[dict[str, Any]]:
+    async def list_documents(self, ctx: Context, purpose: Purpose | None = None) -> list[dict[str, Any]]:
         """The organisation's documents (metadata only), newest first."""
-        return await run(documents.documents_of, read_only=True, organisation_id=principal.organisation_id, purpose=purpose)
+        return await ctx.run(documents.documents_of, read_only=True, organisation_id=ctx.principal.organisation_id, purpose=purpose)
 
     @get("/{document_id:uuid}", opt=PROVIDER)
-    async def download(self, run: UseCases, principal: Principal, document_id: UUID) -> Response[bytes]:
+    async def download(self, ctx: Context, document_id: UUID) -> Response[bytes]:
         """Only the organisation that uploaded it; another organisation's is refused (403, audited)."""
-        return download_response(await run(documents.document, read_only=True, document_id=document_id, organisation_id=principal.organisation_id))
+        return download_response(await ctx.run(documents.document, read_only=True, document_id=document_id, organisation_id=ctx.principal.organisation_id))
 
 
 class BackOfficeDocumentsController(Controller):
@@ -129,6 +125,6 @@ class BackOfficeDocumentsController(Controller):
     tags = ["back office"]
 
     @get("/{document_id:uuid}", opt=CASE_HANDLER)
-    async def download(self, run: UseCases, document_id: UUID) -> Response[bytes]:
+    async def download(self, ctx: Context, document_id: UUID) -> Response[bytes]:
         """Any organisation's document, for the case handlers."""
-        return download_response(await run(documents.document, read_only=True, document_id=document_id, organisation_id=None))
+        return download_response(await ctx.run(documents.document, read_only=True, document_id=document_id, organisation_id=None))

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
-from litestar import Request, Response, get
+from litestar import Response, get
 from litestar.enums import MediaType
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
@@ -24,9 +24,7 @@ from registration import register
 from registration.register import MAX_OFFSET, Search
 from registration.use_cases import register as register_use_cases
 from registration.views.common import PUBLIC
-from service_runtime import calendar
-from service_runtime.http import Problem, UseCases
-from service_runtime.service import ServiceRuntime
+from service_runtime.http import Context, Problem
 
 CompetenceGroup = Literal["basic", "profession_specific", "general"]
 
@@ -102,8 +100,7 @@ def _too_slow() -> Problem:
     responses={200: ResponseSpec(data_container=RegisterPage, description="A page of trainings in the register today")},
 )
 async def search_trainings(
-    request: Request[Any, Any, Any],
-    runtime: ServiceRuntime,
+    ctx: Context,
     q: Annotated[str | None, Parameter(max_length=200, description='words to find (websearch syntax: "a phrase", -word, or)')] = None,
     provider: Annotated[str | None, Parameter(min_length=3, max_length=200, description="the provider's id, or part of its name")] = None,
     competence_group: CompetenceGroup | None = None,
@@ -116,10 +113,7 @@ async def search_trainings(
     cursor: Annotated[str | None, Parameter(max_length=2000, description="the previous page's next_cursor")] = None,
 ) -> Response[bytes]:
     """R-23: the trainings in the public register today, by text and filters (see the service's
-    register module for the ranking). It asks for ONE injected value (Litestar resolves two or
-    more in an anyio task group, CPU on every request of the busiest route) and makes `run` and
-    today from it."""
-    run = UseCases(request, runtime)
+    register module for the ranking)."""
     search = Search.of(
         q=q,
         provider=provider,
@@ -133,7 +127,7 @@ async def search_trainings(
         cursor=cursor,
     )
     try:
-        return _json(await run(register.search_register, read_only=True, search=search, today=calendar.today(runtime.clock)))
+        return _json(await ctx.run(register.search_register, read_only=True, search=search, today=ctx.today))
     except TimeoutError:
         raise _too_slow() from None
 
@@ -144,17 +138,15 @@ async def search_trainings(
     tags=["register"],
     responses={200: ResponseSpec(data_container=RegisteredTrainingDetail, description="The training, with its modules")},
 )
-async def registered_training(request: Request[Any, Any, Any], runtime: ServiceRuntime, odb_number: str) -> Response[bytes]:
-    """One training in the register today (any case of the ODB number); 404 when unknown or stopped (R-23).
-    One injected value, as the search."""
-    run = UseCases(request, runtime)
+async def registered_training(ctx: Context, odb_number: str) -> Response[bytes]:
+    """One training in the register today (any case of the ODB number); 404 when unknown or stopped (R-23)."""
     try:
-        return _json(await run(register.training_detail, read_only=True, odb_number=odb_number, today=calendar.today(runtime.clock)))
+        return _json(await ctx.run(register.training_detail, read_only=True, odb_number=odb_number, today=ctx.today))
     except TimeoutError:
         raise _too_slow() from None
 
 
 @get("/v1/register/joint-committees", opt=PUBLIC, tags=["register"])
-async def joint_committees(run: UseCases) -> list[dict[str, str]]:
+async def joint_committees(ctx: Context) -> list[dict[str, str]]:
     """R-15: the joint committees that volunteered to decide on applications."""
-    return await run(register_use_cases.joint_committees, read_only=True)
+    return await ctx.run(register_use_cases.joint_committees, read_only=True)
