@@ -38,12 +38,12 @@ from datetime import date, datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import jinja2
 from jinja2 import FileSystemLoader, StrictUndefined, meta, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
+from service_runtime.calendar import brussels_date
 from wse_contracts.emails import EMAILS, EmailPersonalisation
 
 __all__ = [
@@ -65,7 +65,6 @@ TEMPLATES_DIR = Path(__file__).with_name("templates")
 
 _STEM = re.compile(r"^(?P<template_id>[a-z0-9_]+(?:\.[a-z0-9_]+)+)\.v(?P<version>[1-9][0-9]*)$")
 _FIELDS = {"description", "subject"}
-_BRUSSELS = "Europe/Brussels"
 _MONTHS = (
     "januari",
     "februari",
@@ -144,9 +143,7 @@ def datum(value: Any) -> str:
             except ValueError:
                 raise ValueError(f"{value!r} is not an ISO date") from None
     if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(ZoneInfo(_BRUSSELS))
-        value = value.date()
+        value = brussels_date(value) if value.tzinfo is not None else value.date()
     if not isinstance(value, date):
         raise TypeError(f"datum needs an ISO date, not {type(value).__name__}")
     return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
