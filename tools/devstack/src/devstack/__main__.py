@@ -128,7 +128,15 @@ def _logs(config: StackConfig, name: str | None, *, follow: bool) -> int:
 
 # The tests that need no Kafka, PostgreSQL or SMTP: each service's domain rules, and the pure
 # parts (numbers, MIME, templates' contracts). `./dev test --fast` runs just these, in seconds.
-FAST_TESTS = ["tests/identity/test_domain.py", "tests/registration/test_domain.py", "tests/notification/test_domain.py", "tests/platform/test_calendar.py"]
+FAST_TESTS = [
+    "tests/identity/test_domain.py",
+    "tests/identity/test_numbers.py",
+    "tests/registration/test_domain.py",
+    "tests/notification/test_domain.py",
+    "tests/notification/test_templates.py",
+    "tests/notification/test_mime.py",
+    "tests/platform/test_calendar.py",
+]
 
 
 def _pytest(pytest_args: list[str]) -> int:
