@@ -106,7 +106,7 @@ class ServiceRuntime:
         )
         self.key_source = keys
         self.token_verifier = TokenVerifier(keys, issuer=settings.token_issuer, audience=settings.token_audience)
-        # What a service's own start hook sets up for its views (request.app.state.runtime.extensions).
+        # What a service's own start hook sets up for its views (ctx.runtime.extensions).
         self.extensions: dict[str, Any] = {}
         self.broker = KafkaBroker(
             settings.kafka_bootstrap_servers,

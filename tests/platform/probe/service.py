@@ -5,10 +5,10 @@ import os
 from typing import Any
 
 import asyncpg
-from litestar import Request, get, post
+from litestar import get, post
 
 from service_runtime.consumer import Consumer
-from service_runtime.http import Public, RightRequired, SignedIn, access
+from service_runtime.http import Context, Public, RightRequired, SignedIn, access
 from service_runtime.logging import correlation_id_var
 from service_runtime.outbox import add_to_outbox, event_source
 from service_runtime.projections import RightsProjection
@@ -31,10 +31,9 @@ class ProbeEvents(StrictModel):
 
 
 @post("/probe/events", opt=access(Public()), status_code=201)
-async def write_events(data: ProbeEvents, request: Request) -> dict[str, Any]:
-    pool: asyncpg.Pool = request.app.state.runtime.pool
+async def write_events(data: ProbeEvents, ctx: Context) -> dict[str, Any]:
     ids = []
-    async with pool.acquire() as connection, connection.transaction():
+    async with ctx.pool.acquire() as connection, connection.transaction():
         for seq in range(data.first_seq, data.first_seq + data.count):
             envelope = new_envelope(
                 source=event_source(connection),
@@ -49,8 +48,8 @@ async def write_events(data: ProbeEvents, request: Request) -> dict[str, Any]:
 
 
 @get("/probe/effects", opt=access(Public()))
-async def effects(request: Request) -> list[dict[str, Any]]:
-    async with request.app.state.runtime.pool.acquire() as connection:
+async def effects(ctx: Context) -> list[dict[str, Any]]:
+    async with ctx.pool.acquire() as connection:
         return [dict(r) for r in await connection.fetch("SELECT event_id, aggregate, seq, correlation_id FROM probe_effects ORDER BY id")]
 
 
@@ -61,13 +60,13 @@ async def undeclared() -> dict[str, str]:
 
 
 @get("/probe/me", opt=access(SignedIn()))
-async def me(request: Request) -> dict[str, Any]:
-    return {"person_id": str(request.state.principal.person_id)}
+async def me(ctx: Context) -> dict[str, Any]:
+    return {"person_id": str(ctx.principal.person_id)}
 
 
 @get("/probe/officer", opt=access(RightRequired("dwse_organisation_officer", "training_database")))
-async def officer_only(request: Request) -> dict[str, Any]:
-    return {"organisation_id": str(request.state.principal.organisation_id)}
+async def officer_only(ctx: Context) -> dict[str, Any]:
+    return {"organisation_id": str(ctx.principal.organisation_id)}
 
 
 async def record_effect(connection: asyncpg.Connection, envelope: Envelope) -> None:

@@ -2,7 +2,7 @@
 
 Every route declares its access rule (the runtime denies the rest). Routes for administrators
 and operators are `SignedIn`: which organisation the person may manage is the domain's
-decision, made in the use cases; the runtime's `run` maps a refusal to problem+json and audits
+decision, made in the use cases; the runtime's `ctx.run` maps a refusal to problem+json and audits
 it (ID-12).
 """
 

@@ -55,7 +55,7 @@ class NotificationController(Controller):
         """The template rendered with the given personalisation, checked against the template's model."""
         try:
             rendered = use_cases.preview(template_id=template_id, version=data.version, personalisation=data.personalisation)
-        except DomainError as error:  # no database involved, so not through `run`: the same mapping
+        except DomainError as error:  # no database involved, so not through `ctx.run`: the same mapping
             raise problem_for(error) from None
         return {"subject": rendered.subject, "text": rendered.text, "html": rendered.html}
 

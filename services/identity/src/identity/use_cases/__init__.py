@@ -1,7 +1,7 @@
 """The identity service's use cases, by area: each takes a connection inside the caller's
 transaction and keyword arguments (the acting person, plain values); it asks the domain rules,
 then writes the state, the audit entry and the events (through the outbox) together, so either
-all of it happens or none. Route handlers run them with the runtime's `run`."""
+all of it happens or none. Route handlers run them with the runtime's `ctx.run`."""
 
 from identity.use_cases.audit import audit_trail
 from identity.use_cases.members import add_member, appoint_administrator, remove_administrator, remove_member

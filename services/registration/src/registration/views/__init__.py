@@ -1,5 +1,5 @@
 """HTTP of the registration service, per area: parse, call a use case through the runtime's
-`run`, answer. No SQL here."""
+`ctx.run`, answer. No SQL here."""
 
 from __future__ import annotations
 
