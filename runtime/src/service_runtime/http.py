@@ -230,9 +230,14 @@ class RightRequired(AccessRule):
     context: str
 
 
-def access(rule: AccessRule) -> dict[str, Any]:
-    """`opt=access(RightRequired(...))` on a route handler."""
-    return {"access": rule}
+def access(rule: AccessRule, *, problems: tuple[int, ...] = ()) -> dict[str, Any]:
+    """`opt=access(RightRequired(...), problems=(404, 409))` on a route handler.
+
+    `problems`: the statuses the route's use case can answer beyond what the runtime knows from
+    the route itself (401 and 403 from the access rule, 422 from its parameters and body, 413 from
+    a body); the OpenAPI document lists each with the Problem schema.
+    """
+    return {"access": rule, "problems": tuple(problems)}
 
 
 async def _principal(connection: ASGIConnection) -> Principal:
