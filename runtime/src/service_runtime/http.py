@@ -10,6 +10,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import asyncpg
@@ -51,18 +52,60 @@ class FieldProblem:
     rule: str | None = None  # the ID of the rule in domain.md that refused, where one did
 
 
-class Problem(Exception):
-    """An error a client can act on. Domain errors are mapped to it by the entry point."""
+# The title of each kind of problem, defined once: `title` is the same for every problem of a status,
+# `detail` explains this one (RFC 9457: a client may show the title, and must not parse the detail).
+TITLES = {
+    400: "Bad request",
+    401: "Not signed in",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    409: "Conflict",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    422: "The request is not valid",
+    429: "Too many requests",
+    500: "Internal error",
+    503: "Service unavailable",
+}
 
-    def __init__(self, status: int, title: str, detail: str | None = None, *, errors: list[FieldProblem] | None = None, type: str = "about:blank") -> None:
-        super().__init__(detail or title)
-        self.status, self.title, self.detail, self.errors, self.type = status, title, detail, errors or [], type
+
+def title_of(status: int) -> str:
+    return TITLES.get(status) or HTTPStatus(status).phrase
+
+
+class Problem(Exception):
+    """An error a client can act on: `Problem(404, detail="no such notification")`. The title is
+    the constant of its status unless a problem `type` of its own needs its own title; `headers`
+    go on the response (Retry-After on a 429, Allow on a 405)."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str | None = None,
+        detail: str | None = None,
+        *,
+        errors: list[FieldProblem] | None = None,
+        type: str = "about:blank",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail or title or title_of(status))
+        self.status, self.title, self.detail, self.errors, self.type = status, title or title_of(status), detail, errors or [], type
+        self.headers = headers or {}
 
 
 def problem_response(
-    status: int, title: str, detail: str | None = None, *, errors: list[FieldProblem] | None = None, type: str = "about:blank", instance: str | None = None
+    status: int,
+    title: str | None = None,
+    detail: str | None = None,
+    *,
+    errors: list[FieldProblem] | None = None,
+    type: str = "about:blank",
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response[dict[str, Any]]:
-    body: dict[str, Any] = {"type": type, "title": title, "status": status}
+    body: dict[str, Any] = {"type": type, "title": title or title_of(status), "status": status}
     if detail:
         body["detail"] = detail
     if instance:
@@ -71,7 +114,7 @@ def problem_response(
         body["errors"] = [{"field": e.field, "reason": e.reason, **({"rule": e.rule} if e.rule else {})} for e in errors]
     if correlation_id := correlation_id_var.get():
         body["correlation_id"] = correlation_id
-    return Response(body, status_code=status, media_type=PROBLEM_JSON)
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def _field_name(key: str | None) -> str:
@@ -79,31 +122,55 @@ def _field_name(key: str | None) -> str:
     return (key or "body").removeprefix("body.")
 
 
-def _on_validation_error(request: Request, exc: ValidationException) -> Response:
+# "Missing required header parameter 'idempotency-key' for path /x": Litestar's words for a missing parameter.
+_MISSING_PARAMETER = re.compile(r"Missing required (\w+) parameter '([^']+)'")
+
+
+def _validation_problems(exc: ValidationException) -> list[FieldProblem]:
+    if not exc.extra and (missing := _MISSING_PARAMETER.search(exc.detail or "")):
+        kind, name = missing.groups()
+        return [FieldProblem(name, f"the {kind} parameter {name} is required")]
     errors = []
-    for item in exc.extra or []:
-        if isinstance(item, dict):
-            errors.append(FieldProblem(_field_name(item.get("key")), str(item.get("message", "invalid"))))
-    return problem_response(422, "The request is not valid", "Correct the fields listed in errors.", errors=errors, instance=request.url.path)
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if not isinstance(item, dict):
+            continue
+        key, message = item.get("key"), str(item.get("message", "invalid"))
+        if key == "data" and item.get("source") == "body":
+            # The whole body is missing: Litestar says "'data'" (a KeyError's words).
+            errors.append(FieldProblem("body", "a JSON body is required"))
+        elif key is None and message.startswith("Input should be a valid dictionary"):
+            errors.append(FieldProblem("body", "the body must be a JSON object"))
+        else:
+            errors.append(FieldProblem(_field_name(key), message))
+    return errors or [FieldProblem("body", exc.detail or "invalid")]
+
+
+def _on_validation_error(request: Request, exc: ValidationException) -> Response:
+    return problem_response(422, detail="Correct the fields listed in errors.", errors=_validation_problems(exc), instance=request.url.path)
 
 
 def _on_problem(request: Request, exc: Problem) -> Response:
-    return problem_response(exc.status, exc.title, exc.detail, errors=exc.errors, type=exc.type, instance=request.url.path)
+    return problem_response(exc.status, exc.title, exc.detail, errors=exc.errors, type=exc.type, instance=request.url.path, headers=exc.headers)
 
 
 def _on_http_exception(request: Request, exc: HTTPException) -> Response:
-    return problem_response(exc.status_code, exc.detail or "Error", instance=request.url.path)
+    status = exc.status_code
+    detail = exc.detail if exc.detail and exc.detail != HTTPStatus(status).phrase else None
+    if status == 400 and detail and detail.startswith("JSON is malformed"):
+        detail = f"The body is not valid JSON ({detail.removeprefix('JSON is malformed: ')})."
+    # Litestar puts Allow on a 405; the access guard puts WWW-Authenticate on a 401.
+    return problem_response(status, detail=detail, instance=request.url.path, headers=dict(exc.headers or {}))
 
 
 def _on_unstorable_text(request: Request, exc: Exception) -> Response:
     # A NUL character in a query or path parameter: PostgreSQL cannot hold it. Bodies are
     # refused earlier, field by field (StrictModel).
-    return problem_response(422, "The request is not valid", "Text must not contain a NUL character.", instance=request.url.path)
+    return problem_response(422, detail="Text must not contain a NUL character.", instance=request.url.path)
 
 
 def _on_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error", path=request.url.path)
-    return problem_response(500, "Internal error", "The error was logged with this request's correlation id.", instance=request.url.path)
+    return problem_response(500, detail="The error was logged with this request's correlation id.", instance=request.url.path)
 
 
 EXCEPTION_HANDLERS = {
@@ -245,11 +312,16 @@ async def _principal(connection: ASGIConnection) -> Principal:
     authorization = connection.headers.get("authorization", "")
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token:
-        raise NotAuthorizedException("A platform token is required (Authorization: Bearer ...).")
+        # RFC 6750: a challenge without an error code when no token came at all.
+        raise NotAuthorizedException("A platform token is required (Authorization: Bearer ...).", headers={"WWW-Authenticate": 'Bearer realm="wse"'})
     try:
         return await runtime.token_verifier.verify(token)
     except InvalidToken as error:
-        raise NotAuthorizedException(f"The token is not valid: {error}") from error
+        description = str(error).replace('"', "'").replace("\\", "/")
+        raise NotAuthorizedException(
+            f"The token is not valid: {error}",
+            headers={"WWW-Authenticate": f'Bearer realm="wse", error="invalid_token", error_description="{description}"'},
+        ) from error
 
 
 async def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
@@ -298,16 +370,13 @@ async def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) ->
 
 # ---------------------------------------------------------------- running a use case from a route
 
-# The title of each kind of problem, defined once: `detail` carries the explanation.
-TITLES = {400: "Refused", 403: "Forbidden", 404: "Not found", 409: "Conflict", 422: "The request is not valid"}
-
 
 def problem_for(error: DomainError) -> Problem:
     """The HTTP answer to a rule that said no."""
     if isinstance(error, Invalid):
-        return Problem(422, TITLES[422], errors=[FieldProblem(v.field, v.reason, v.rule) for v in error.violations])
+        return Problem(422, detail="Correct the fields listed in errors.", errors=[FieldProblem(v.field, v.reason, v.rule) for v in error.violations])
     status = 403 if isinstance(error, Forbidden) else 404 if isinstance(error, NotFound) else 409 if isinstance(error, Conflict) else 400
-    return Problem(status, TITLES[status], error.reason)
+    return Problem(status, detail=error.reason)
 
 
 class UseCases:
@@ -384,7 +453,7 @@ class RequestContext:
         if principal is None:
             # Only SignedIn and RightRequired routes have a caller: a Public route asking for one
             # is a programming error, refused rather than answered anonymously.
-            raise NotAuthorizedException("A platform token is required (Authorization: Bearer ...).")
+            raise NotAuthorizedException("A platform token is required (Authorization: Bearer ...).", headers={"WWW-Authenticate": 'Bearer realm="wse"'})
         return principal
 
     @property

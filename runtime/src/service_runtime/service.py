@@ -32,6 +32,7 @@ from service_runtime.db import connect, create_pool
 from service_runtime.housekeeping import HOUSEKEEPING_JOB, arm_housekeeping, housekeeping
 from service_runtime.http import DEPENDENCIES, EXCEPTION_HANDLERS, Public, RequestMiddleware, RightRequired, access, access_guard
 from service_runtime.migrations import Migration, apply_migrations, discover
+from service_runtime.openapi import complete_openapi
 from service_runtime.outbox import OutboxRelay, ensure_topics
 from service_runtime.projections import Projection, RightsProjection
 from service_runtime.scheduler import JobHandler, Scheduler
@@ -307,6 +308,7 @@ class ServiceRuntime:
         )
         app.state.runtime = self
         self._check_projections(app)
+        complete_openapi(app)  # the contract portals build on; an error in it stops the start
         return app
 
     def _check_projections(self, app: Litestar) -> None:

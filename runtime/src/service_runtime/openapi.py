@@ -1,0 +1,128 @@
+"""The OpenAPI document as the contract portals build on: what the runtime knows about every route
+is written into the document Litestar generates, once, when the app is built.
+
+- Every error is `application/problem+json` with the one `Problem` schema: 401 and 403 where the
+  route's access rule needs a token, 422 where it takes parameters or a body, 413 where it takes a
+  body, and what the route declares (`access(rule, problems=(404, 409))`). Litestar's own
+  `400 {status_code, detail, extra}` goes: the services never answer it.
+- `securitySchemes` names the platform token (a bearer JWT from the identity service); each
+  operation says whether it needs one (`security: []` for public ones).
+- Request models that refuse unknown fields (StrictModel) say so: `additionalProperties: false`.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from litestar import Litestar
+from litestar._openapi.plugin import OpenAPIPlugin
+from litestar.routes import HTTPRoute
+from pydantic import BaseModel
+
+from service_runtime.api import Problem
+from service_runtime.http import PROBLEM_JSON, Public, RightRequired, SignedIn, title_of
+
+SECURITY_SCHEME = "platformToken"
+_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+# Why a status can come back, for the document's readers.
+_WHY = {
+    401: "No platform token, or one that is not valid (expired, another audience, an unknown key).",
+    403: "The caller may not do this (a missing right, another organisation); the refusal is audited.",
+    404: "Not found (or not the caller's to see).",
+    409: "The thing is not in a state that allows this.",
+    413: "The request body is larger than this service accepts.",
+    422: "A parameter or field is not valid: `errors` names each one, with the reason and the rule.",
+    429: "Too many requests: wait for the number of seconds in Retry-After.",
+    503: "The service could not answer in time; try again.",
+}
+_HEADERS = {
+    401: {"WWW-Authenticate": {"description": 'Bearer realm="wse", with error="invalid_token" when a token came', "schema": {"type": "string"}}},
+    429: {"Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}}},
+}
+
+
+def _problem_response(status: int) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": f"{title_of(status)}. {_WHY.get(status, HTTPStatus(status).description)}",
+        "content": {PROBLEM_JSON: {"schema": _PROBLEM_REF}},
+    }
+    if status in _HEADERS:
+        response["headers"] = _HEADERS[status]
+    return response
+
+
+def _is_litestar_default_error(response: dict[str, Any]) -> bool:
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    return "status_code" in schema.get("properties", {})
+
+
+def _strict_model_names() -> set[str]:
+    """Names of the Pydantic models that refuse unknown fields (every name shared by several models must refuse them in all)."""
+    seen: dict[str, bool] = {}
+    stack: list[type[BaseModel]] = [BaseModel]
+    while stack:
+        cls = stack.pop()
+        for sub in cls.__subclasses__():
+            stack.append(sub)
+            forbids = sub.model_config.get("extra") == "forbid"
+            seen[sub.__name__] = seen.get(sub.__name__, True) and forbids
+    return {name for name, forbids in seen.items() if forbids}
+
+
+def complete_openapi(app: Litestar) -> dict[str, Any]:
+    """Build the app's OpenAPI document now (an error in it stops the start) and complete it in place."""
+    document: dict[str, Any] = app.plugins.get(OpenAPIPlugin).provide_openapi_schema()
+    components = document.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(problem_schema.pop("$defs", {}))
+    schemas["Problem"] = problem_schema
+    components["securitySchemes"] = {
+        SECURITY_SCHEME: {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "A platform token from the identity service (POST /v1/sign-in, then POST /v1/me/organisation to act for an organisation).",
+        }
+    }
+    strict = _strict_model_names()
+    for name, schema in schemas.items():
+        if schema.get("type") == "object" and schema.get("title", name) in strict:
+            schema["additionalProperties"] = False
+
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        path_item = document.get("paths", {}).get(route.path_format)
+        if path_item is None:
+            continue
+        for handler in route.route_handlers:
+            for method in handler.http_methods:
+                operation = path_item.get(method.lower())
+                if operation is None:
+                    continue
+                _complete_operation(operation, handler)
+    return document
+
+
+def _complete_operation(operation: dict[str, Any], handler: Any) -> None:
+    rule = handler.opt.get("access")
+    signed_in = isinstance(rule, (SignedIn, RightRequired))
+    operation["security"] = [{SECURITY_SCHEME: []}] if signed_in else []
+    if not isinstance(rule, (Public, SignedIn, RightRequired)):
+        operation["security"] = [{SECURITY_SCHEME: []}]  # denied by default: nothing documented opens it
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    for status in [s for s, response in responses.items() if s.startswith(("4", "5")) and _is_litestar_default_error(response)]:
+        del responses[status]
+    has_body = "requestBody" in operation
+    statuses = set(handler.opt.get("problems", ()))
+    if signed_in:
+        statuses |= {401, 403}
+    if has_body or operation.get("parameters"):
+        statuses.add(422)
+    if has_body:
+        statuses.add(413)
+    for status in sorted(statuses):
+        responses.setdefault(str(status), _problem_response(status))
