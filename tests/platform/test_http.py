@@ -208,3 +208,45 @@ def test_the_correlation_id_is_returned_and_health_and_metrics_answer(probe):
     # A header that could forge log lines is not taken over.
     forged = httpx.get(probe.url + "/health/live", headers={"X-Correlation-ID": 'a b"c'}).headers["x-correlation-id"]
     assert forged != 'a b"c' and re.fullmatch(r"[A-Za-z0-9._:\-]+", forged), forged
+
+
+def test_every_problem_says_what_a_client_needs_to_act_on_it(probe, signing_key):
+    # 401: the challenge a client library understands (RFC 6750), with the error when a token came.
+    anonymous = httpx.get(probe.url + "/probe/me")
+    assert anonymous.status_code == 401 and anonymous.headers["www-authenticate"] == 'Bearer realm="wse"'
+    assert anonymous.json()["title"] == "Not signed in" and "token is required" in anonymous.json()["detail"]
+    expired = token(signing_key, person=uuid.uuid4(), organisation=None, expires_in=-60)
+    refused = httpx.get(probe.url + "/probe/me", headers={"Authorization": f"Bearer {expired}"})
+    assert refused.status_code == 401 and 'error="invalid_token"' in refused.headers["www-authenticate"]
+    assert refused.json()["title"] == "Not signed in"  # the same title for every 401; the detail differs
+    # 405: Allow names the methods there are (RFC 9110).
+    wrong_method = httpx.delete(probe.url + "/probe/events")
+    assert wrong_method.status_code == 405 and "POST" in wrong_method.headers["allow"]
+    assert wrong_method.headers["content-type"] == "application/problem+json" and wrong_method.json()["title"] == "Method not allowed"
+    # A missing body, and a body that is not JSON, in plain words.
+    missing = httpx.post(probe.url + "/probe/events")
+    assert missing.status_code == 422 and missing.json()["errors"] == [{"field": "body", "reason": "a JSON body is required"}]
+    broken = httpx.post(probe.url + "/probe/events", content=b'{"aggregate": ', headers={"content-type": "application/json"})
+    assert broken.status_code == 400 and broken.json()["detail"].startswith("The body is not valid JSON")
+
+
+def test_the_openapi_document_is_the_contract(probe):
+    from openapi_spec_validator import validate
+
+    document = httpx.get(probe.url + "/schema/openapi.json").json()
+    validate(document)
+    assert document["components"]["securitySchemes"]["platformToken"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": document["components"]["securitySchemes"]["platformToken"]["description"],
+    }
+    events = document["paths"]["/probe/events"]["post"]
+    assert events["security"] == []  # public
+    assert set(events["responses"]) == {"201", "413", "422"}  # no Litestar 400: the service never answers it
+    assert events["responses"]["422"]["content"] == {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    me = document["paths"]["/probe/me"]["get"]
+    assert me["security"] == [{"platformToken": []}] and {"401", "403"} <= set(me["responses"])
+    assert "WWW-Authenticate" in me["responses"]["401"]["headers"]
+    assert document["components"]["schemas"]["ProbeEvents"]["additionalProperties"] is False  # unknown fields are refused
+    assert set(document["components"]["schemas"]["Problem"]["required"]) == {"title", "status"}

@@ -18,7 +18,7 @@ import structlog
 from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException, ValidationException
+from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException, SerializationException, ValidationException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import Counter, Gauge, Histogram
@@ -156,8 +156,8 @@ def _on_problem(request: Request, exc: Problem) -> Response:
 def _on_http_exception(request: Request, exc: HTTPException) -> Response:
     status = exc.status_code
     detail = exc.detail if exc.detail and exc.detail != HTTPStatus(status).phrase else None
-    if status == 400 and detail and detail.startswith("JSON is malformed"):
-        detail = f"The body is not valid JSON ({detail.removeprefix('JSON is malformed: ')})."
+    if isinstance(exc.__cause__, SerializationException):  # Litestar could not decode the body
+        detail = f"The body is not valid JSON ({(exc.detail or '').removeprefix('JSON is malformed: ')})."
     # Litestar puts Allow on a 405; the access guard puts WWW-Authenticate on a 401.
     return problem_response(status, detail=detail, instance=request.url.path, headers=dict(exc.headers or {}))
 
