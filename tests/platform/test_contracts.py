@@ -66,3 +66,11 @@ def test_each_service_has_an_asyncapi_document_generated_from_its_code(service):
     addresses = {channel["address"] for channel in document.get("channels", {}).values()}
     if service != "identity":
         assert "identity.rights" in addresses  # every other service keeps a projection of rights
+    # How each message travels (issue 11): its ce_ headers, the correlation id in the header that
+    # carries it, the record key; and where the consumers' failures go.
+    assert f"{service}.dead-letters" in addresses
+    for name, message in document["components"]["messages"].items():
+        assert message["correlationId"]["location"] == "$message.header#/ce_correlationid", name
+        assert {"ce_id", "ce_type", "ce_source", "ce_correlationid"} <= set(message["headers"]["properties"]), name
+        assert message["bindings"]["kafka"]["key"]["type"] == "string", name
+        assert message["payload"] != {"$ref": "#/components/schemas/EmptyPayload"}, f"{name}: a consumer documents the events it takes"

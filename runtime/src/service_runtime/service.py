@@ -24,6 +24,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, ScalarRenderPlugin
 from litestar.plugins.prometheus import PrometheusController
 from litestar.response import Response
 
+from service_runtime.asyncapi import complete_asyncapi
 from service_runtime.auth import JwksKeys, KeySource, TokenVerifier
 from service_runtime.clock import AdjustableClock, Clock, SystemClock, enable_offset_in_logs, format_offset
 from service_runtime.clock_control import ClockFollower
@@ -133,7 +134,8 @@ class ServiceRuntime:
         if not self.runners:
             self.declare_consumers(pool=None)
         spec = AsyncAPI(self.broker, title=f"WSE {self.service.name} service", version=self.service.version, description=self.service.description)
-        return spec.to_specification().to_jsonable()
+        document: dict[str, Any] = spec.to_specification().to_jsonable()
+        return complete_asyncapi(document, self)
 
     def declare_consumers(self, pool: asyncpg.Pool | None) -> None:
         retry = RetryPolicy(
