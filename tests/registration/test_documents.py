@@ -229,7 +229,7 @@ async def test_http_a_pdf_is_stored_with_its_checksum_and_downloaded_by_its_orga
     assert "content" not in stored
     assert response.headers["location"].endswith(f"/v1/provider/documents/{stored['document_id']}")
 
-    listed = (await provider.client.get("/v1/provider/documents")).json()
+    listed = (await provider.client.get("/v1/provider/documents")).json()["items"]
     assert stored["document_id"] in [d["document_id"] for d in listed]
 
     download = await provider.client.get(f"/v1/provider/documents/{stored['document_id']}")
@@ -267,7 +267,7 @@ async def test_http_another_organisation_cannot_download_it_and_is_audited(provi
         f"GET {path}",
     )
     assert audit is not None and audit["outcome"] == "denied"
-    listed = (await other_provider.client.get("/v1/provider/documents")).json()
+    listed = (await other_provider.client.get("/v1/provider/documents")).json()["items"]
     assert stored["document_id"] not in [d["document_id"] for d in listed]
 
 

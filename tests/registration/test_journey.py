@@ -25,7 +25,7 @@ async def test_draft_submit_decide_register_stop(registration, provider, case_ha
     assert decided.status_code == 200, decided.text
     odb_number = decided.json()["odb_number"]
     assert odb_number.startswith("ODB-")
-    trainings = (await provider.client.get("/v1/provider/trainings")).json()
+    trainings = (await provider.client.get("/v1/provider/trainings")).json()["items"]
     assert [t["odb_number"] for t in trainings] == [odb_number]
     stop_on = (clock.now() + days(10)).date()
     stopped = await provider.client.post(

@@ -81,6 +81,8 @@ ITEM = """json_build_object(
     'separately_enrollable_parts', t.public->'separately_enrollable_parts', 'leads_to_qualification', t.public->'leads_to_qualification',
     'mentor_training', t.public->'mentor_training', 'final_assessment', t.public->'final_assessment', 'replaces', t.replaces,
     'replaced_by', t.replaced_by{extra})"""
+# Without `q` no tier found the item: `match` is null, so every item has the same fields.
+NO_MATCH = ", 'match', NULL::text"
 MODULES = """'modules', (SELECT coalesce(json_agg(json_build_object(
     'name', m->'name', 'contact_hours', (m->>'contact_hours')::numeric, 'workplace_hours', (m->>'workplace_hours')::numeric,
     'distance_hours', (m->>'distance_hours')::numeric, 'study_points', (m->>'study_points')::numeric, 'blended', m->'blended',
@@ -237,7 +239,7 @@ def search_sql(search: Search, today: date, providers: list[UUID] | None = None)
         sql = (
             f"WITH page AS MATERIALIZED (SELECT t.name, t.odb_number FROM trainings t WHERE {where}{after_name} "
             f"ORDER BY t.name, t.odb_number LIMIT {arg(take)} OFFSET {arg(search.offset)}) "
-            f"SELECT 0 AS tier, NULL::float8 AS score, t.name, t.odb_number, {ITEM.format(extra='')}::text AS item "
+            f"SELECT 0 AS tier, NULL::float8 AS score, t.name, t.odb_number, {ITEM.format(extra=NO_MATCH)}::text AS item "
             f"FROM page p JOIN trainings t USING (odb_number) ORDER BY t.name, t.odb_number"
         )
         return sql, arg.values

@@ -46,8 +46,9 @@ class ContactSection(Contact):
 class Module(StrictModel):
     name: Text
     contact_hours: Hours = Field(description="contact hours, workplace-learning hours included (R-9)")
-    workplace_hours: Hours = Decimal(0)
-    distance_hours: Hours = Field(default=Decimal(0), description="blended modules: estimated distance-learning hours (R-7)")
+    # The default as a number (validated into a Decimal): the document shows it as the number it is.
+    workplace_hours: Hours = Field(default=0, validate_default=True)
+    distance_hours: Hours = Field(default=0, validate_default=True, description="blended modules: estimated distance-learning hours (R-7)")
     study_points: Annotated[Decimal, Field(gt=0, le=240)] | None = None
     blended: bool = False
     starts_on: date

@@ -10,7 +10,7 @@ from uuid import UUID
 
 import asyncpg
 
-from registration import domain, queries
+from registration import domain, paging, queries
 from registration.domain import Status
 from registration.sections import DecidingBodySection
 from registration.use_cases.common import (
@@ -35,30 +35,36 @@ INSUFFICIENT_INFORMATION = "negative: insufficient information (R-19)"
 
 
 async def work_queue(
-    connection: asyncpg.Connection, *, status: str | None, organisation_id: UUID | None, due_before: date | None, limit: int, offset: int
-) -> list[dict[str, Any]]:
-    """Open dossiers, the nearest deadline first (the decision term, or an open question's term)."""
+    connection: asyncpg.Connection, *, status: str | None, organisation_id: UUID | None, due_before: date | None, limit: int, cursor: str | None
+) -> dict[str, Any]:
+    """Open dossiers, the nearest deadline first (the decision term, or an open question's term); a page."""
+    after = paging.decode_cursor(cursor, paging.day, paging.integer)
     rows = await connection.fetch(
         f"""
-        SELECT a.application_id, a.dossier_number, a.organisation_id, o.name AS organisation_name, a.status,
-               a.sections->'training'->>'name' AS training_name, a.submitted_at, a.decision_due_on, a.flags, a.replaces_odb_number,
-               q.due_on AS information_due_on, least(a.decision_due_on, q.due_on) AS deadline
-        FROM applications a
-        LEFT JOIN organisations_projection o USING (organisation_id)
-        LEFT JOIN information_requests q ON q.application_id = a.application_id AND q.answered_at IS NULL AND q.lapsed_at IS NULL
-        WHERE a.status IN ({queries.OPEN})
-          AND ($1::text IS NULL OR a.status = $1) AND ($2::uuid IS NULL OR a.organisation_id = $2)
-          AND ($3::date IS NULL OR least(a.decision_due_on, q.due_on) <= $3)
-        ORDER BY deadline NULLS LAST, a.dossier_number
-        LIMIT $4 OFFSET $5
+        SELECT * FROM (
+            SELECT a.application_id, a.dossier_number, a.organisation_id, o.name AS organisation_name, a.status,
+                   a.sections->'training'->>'name' AS training_name, a.submitted_at, a.decision_due_on, a.flags, a.replaces_odb_number,
+                   q.due_on AS information_due_on, least(a.decision_due_on, q.due_on) AS deadline,
+                   coalesce(least(a.decision_due_on, q.due_on), 'infinity'::date) AS sort_deadline
+            FROM applications a
+            LEFT JOIN organisations_projection o USING (organisation_id)
+            LEFT JOIN information_requests q ON q.application_id = a.application_id AND q.answered_at IS NULL AND q.lapsed_at IS NULL
+            WHERE a.status IN ({queries.OPEN})
+              AND ($1::text IS NULL OR a.status = $1) AND ($2::uuid IS NULL OR a.organisation_id = $2)
+              AND ($3::date IS NULL OR least(a.decision_due_on, q.due_on) <= $3)
+        ) d
+        WHERE $5::date IS NULL OR (d.sort_deadline, d.dossier_number) > ($5, $6)
+        ORDER BY d.sort_deadline, d.dossier_number
+        LIMIT $4
         """,
         domain.open_status(status),
         organisation_id,
         due_before,
-        limit,
-        offset,
+        limit + 1,
+        *(after or (None, None)),
     )
-    return [dict(r) for r in rows]
+    # No deadline sorts last ('infinity'; asyncpg reads and writes it as date.max).
+    return paging.page([dict(r) for r in rows], limit=limit, key=lambda r: (r["sort_deadline"], r["dossier_number"]))
 
 
 # ------------------------------------------------------------------------------- information requests (R-19)

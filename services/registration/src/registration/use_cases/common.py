@@ -72,6 +72,9 @@ def public(row: asyncpg.Record, *, back_office: bool) -> dict[str, Any]:
     if not back_office:
         application.pop("advice", None)
     application["training_name"] = (row["sections"].get("training") or {}).get("name")
+    application["missing_sections"] = domain.missing_sections(row["sections"]) if row["status"] == domain.Status.DRAFT else []
+    # A dossier just created, saved or submitted has no questions yet (`dossier` reads them).
+    application["information_requests"] = []
     return application
 
 
@@ -116,7 +119,6 @@ async def dossier(connection: asyncpg.Connection, row: asyncpg.Record, *, back_o
                 "SELECT at, actor_id, action, details FROM application_history WHERE application_id = $1 ORDER BY id", row["application_id"]
             )
         ]
-    result["missing_sections"] = domain.missing_sections(row["sections"]) if row["status"] == domain.Status.DRAFT else []
     return result
 
 

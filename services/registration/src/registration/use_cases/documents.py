@@ -11,6 +11,7 @@ from uuid import UUID
 
 import asyncpg
 
+from registration import paging
 from registration.documents import MAX_DOCUMENT_BYTES, PURPOSES, inspect_upload
 from service_runtime.errors import Forbidden, Invalid, NotFound
 
@@ -66,14 +67,18 @@ async def store_document(
     return _metadata(row)
 
 
-async def documents_of(connection: asyncpg.Connection, *, organisation_id: UUID, purpose: str | None = None) -> list[dict[str, Any]]:
-    """The organisation's documents (metadata), newest first."""
+async def documents_of(connection: asyncpg.Connection, *, organisation_id: UUID, purpose: str | None, limit: int, cursor: str | None) -> dict[str, Any]:
+    """The organisation's documents (metadata), newest first; a page."""
+    after = paging.decode_cursor(cursor, paging.timestamp, paging.uuid)
     rows = await connection.fetch(
-        f"SELECT {_METADATA} FROM documents WHERE organisation_id = $1 AND ($2::text IS NULL OR purpose = $2) ORDER BY uploaded_at DESC, document_id",
+        f"SELECT {_METADATA} FROM documents WHERE organisation_id = $1 AND ($2::text IS NULL OR purpose = $2) "
+        "AND ($4::timestamptz IS NULL OR (uploaded_at, document_id) < ($4, $5)) ORDER BY uploaded_at DESC, document_id DESC LIMIT $3",
         organisation_id,
         purpose,
+        limit + 1,
+        *(after or (None, None)),
     )
-    return [_metadata(row) for row in rows]
+    return paging.page([_metadata(row) for row in rows], limit=limit, key=lambda d: (d["uploaded_at"], d["document_id"]))
 
 
 async def document(connection: asyncpg.Connection, *, document_id: UUID, organisation_id: UUID | None) -> dict[str, Any]:

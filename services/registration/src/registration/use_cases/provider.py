@@ -15,7 +15,7 @@ from uuid import UUID
 
 import asyncpg
 
-from registration import domain, queries
+from registration import domain, paging, queries
 from registration.domain import OrganisationFacts, Status
 from registration.sections import OrganisationData, SelfAnalysisSection, TrainingSection
 from registration.use_cases.common import (
@@ -23,6 +23,7 @@ from registration.use_cases.common import (
     Changed,
     check_sections,
     documents_named,
+    dossier,
     optimistically,
     parse_section,
     public,
@@ -217,7 +218,8 @@ async def submit_application(
             raise NotFound("no such application")
         queries.ensure_own(row, organisation_id)
         if domain.is_repeated_submission(status=row["status"], stored_key=row["idempotency_key"], idempotency_key=idempotency_key):
-            return public(await queries.application(connection, application_id), back_office=False)  # the same submission again: the same answer
+            # The same submission again: the same answer (the dossier as it is now, questions included).
+            return await dossier(connection, await queries.application(connection, application_id), back_office=False)
         if row["key_used"]:
             raise Conflict("this idempotency key was used for another application")
         sections = row["sections"]
@@ -349,20 +351,30 @@ async def _submit(
 # ------------------------------------------------------------------------------- the provider's lists (R-22)
 
 
-async def open_dossiers(connection: asyncpg.Connection, *, organisation_id: UUID) -> list[dict[str, Any]]:
+async def open_dossiers(connection: asyncpg.Connection, *, organisation_id: UUID, limit: int, cursor: str | None) -> dict[str, Any]:
+    """R-22: drafts and dossiers still being handled, the last changed first (a page)."""
+    after = paging.decode_cursor(cursor, paging.timestamp, paging.uuid)
     rows = await connection.fetch(
         "SELECT application_id, dossier_number, status, sections->'training'->>'name' AS training_name, submitted_at, decision_due_on, "
         f"replaces_odb_number, updated_at FROM applications WHERE organisation_id = $1 AND status IN ({queries.sql_list([Status.DRAFT, *domain.OPEN_STATUSES])}) "
-        "ORDER BY updated_at DESC",
+        "AND ($3::timestamptz IS NULL OR (updated_at, application_id) < ($3, $4)) "
+        "ORDER BY updated_at DESC, application_id DESC LIMIT $2",
         organisation_id,
+        limit + 1,
+        *(after or (None, None)),
     )
-    return [dict(r) for r in rows]
+    return paging.page([dict(r) for r in rows], limit=limit, key=lambda r: (r["updated_at"], r["application_id"]))
 
 
-async def registered_trainings(connection: asyncpg.Connection, *, organisation_id: UUID) -> list[dict[str, Any]]:
+async def registered_trainings(connection: asyncpg.Connection, *, organisation_id: UUID, limit: int, cursor: str | None) -> dict[str, Any]:
+    """R-22: the organisation's registered trainings, the last registered first (a page)."""
+    after = paging.decode_cursor(cursor, paging.timestamp, paging.text)
     rows = await connection.fetch(
         "SELECT odb_number, name, own_reference, holds_from, stop_on, stop_reason, replaces, replaced_by, registered_at "
-        "FROM trainings WHERE organisation_id = $1 ORDER BY registered_at DESC",
+        "FROM trainings WHERE organisation_id = $1 AND ($3::timestamptz IS NULL OR (registered_at, odb_number) < ($3, $4)) "
+        "ORDER BY registered_at DESC, odb_number DESC LIMIT $2",
         organisation_id,
+        limit + 1,
+        *(after or (None, None)),
     )
-    return [dict(r) for r in rows]
+    return paging.page([dict(r) for r in rows], limit=limit, key=lambda r: (r["registered_at"], r["odb_number"]))

@@ -9,7 +9,7 @@ from uuid import UUID
 
 import asyncpg
 
-from registration import domain, queries
+from registration import domain, paging, queries
 from registration.sections import TrainingSection
 from registration.use_cases.common import CONTACT_VERIFICATION_JOB, send_email
 from service_runtime.calendar import brussels_date, start_of
@@ -102,7 +102,7 @@ async def stop_training(connection: asyncpg.Connection, *, organisation_id: UUID
     )
     return dict(
         await connection.fetchrow(
-            "SELECT odb_number, name, own_reference, holds_from, stop_on, stop_reason, replaces, replaced_by FROM trainings WHERE odb_number = $1",
+            "SELECT odb_number, name, own_reference, holds_from, stop_on, stop_reason, replaces, replaced_by, registered_at FROM trainings WHERE odb_number = $1",
             training["odb_number"],
         )
     )
@@ -167,6 +167,10 @@ async def arm_contact_verification(connection: asyncpg.Connection, *, after: dat
     await schedule_job(connection, job=CONTACT_VERIFICATION_JOB, dedup_key=str(due.year), due_at=start_of(due))
 
 
-async def joint_committees(connection: asyncpg.Connection) -> list[dict[str, str]]:
-    """R-15: the joint committees that volunteered to decide on applications."""
-    return [dict(r) for r in await connection.fetch("SELECT number, name FROM joint_committees ORDER BY number")]
+async def joint_committees(connection: asyncpg.Connection, *, limit: int, cursor: str | None) -> dict[str, Any]:
+    """R-15: the joint committees that volunteered to decide on applications, by number; a page."""
+    after = paging.decode_cursor(cursor, paging.text)
+    rows = await connection.fetch(
+        "SELECT number, name FROM joint_committees WHERE $2::text IS NULL OR number > $2 ORDER BY number LIMIT $1", limit + 1, *(after or (None,))
+    )
+    return paging.page([dict(r) for r in rows], limit=limit, key=lambda r: (r["number"],))

@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
-from registration.views.back_office import BackOfficeController
+from registration.views.back_office import AMEND_ROUTES, BackOfficeController
 from registration.views.documents import BackOfficeDocumentsController, ProviderDocumentsController
-from registration.views.provider import ProviderController
+from registration.views.provider import SECTION_ROUTES, ProviderController
 from registration.views.register import joint_committees, registered_training, search_trainings
 
 ROUTES = [
     ProviderController,
+    *SECTION_ROUTES,
     BackOfficeController,
+    *AMEND_ROUTES,
     ProviderDocumentsController,
     BackOfficeDocumentsController,
     joint_committees,

@@ -1,4 +1,4 @@
-"""Who may call the registration service's routes.
+"""Who may call the registration service's routes, and what every list takes and answers.
 
 Provider staff act for the organisation their token names and need `dwse_organisation_officer`
 in context `training_database` (R-1); case handlers act for the department with
@@ -8,8 +8,44 @@ refused and audited (the runtime's UseCases).
 
 from __future__ import annotations
 
+from typing import Annotated, Any, TypeVar
+
+from litestar.params import Parameter
+from pydantic import BaseModel
+
+from registration import paging
+from registration.views.schemas import pick
+from service_runtime.api import Page
 from service_runtime.http import Public, RightRequired, access
 
-PROVIDER = access(RightRequired(role="dwse_organisation_officer", context="training_database"))
-CASE_HANDLER = access(RightRequired(role="case_handler", context="training_database"))
+M = TypeVar("M", bound=BaseModel)
+
+_PROVIDER_RULE = RightRequired(role="dwse_organisation_officer", context="training_database")
+_CASE_HANDLER_RULE = RightRequired(role="case_handler", context="training_database")
+
+PROVIDER = access(_PROVIDER_RULE)
+CASE_HANDLER = access(_CASE_HANDLER_RULE)
 PUBLIC = access(Public())
+
+
+def provider_access(*problems: int) -> dict[str, Any]:
+    """Provider staff, and the statuses the route's use case can answer besides 401, 403 and 422."""
+    return access(_PROVIDER_RULE, problems=problems)
+
+
+def case_handler_access(*problems: int) -> dict[str, Any]:
+    return access(_CASE_HANDLER_RULE, problems=problems)
+
+
+def public_access(*problems: int) -> dict[str, Any]:
+    return access(Public(), problems=problems)
+
+
+Limit = Annotated[int, Parameter(ge=1, le=paging.MAX_LIMIT, description="items per page")]
+Cursor = Annotated[str | None, Parameter(min_length=1, max_length=500, description="the previous page's next_cursor")]
+OdbNumber = Annotated[str, Parameter(min_length=1, max_length=30, description="an ODB number (any case), e.g. ODB-X100001")]
+
+
+def page_of(model: type[M], found: dict[str, Any]) -> Page[M]:
+    """A use case's page (`registration.paging.page`) as the answer: each item exactly the model's fields."""
+    return Page[model](items=[pick(model, item) for item in found["items"]], next_cursor=found["next_cursor"])  # type: ignore[valid-type]  # the runtime's generic page, parametrised at run time

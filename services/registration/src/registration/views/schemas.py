@@ -1,0 +1,271 @@
+"""What the registration service answers: one model per resource, as the OpenAPI document names
+it. Each refuses unknown fields, so its schema says `additionalProperties: false` and an answer
+carries exactly the documented fields: views pick them one by one (`pick`) from what a use case
+returns, and an internal column added to a table is not published by accident.
+
+The provider and the back office see a dossier differently (`ProviderApplication`,
+`BackOfficeApplication`): the provider never sees the back office's advice, the team's flags,
+who of the department did what, or bookkeeping (the idempotency key, the row's version).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal, TypeVar
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from registration.domain import Status
+from registration.sections import LMS_CHOICES, CefrLevel
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class Out(BaseModel):
+    """An answer's model: exactly these fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def pick(model: type[M], row: Any) -> M:
+    """The model's fields from a use case's dict (or record); the rest is left out."""
+    return model.model_validate({name: row[name] for name in model.model_fields if name in row})
+
+
+# ------------------------------------------------------------------------------- organisation data
+
+
+class ContactOut(Out):
+    name: str
+    email: str
+    phone: str
+
+
+class OrganisationOut(Out):
+    """The organisation as identity described it (its events)."""
+
+    name: str
+    kind: str
+    quality_status: str = Field(description="the WSE quality registration (R-2): registered, none, ...")
+
+
+class OrganisationDataOut(Out):
+    """R-3, R-4, R-25: entered once, editable at any time. Fields never entered are null."""
+
+    organisation_id: UUID
+    organisation: OrganisationOut | None = Field(description="null until identity's event about the organisation has arrived")
+    contact: ContactOut | None = None
+    general_contact: ContactOut | None = None
+    voucher_contact: ContactOut | None = None
+    lms: Literal[LMS_CHOICES] | None = None  # type: ignore[valid-type]  # a Literal of the tuple: pydantic checks the choices, mypy cannot expand it
+    lms_other: str | None = None
+    follow_up_document_id: UUID | None = None
+    contacts_confirmed_on: date | None = Field(default=None, description="R-25: the last yearly confirmation")
+    updated_at: datetime | None = None
+
+
+# ------------------------------------------------------------------------------- applications
+
+SectionName = Literal["contact", "training", "self_analysis", "deciding_body", "documents"]
+# The sections saved so far, by name (the manual's steps 2 to 6), each as its PUT accepted it, in
+# JSON (hours as decimal text): a section not saved yet is absent.
+SavedSections = dict[SectionName, dict[str, Any]]
+
+
+class InformationRequestOut(Out):
+    """R-19: a question of the back office and its answer."""
+
+    request_id: UUID
+    question: str
+    asked_at: datetime
+    due_on: date
+    answered_at: datetime | None
+    answer: str | None
+    answer_documents: list[UUID]
+    lapsed_at: datetime | None = Field(description="the term ran out unanswered")
+
+
+class ProviderApplication(Out):
+    """A dossier as its provider sees it."""
+
+    application_id: UUID
+    dossier_number: int
+    organisation_id: UUID
+    status: Status
+    training_name: str | None
+    replaces_odb_number: str | None = Field(description="R-24: the registration this application replaces")
+    sections: SavedSections = Field(description="the sections saved so far, by name, each as its PUT accepted it; one not saved yet is absent")
+    missing_sections: list[str] = Field(description="sections still to be filled in before submitting (drafts)")
+    submitted_at: datetime | None
+    decision_due_on: date | None = Field(description="R-19: three months after submission")
+    inadmissible_rule: str | None
+    inadmissible_reason: str | None
+    decided_at: datetime | None
+    decision_reasons: str | None
+    odb_number: str | None = Field(description="R-20: once approved")
+    information_requests: list[InformationRequestOut]
+    updated_at: datetime
+
+
+class HistoryEntry(Out):
+    at: datetime
+    actor_id: UUID | None = Field(description="null for what the service did by itself (a term that ran out)")
+    action: str
+    details: dict[str, Any] = Field(description="what the action changed; per action (e.g. an amendment's section, reason and previous value)")
+
+
+class BackOfficeApplication(ProviderApplication):
+    """A dossier as the case handlers see it: with the team's flags, the deciding body and its
+    advice, who submitted it and its history."""
+
+    created_by: UUID
+    submitted_by: UUID | None
+    flags: list[str] = Field(description="for the team, e.g. longer_than_12_months (R-11)")
+    deciding_body: str | None = Field(description="'commission' or 'joint_committee:<number>' (R-15)")
+    advice: str | None
+    forwarded_at: datetime | None
+    history: list[HistoryEntry]
+
+
+class ApplicationSummary(Out):
+    """R-22: a draft or a dossier still being handled, in the provider's list."""
+
+    application_id: UUID
+    dossier_number: int
+    status: Status
+    training_name: str | None
+    submitted_at: datetime | None
+    decision_due_on: date | None
+    replaces_odb_number: str | None
+    updated_at: datetime
+
+
+class QueueEntry(Out):
+    """An open dossier in the back office's work queue, with its deadline."""
+
+    application_id: UUID
+    dossier_number: int
+    organisation_id: UUID
+    organisation_name: str | None
+    status: Status
+    training_name: str | None
+    submitted_at: datetime | None
+    decision_due_on: date | None
+    information_due_on: date | None = Field(description="an open question's term (R-19)")
+    deadline: date | None = Field(description="the nearer of the decision term and an open question's term")
+    flags: list[str]
+    replaces_odb_number: str | None
+
+
+# ------------------------------------------------------------------------------- trainings
+
+
+class ProviderTraining(Out):
+    """R-22: one of the organisation's registered trainings."""
+
+    odb_number: str
+    name: str
+    own_reference: str
+    holds_from: date
+    stop_on: date | None
+    stop_reason: str | None
+    replaces: str | None
+    replaced_by: str | None
+    registered_at: datetime
+
+
+class EvaluationOut(Out):
+    """R-26: the yearly evaluation of a registered training."""
+
+    odb_number: str
+    year: int
+    outcome: Literal["positive", "negative"]
+    remarks: str | None
+
+
+class JointCommittee(Out):
+    """R-15: a joint committee that volunteered to decide on applications."""
+
+    number: str
+    name: str
+
+
+# ------------------------------------------------------------------------------- documents
+
+
+class DocumentOut(Out):
+    """A document's metadata (never its content)."""
+
+    document_id: UUID
+    filename: str
+    content_type: str = Field(description="the type judged from the file's bytes")
+    size_bytes: int
+    sha256: str = Field(pattern="^[0-9a-f]{64}$")
+    purpose: Literal["follow_up", "extra", "answer"]
+    uploaded_at: datetime
+
+
+# ------------------------------------------------------------------------------- the public register
+# Documentation only: the register's answers are JSON that PostgreSQL writes
+# (`registration.register.ITEM` and `MODULES`), sent as they are; these models say exactly what
+# that JSON holds (a test compares them).
+
+
+class RegisteredTrainingFields(Out):
+    """A training in the public register: what the training section says is public (R-5)."""
+
+    odb_number: str
+    name: str
+    provider_id: UUID
+    provider_name: str
+    competence_group: Literal["basic", "profession_specific", "general"]
+    structure: Literal["integral", "modular"]
+    blended: bool
+    total_hours: float = Field(description="contact hours (workplace learning included) plus blended modules' distance-learning hours")
+    hours_unit: Literal["contact_hours", "study_points"]
+    study_points: float | None
+    web_page: str
+    holds_from: date = Field(description="R-21")
+    stop_on: date | None = Field(description="R-23: leaves the register on this date")
+    school_years: list[str]
+    own_reference: str
+    target_group: str
+    content: str
+    language: str | None
+    workplace_learning: bool
+    separately_enrollable_parts: bool
+    leads_to_qualification: bool
+    mentor_training: bool | None
+    final_assessment: bool
+    replaces: str | None = Field(description="R-24: the ODB number this training replaces")
+    replaced_by: str | None
+
+
+class RegisteredTraining(RegisteredTrainingFields):
+    """A training in a page of the register's search."""
+
+    match: Literal["name", "text", "similar_name"] | None = Field(
+        description="which tier of a text search found it (name, text, similar_name); null without `q`"
+    )
+
+
+class RegisteredModule(Out):
+    name: str
+    contact_hours: float
+    workplace_hours: float
+    distance_hours: float
+    study_points: float | None
+    blended: bool
+    starts_on: date
+    ends_on: date
+    cefr_level: CefrLevel | None
+
+
+class RegisteredTrainingDetail(RegisteredTrainingFields):
+    """One training in the register, with its modules."""
+
+    modules: list[RegisteredModule]
+
+
+Limit = Annotated[int, Field(ge=1, le=100)]
