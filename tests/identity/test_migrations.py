@@ -19,7 +19,7 @@ async def test_id_12_the_old_audit_trail_moves_into_the_audit_log_without_invent
     try:
         migrations = service.migrations()
         before_the_move = [m for m in migrations if not (m.component == "identity" and m.version >= 3)]
-        assert len(before_the_move) == len(migrations) - 1
+        assert [m.name for m in migrations if m not in before_the_move][0] == "0003_audit_trail_into_audit_log.sql"
         await apply_migrations(connection, before_the_move)
         actor, organisation = uuid4(), uuid4()
         at = datetime(2026, 5, 4, 9, 30, tzinfo=UTC)
@@ -34,7 +34,7 @@ async def test_id_12_the_old_audit_trail_moves_into_the_audit_log_without_invent
             {"reason": "You act for another organisation"},
         )
 
-        assert await apply_migrations(connection, migrations) == ["identity/0003_audit_trail_into_audit_log.sql"]
+        assert (await apply_migrations(connection, migrations))[0] == "identity/0003_audit_trail_into_audit_log.sql"
 
         rows = await connection.fetch(
             "SELECT at, actor_id, acting_for, organisation_id, action, subject, outcome, reason, details, correlation_id FROM audit_log ORDER BY id"
@@ -66,5 +66,34 @@ async def test_id_12_the_old_audit_trail_moves_into_the_audit_log_without_invent
             },
         ]
         assert await connection.fetchval("SELECT to_regclass('audit_trail')") is None
+    finally:
+        await connection.close()
+
+
+async def test_id_13_themes_given_before_the_catalogue_join_it_and_no_grant_is_lost(stack):
+    connection = await connect(await new_database(stack, "identity_theme_catalogue"))
+    try:
+        migrations = service.migrations()
+        before = [m for m in migrations if not (m.component == "identity" and m.version >= 4)]
+        await apply_migrations(connection, before)
+        organisation, person = uuid4(), uuid4()
+        await connection.execute("INSERT INTO organisations (organisation_id, name, kind) VALUES ($1, 'School', 'secondary_school')", organisation)
+        await connection.execute(
+            "INSERT INTO persons (person_id, national_register_number, last_name, first_name, gender, date_of_birth, email) "
+            "VALUES ($1, '85073003328', 'A', 'B', 'x', '1985-07-30', 'a@b.example')",
+            person,
+        )
+        await connection.execute("INSERT INTO memberships (organisation_id, person_id, role) VALUES ($1, $2, 'user')", organisation, person)
+        await connection.execute(
+            "INSERT INTO theme_grants (organisation_id, person_id, theme) VALUES ($1, $2, 'personeel'), ($1, $2, 'Oud Thema')", organisation, person
+        )
+
+        assert await apply_migrations(connection, migrations) == ["identity/0004_theme_catalogue.sql"]
+
+        assert await connection.fetchval("SELECT count(*) FROM theme_grants") == 2
+        themes = {r["theme"]: r["description"] for r in await connection.fetch("SELECT theme, description FROM themes")}
+        assert themes["personeel"] == "Personeel"  # the catalogue's own, not overwritten
+        assert "na te kijken" in themes["Oud Thema"]  # kept, for the department to review
+        assert "leerlingenbegeleiding" in themes
     finally:
         await connection.close()

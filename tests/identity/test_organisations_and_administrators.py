@@ -62,7 +62,7 @@ def test_id_3_an_administrator_never_acts_outside_their_organisation_and_the_att
     # Acting as themselves (no organisation chosen):
     citizen = head.act_for(None)
     assert citizen.post(f"/v1/organisations/{own}/members", {"person_id": str(stranger)}).status_code == 403
-    trail = other_head.get(f"/v1/organisations/{other}/audit").json()
+    trail = other_head.get(f"/v1/organisations/{other}/audit").json()["items"]
     denied = [e for e in trail if e["outcome"] == "denied"]
     assert denied and denied[0]["actor_id"] == str(head.person_id)
     assert denied[0]["action"] == f"POST /v1/organisations/{other}/members"

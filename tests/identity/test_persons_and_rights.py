@@ -168,7 +168,7 @@ def test_id_8_a_member_requests_a_right_and_the_administrator_decides(world, pro
     assert twice.status_code == 409  # a second identical pending request is refused
     assert member.get(f"/v1/organisations/{organisation_id}/right-requests").status_code == 403  # members do not decide
 
-    pending = head.get(f"/v1/organisations/{organisation_id}/right-requests", params={"status": "pending"}).json()
+    pending = head.get(f"/v1/organisations/{organisation_id}/right-requests", params={"status": "pending"}).json()["items"]
     assert [(p["first_name"], p["context"]) for p in pending] == [("Dana", "platos")]
     refused_without_reason = head.post(f"/v1/organisations/{organisation_id}/right-requests/{asked.json()['request_id']}/decision", {"approve": False})
     assert refused_without_reason.status_code == 422
@@ -180,7 +180,7 @@ def test_id_8_a_member_requests_a_right_and_the_administrator_decides(world, pro
 
 def test_the_rights_report_as_json_and_csv(world, provider):
     organisation_id, head, bert = provider
-    rows = head.get(f"/v1/organisations/{organisation_id}/rights").json()
+    rows = head.get(f"/v1/organisations/{organisation_id}/rights").json()["items"]
     assert any(r["first_name"] == "Bert" and r["context"] == "training_database" and r["active"] for r in rows)
     exported = head.get(f"/v1/organisations/{organisation_id}/rights.csv")
     assert exported.headers["content-type"].startswith("text/csv")
@@ -193,7 +193,7 @@ def test_id_12_grants_revocations_and_decisions_are_in_the_append_only_audit_tra
     organisation_id, head, bert = provider
     right_id = grant(head, organisation_id, bert, "dwse_organisation_officer", "training_leave", valid_from=TODAY - timedelta(days=1))
     assert head.delete(f"/v1/organisations/{organisation_id}/rights/{right_id}").status_code == 204
-    trail = head.get(f"/v1/organisations/{organisation_id}/audit").json()
+    trail = head.get(f"/v1/organisations/{organisation_id}/audit").json()["items"]
     actions = [e["action"] for e in trail]
     for action in ("right.granted", "right.revoked", "right.validity_changed", "right.requested", "right_request.approved", "membership.added"):
         assert action in actions, action
@@ -213,7 +213,7 @@ def test_id_8_granting_the_right_directly_cancels_the_pending_request_for_it(wor
         f"/v1/organisations/{organisation_id}/right-requests", {"role": "administrator", "context": "mijn_onderwijs", "reason": "beheer"}
     ).json()["request_id"]
     grant(head, organisation_id, gert, "administrator", "mijn_onderwijs")
-    requests = {r["request_id"]: r["status"] for r in head.get(f"/v1/organisations/{organisation_id}/right-requests").json()}
+    requests = {r["request_id"]: r["status"] for r in head.get(f"/v1/organisations/{organisation_id}/right-requests").json()["items"]}
     assert requests[request_id] == "cancelled"
     assert (
         member.post(
@@ -231,6 +231,6 @@ def test_id_5_a_person_removed_from_the_organisation_loses_its_rights_there(worl
     assert check(head, hugo, organisation_id, "dwse_organisation_officer", "training_database")
     assert head.delete(f"/v1/organisations/{organisation_id}/members/{hugo}").status_code == 204
     assert not check(head, hugo, organisation_id, "dwse_organisation_officer", "training_database")
-    assert all(r["person_id"] != str(hugo) for r in head.get(f"/v1/organisations/{organisation_id}/rights").json())
+    assert all(r["person_id"] != str(hugo) for r in head.get(f"/v1/organisations/{organisation_id}/rights").json()["items"])
     # An administrator is removed as administrator first (by a head), not as a member.
     assert head.delete(f"/v1/organisations/{organisation_id}/members/{head.person_id}").status_code == 409

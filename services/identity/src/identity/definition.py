@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import uuid
 from datetime import date
+
+from pydantic import Field
 
 from identity import use_cases
 from identity.domain import Gender
@@ -11,6 +14,7 @@ from identity.tokens import ProofVerifier, SigningKeys
 from identity.views import ROUTES
 from service_runtime import calendar
 from service_runtime.auth import JwksKeys
+from service_runtime.logging import correlation_id_var
 from service_runtime.service import Service, ServiceRuntime
 from service_runtime.settings import ServiceSettings
 from wse_contracts.identity import (
@@ -38,6 +42,10 @@ class Settings(ServiceSettings):
     identity_provider_audience: str = "wse-identity"
     identity_provider_jwks_url: str | None = None
     development_identity_provider: bool = True  # set false in production
+    # ID-4: look-ups by national register number (POST /v1/persons/lookup, and POST /v1/persons
+    # finding someone already registered) per administrator per window; beyond it, 429.
+    person_lookups_per_window: int = Field(default=20, ge=1)
+    person_lookups_window_seconds: int = Field(default=600, ge=1)
 
 
 def _settings(runtime: ServiceRuntime) -> Settings:
@@ -76,6 +84,9 @@ async def _bootstrap(runtime: ServiceRuntime, argv: list[str]) -> int:
     parser.add_argument("--department-name", default="Departement Werk en Sociale Economie")
     args = parser.parse_args(argv)
     await runtime.migrate()
+    # The command run is one unit of work: its events and audit entries share a correlation id
+    # that says where they came from (there is no request to take one from).
+    correlation_id_var.set(f"bootstrap-{uuid.uuid4()}")
     connection = await runtime.connect()
     try:
         async with connection.transaction():

@@ -6,8 +6,10 @@ raises one of the runtime's domain errors, naming its rule ID.
 
 from __future__ import annotations
 
+import math
+import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 from uuid import UUID
@@ -75,6 +77,13 @@ def check_validity(valid_from: date, valid_until: date | None) -> None:
     """ID-6, ID-14: a validity period ends on or after the day it starts."""
     if valid_until is not None and valid_until < valid_from:
         raise Invalid("must not be before valid_from", field="valid_until", rule="ID-14")
+
+
+def check_grant_period(valid_until: date | None, *, today: date) -> None:
+    """ID-14: a right whose whole validity lies in the past would grant nothing, ever: granting it
+    is a mistake (a year typed wrongly), not a decision."""
+    if valid_until is not None and valid_until < today:
+        raise Invalid("must not be before today: the right would never grant anything", field="valid_until", rule="ID-14")
 
 
 def ensure_acting_for(actor: Actor, organisation_id: UUID) -> None:
@@ -152,6 +161,12 @@ def check_reason(reason: str | None, *, explanation: str) -> None:
         raise Invalid(explanation, field="reason", rule="ID-8")
 
 
+def ensure_known_theme(known: bool, theme: str) -> None:
+    """ID-13: themes come from the department's catalogue (GET /v1/themes)."""
+    if not known:
+        raise Invalid(f"{theme} is not in the catalogue of themes", field="theme", rule="ID-13")
+
+
 def ensure_pending(status: str) -> None:
     """ID-8: a request is decided once."""
     if status != RequestStatus.PENDING:
@@ -180,3 +195,40 @@ def tiles_for(person_name: str, memberships: list[tuple[UUID, str, str]]) -> tup
     tiles = [Tile("citizen", None, person_name)]
     tiles += [Tile("organisation", organisation_id, name, role) for organisation_id, name, role in memberships]
     return tiles, (None if memberships else NO_MEMBERSHIP_MESSAGE)
+
+
+# ------------------------------------------------------------------------------- minimal disclosure of persons (ID-4)
+
+
+def _comparable(name: str) -> str:
+    """A name as a person would recognise it typed: case, accents and spacing do not matter."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
+def names_match(*, typed_first: str, typed_last: str, first_name: str, last_name: str) -> bool:
+    return _comparable(typed_first) == _comparable(first_name) and _comparable(typed_last) == _comparable(last_name)
+
+
+def initials(first_name: str, last_name: str) -> str:
+    """ "B. P.": enough to see that the number typed is the person meant, not who they are."""
+    return " ".join(f"{name.strip()[:1].upper()}." for name in (first_name, last_name) if name.strip())
+
+
+class TooManyLookups(Exception):
+    """ID-4: an administrator looked up more persons by national register number than the window
+    allows; not a rule of the person, so not a DomainError: the entry point answers 429."""
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(f"too many look-ups; retry after {retry_after_seconds} s")
+        self.retry_after_seconds = retry_after_seconds
+
+
+def ensure_lookups_left(*, done_in_window: int, oldest_in_window: datetime | None, per_window: int, window_seconds: int, now: datetime) -> None:
+    """ID-4: at most `per_window` look-ups by national register number per administrator per
+    window, so that the register cannot be harvested through the platform. The wait is until the
+    oldest look-up in the window leaves it."""
+    if done_in_window < per_window:
+        return
+    leaves = (oldest_in_window or now) + timedelta(seconds=window_seconds)
+    raise TooManyLookups(max(1, math.ceil((leaves - now).total_seconds())))

@@ -4,11 +4,29 @@ then writes the state, the audit entry and the events (through the outbox) toget
 all of it happens or none. Route handlers run them with the runtime's `ctx.run`."""
 
 from identity.use_cases.audit import audit_trail
-from identity.use_cases.members import add_member, appoint_administrator, remove_administrator, remove_member
-from identity.use_cases.organisations import administrators_of, change_organisation, import_secondary_schools, register_organisation
-from identity.use_cases.persons import lookup_person, register_person
-from identity.use_cases.right_requests import decide_right_request, request_right, right_requests
-from identity.use_cases.rights import catalogue, change_right_validity, check, grant_right, grant_theme, revoke_right, revoke_theme, rights_report
+from identity.use_cases.members import add_member, appoint_administrator, members_of, remove_administrator, remove_member
+from identity.use_cases.organisations import (
+    administrators_of,
+    change_organisation,
+    get_organisation,
+    import_secondary_schools,
+    register_organisation,
+    search_organisations,
+)
+from identity.use_cases.persons import lookup_person, refuse_lookup, register_person
+from identity.use_cases.right_requests import decide_right_request, my_right_requests, request_right, right_requests, withdraw_right_request
+from identity.use_cases.rights import (
+    catalogue,
+    change_right_validity,
+    check,
+    grant_right,
+    grant_theme,
+    my_rights,
+    revoke_right,
+    revoke_theme,
+    rights_report,
+    themes,
+)
 from identity.use_cases.sign_in import bootstrap_department, choose_organisation, person_signing_in, rotate_signing_keys, tiles
 
 __all__ = [
@@ -23,11 +41,16 @@ __all__ = [
     "check",
     "choose_organisation",
     "decide_right_request",
+    "get_organisation",
     "grant_right",
     "grant_theme",
     "import_secondary_schools",
     "lookup_person",
+    "members_of",
+    "my_right_requests",
+    "my_rights",
     "person_signing_in",
+    "refuse_lookup",
     "register_organisation",
     "register_person",
     "remove_administrator",
@@ -38,5 +61,8 @@ __all__ = [
     "right_requests",
     "rights_report",
     "rotate_signing_keys",
+    "search_organisations",
+    "themes",
     "tiles",
+    "withdraw_right_request",
 ]

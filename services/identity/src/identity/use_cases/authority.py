@@ -14,16 +14,27 @@ from service_runtime.auth import Actor
 from service_runtime.errors import Forbidden
 
 
-async def require_operator(connection: asyncpg.Connection, actor: Actor) -> None:
+async def is_operator(connection: asyncpg.Connection, actor: Actor) -> bool:
+    """The department's helpdesk: operator@department, acting for the department."""
     department = await queries.department_id(connection)
-    if (
-        department is None
-        or actor.acting_for != department
-        or not await queries.holds_right(
+    return (
+        department is not None
+        and actor.acting_for == department
+        and await queries.holds_right(
             connection, person_id=actor.person_id, organisation_id=department, role=OPERATOR_ROLE, context=OPERATOR_CONTEXT, on=actor.today
         )
-    ):
+    )
+
+
+async def require_operator(connection: asyncpg.Connection, actor: Actor) -> None:
+    if not await is_operator(connection, actor):
         raise Forbidden("Only the department's helpdesk (operator) may do this.")
+
+
+async def require_operator_or_member(connection: asyncpg.Connection, actor: Actor, organisation_id: UUID) -> None:
+    """The helpdesk reads every organisation; a person reads the organisations they belong to."""
+    if await queries.membership_role(connection, organisation_id, actor.person_id) is None and not await is_operator(connection, actor):
+        raise Forbidden("Only the department's helpdesk and the organisation's members may read it.", rule="ID-3")
 
 
 async def require_administrator(connection: asyncpg.Connection, actor: Actor, organisation_id: UUID) -> None:

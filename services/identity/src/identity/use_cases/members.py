@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 
-from identity import domain, queries
+from identity import domain, paging, queries
 from identity.domain import MembershipRole
 from identity.use_cases.authority import require_administrator, require_head_administrator, require_operator
 from identity.use_cases.rights import revoke
@@ -102,3 +103,41 @@ async def remove_administrator(connection: asyncpg.Connection, *, actor: Actor, 
     await record_audit(
         connection, actor_id=actor.person_id, acting_for=actor.acting_for, action=f"{level}.removed", organisation_id=organisation_id, subject=str(person_id)
     )
+
+
+async def members_of(
+    connection: asyncpg.Connection, *, actor: Actor, organisation_id: UUID, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """ID-3, ID-5: the organisation's members, in name order, each with their membership and the
+    rights that still count (granting today, or from a later day): what its administrators manage.
+    A member without any right is listed too."""
+    await require_administrator(connection, actor, organisation_id)
+    after = paging.decode_cursor(cursor, (paging.TEXT, paging.TEXT, paging.UUID_))
+    rows = await connection.fetch(
+        """
+        SELECT p.person_id, p.first_name, p.last_name, p.email, m.role AS membership
+        FROM memberships m JOIN persons p USING (person_id)
+        WHERE m.organisation_id = $1 AND ($2::text IS NULL OR (p.last_name, p.first_name, p.person_id) > ($2, $3, $4::uuid))
+        ORDER BY p.last_name, p.first_name, p.person_id LIMIT $5
+        """,
+        organisation_id,
+        after[0] if after else None,
+        after[1] if after else None,
+        after[2] if after else None,
+        limit + 1,
+    )
+    items, next_cursor = paging.page(rows, limit, lambda r: (r["last_name"], r["first_name"], r["person_id"]))
+    rights: dict[UUID, list[dict[str, Any]]] = {}
+    for right in await connection.fetch(
+        """
+        SELECT right_id, person_id, role, context, valid_from, valid_until FROM rights
+        WHERE organisation_id = $1 AND person_id = ANY($2::uuid[]) AND revoked_at IS NULL AND (valid_until IS NULL OR valid_until >= $3)
+        ORDER BY context, role, valid_from
+        """,
+        organisation_id,
+        [r["person_id"] for r in items],
+        actor.today,
+    ):
+        active = domain.Right(right["role"], right["context"], right["valid_from"], right["valid_until"]).grants_on(actor.today)
+        rights.setdefault(right["person_id"], []).append({**dict(right), "active": active})
+    return [{**dict(r), "rights": rights.get(r["person_id"], [])} for r in items], next_cursor

@@ -9,10 +9,10 @@ from uuid import UUID
 
 import asyncpg
 
-from identity import domain, queries
+from identity import domain, paging, queries
 from identity.domain import ADMINISTRATOR_ROLES, OrganisationKind
 from identity.numbers import parse_enterprise_number
-from identity.use_cases.authority import require_operator
+from identity.use_cases.authority import require_operator, require_operator_or_member
 from service_runtime.audit import record_audit
 from service_runtime.auth import Actor
 from service_runtime.errors import Conflict
@@ -100,25 +100,30 @@ async def change_organisation(
     contact_email: str | None = None,
     quality_registration: QualityRegistration | None = None,
 ) -> dict[str, Any]:
+    """Only what is sent changes; a change that changes nothing is no change: no event, no audit
+    entry (consumers would otherwise redo their work for nothing)."""
     await require_operator(connection, actor)
-    await queries.organisation(connection, organisation_id, lock=True)
+    before = await queries.organisation(connection, organisation_id, lock=True)
     if quality_registration is not None and quality_registration.valid_from and quality_registration.valid_until:
         domain.check_validity(quality_registration.valid_from, quality_registration.valid_until)
+    quality = quality_registration or QualityRegistration(
+        status=before["quality_status"], valid_from=before["quality_valid_from"], valid_until=before["quality_valid_until"]
+    )
+    after = (name if name is not None else before["name"], contact_email if contact_email is not None else before["contact_email"], quality)
+    if after == (before["name"], before["contact_email"], _organisation_state(before)["quality_registration"]):
+        return _organisation_state(before)
     row = await connection.fetchrow(
         """
-        UPDATE organisations SET name = coalesce($2, name), contact_email = coalesce($3, contact_email),
-            quality_status = coalesce($4, quality_status),
-            quality_valid_from = CASE WHEN $4::text IS NULL THEN quality_valid_from ELSE $5 END,
-            quality_valid_until = CASE WHEN $4::text IS NULL THEN quality_valid_until ELSE $6 END,
+        UPDATE organisations SET name = $2, contact_email = $3, quality_status = $4, quality_valid_from = $5, quality_valid_until = $6,
             updated_at = now()
         WHERE organisation_id = $1 RETURNING *
         """,
         organisation_id,
-        name,
-        contact_email,
-        quality_registration.status if quality_registration else None,
-        quality_registration.valid_from if quality_registration else None,
-        quality_registration.valid_until if quality_registration else None,
+        after[0],
+        after[1],
+        quality.status,
+        quality.valid_from,
+        quality.valid_until,
     )
     state = _organisation_state(row)
     await publish_event(connection, OrganisationChangedV1(**state))
@@ -131,6 +136,51 @@ async def change_organisation(
         details={"quality_registration": quality_registration.model_dump(mode="json")} if quality_registration else {},
     )
     return state
+
+
+async def get_organisation(connection: asyncpg.Connection, *, actor: Actor, organisation_id: UUID) -> dict[str, Any]:
+    """The helpdesk reads any organisation, a member their own (read-only: nothing to audit but a refusal)."""
+    row = await queries.organisation(connection, organisation_id)
+    await require_operator_or_member(connection, actor, organisation_id)
+    return _organisation_state(row)
+
+
+def _like(text: str) -> str:
+    """`text` anywhere in a name, its own % and _ taken literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+async def search_organisations(
+    connection: asyncpg.Connection,
+    *,
+    actor: Actor,
+    enterprise_number: str | None,
+    institution_number: str | None,
+    name: str | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The helpdesk finds an organisation (after a 409 "already registered", say) by its
+    enterprise number, institution number or a part of its name; by name, in name order."""
+    await require_operator(connection, actor)
+    number = parse_enterprise_number(enterprise_number).value if enterprise_number else None
+    after = paging.decode_cursor(cursor, (paging.TEXT, paging.UUID_))
+    rows = await connection.fetch(
+        """
+        SELECT * FROM organisations
+        WHERE ($1::text IS NULL OR enterprise_number = $1) AND ($2::text IS NULL OR institution_number = $2)
+          AND ($3::text IS NULL OR name ILIKE $3) AND ($4::text IS NULL OR (name, organisation_id) > ($4, $5::uuid))
+        ORDER BY name, organisation_id LIMIT $6
+        """,
+        number,
+        institution_number,
+        _like(name) if name else None,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit + 1,
+    )
+    items, next_cursor = paging.page(rows, limit, lambda r: (r["name"], r["organisation_id"]))
+    return [_organisation_state(r) for r in items], next_cursor
 
 
 async def administrators_of(connection: asyncpg.Connection, *, organisation_id: UUID) -> dict[str, Any]:

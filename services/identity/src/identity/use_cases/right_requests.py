@@ -11,7 +11,7 @@ from uuid import UUID
 
 import asyncpg
 
-from identity import domain, queries
+from identity import domain, paging, queries
 from identity.domain import RequestStatus
 from identity.use_cases.authority import require_administrator
 from identity.use_cases.rights import grant
@@ -24,6 +24,8 @@ from wse_contracts.identity import RightRequestDecidedV1, RightRequestedV1
 from wse_contracts.notification import Recipient
 
 REQUESTED_BY = "identity"
+# Why a request ended without an administrator's decision, when its requester withdrew it.
+WITHDRAWN = "withdrawn by the requester"
 
 
 async def request_right(connection: asyncpg.Connection, *, actor: Actor, organisation_id: UUID, role: str, context: str, reason: str) -> dict[str, Any]:
@@ -86,19 +88,99 @@ async def request_right(connection: asyncpg.Connection, *, actor: Actor, organis
     return {"request_id": request_id, "status": RequestStatus.PENDING, "role": role, "context": context}
 
 
-async def right_requests(connection: asyncpg.Connection, *, actor: Actor, organisation_id: UUID, status: RequestStatus | None) -> list[dict[str, Any]]:
+async def right_requests(
+    connection: asyncpg.Connection, *, actor: Actor, organisation_id: UUID, status: RequestStatus | None, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The organisation's right requests, oldest first: the order in which they wait."""
     await require_administrator(connection, actor, organisation_id)
+    after = paging.decode_cursor(cursor, (paging.TIMESTAMP, paging.UUID_))
     rows = await connection.fetch(
         """
         SELECT q.request_id, q.person_id, p.first_name, p.last_name, q.context, q.role, q.reason, q.status, q.requested_at,
                q.decided_at, q.decision_reason
         FROM right_requests q JOIN persons p USING (person_id)
-        WHERE q.organisation_id = $1 AND ($2::text IS NULL OR q.status = $2) ORDER BY q.requested_at
+        WHERE q.organisation_id = $1 AND ($2::text IS NULL OR q.status = $2)
+          AND ($3::timestamptz IS NULL OR (q.requested_at, q.request_id) > ($3, $4::uuid))
+        ORDER BY q.requested_at, q.request_id LIMIT $5
         """,
         organisation_id,
         status,
+        *(after or (None, None)),
+        limit + 1,
     )
-    return [dict(r) for r in rows]
+    items, next_cursor = paging.page(rows, limit, lambda r: (r["requested_at"], r["request_id"]))
+    return [dict(r) for r in items], next_cursor
+
+
+_MINE = """
+    SELECT q.request_id, q.organisation_id, o.name AS organisation_name, q.context, q.role, q.reason, q.status, q.requested_at,
+           q.decided_at, q.decision_reason
+    FROM right_requests q JOIN organisations o USING (organisation_id)
+"""
+
+
+async def my_right_requests(
+    connection: asyncpg.Connection, *, actor: Actor, status: RequestStatus | None, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A person's own right requests in every organisation, newest first."""
+    after = paging.decode_cursor(cursor, (paging.TIMESTAMP, paging.UUID_))
+    rows = await connection.fetch(
+        _MINE
+        + """
+        WHERE q.person_id = $1 AND ($2::text IS NULL OR q.status = $2)
+          AND ($3::timestamptz IS NULL OR (q.requested_at, q.request_id) < ($3, $4::uuid))
+        ORDER BY q.requested_at DESC, q.request_id DESC LIMIT $5
+        """,
+        actor.person_id,
+        status,
+        *(after or (None, None)),
+        limit + 1,
+    )
+    items, next_cursor = paging.page(rows, limit, lambda r: (r["requested_at"], r["request_id"]))
+    return [dict(r) for r in items], next_cursor
+
+
+async def withdraw_right_request(connection: asyncpg.Connection, *, actor: Actor, request_id: UUID) -> dict[str, Any]:
+    """ID-8: the requester withdraws their own pending request: it ends as cancelled, with an
+    event (the administrators' lists and any consumer see it end) and an audit entry. Someone
+    else's request is not found: whose requests exist is not the caller's to learn."""
+    request = await connection.fetchrow("SELECT organisation_id FROM right_requests WHERE request_id = $1 AND person_id = $2", request_id, actor.person_id)
+    if request is None:
+        raise NotFound("You have no right request with this id.")
+    organisation_id = request["organisation_id"]
+    await queries.organisation(connection, organisation_id, lock=True)  # the organisation's events leave in order
+    request = await connection.fetchrow("SELECT * FROM right_requests WHERE request_id = $1 FOR UPDATE", request_id)
+    domain.ensure_pending(request["status"])
+    await connection.execute(
+        "UPDATE right_requests SET status = $2, decided_by = $3, decided_at = now(), decision_reason = $4 WHERE request_id = $1",
+        request_id,
+        RequestStatus.CANCELLED,
+        actor.person_id,
+        WITHDRAWN,
+    )
+    await publish_event(
+        connection,
+        RightRequestDecidedV1(
+            request_id=request_id,
+            person_id=actor.person_id,
+            organisation_id=organisation_id,
+            role=request["role"],
+            context=request["context"],
+            outcome=RequestStatus.CANCELLED,
+            reason=WITHDRAWN,
+            decided_by=actor.person_id,
+        ),
+    )
+    await record_audit(
+        connection,
+        actor_id=actor.person_id,
+        acting_for=actor.acting_for,
+        action="right_request.withdrawn",
+        organisation_id=organisation_id,
+        subject=str(actor.person_id),
+        details={"request_id": str(request_id), "role": request["role"], "context": request["context"]},
+    )
+    return dict(await connection.fetchrow(_MINE + " WHERE q.request_id = $1", request_id))
 
 
 async def decide_right_request(

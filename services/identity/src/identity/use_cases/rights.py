@@ -9,7 +9,7 @@ from uuid import UUID
 
 import asyncpg
 
-from identity import domain, queries
+from identity import domain, paging, queries
 from identity.domain import RequestStatus
 from identity.use_cases.authority import require_administrator
 from service_runtime.audit import record_audit
@@ -22,8 +22,28 @@ from wse_contracts.identity import RightGrantedV1, RightRequestDecidedV1, RightR
 RIGHT_GRANTED = "right granted"
 
 
-async def catalogue(connection: asyncpg.Connection) -> list[dict[str, Any]]:
-    return [dict(r) for r in await connection.fetch("SELECT context, role, description, department_only FROM catalogue ORDER BY context, role")]
+async def catalogue(connection: asyncpg.Connection, *, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    """The rights that exist (role@context), for anyone who builds a screen to grant them."""
+    after = paging.decode_cursor(cursor, (paging.TEXT, paging.TEXT))
+    rows = await connection.fetch(
+        "SELECT context, role, description, department_only FROM catalogue WHERE ($1::text IS NULL OR (context, role) > ($1, $2)) "
+        "ORDER BY context, role LIMIT $3",
+        after[0] if after else None,
+        after[1] if after else None,
+        limit + 1,
+    )
+    items, next_cursor = paging.page(rows, limit, lambda r: (r["context"], r["role"]))
+    return [dict(r) for r in items], next_cursor
+
+
+async def themes(connection: asyncpg.Connection, *, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    """ID-13: the Mijn Onderwijs themes the department keeps, the only ones an administrator can give."""
+    after = paging.decode_cursor(cursor, (paging.TEXT,))
+    rows = await connection.fetch(
+        "SELECT theme, description FROM themes WHERE ($1::text IS NULL OR theme > $1) ORDER BY theme LIMIT $2", after[0] if after else None, limit + 1
+    )
+    items, next_cursor = paging.page(rows, limit, lambda r: (r["theme"],))
+    return [dict(r) for r in items], next_cursor
 
 
 async def grant_right(
@@ -68,8 +88,10 @@ async def grant(
     organisation = await queries.organisation(connection, organisation_id, lock=True)
     entry = await queries.catalogue_entry(connection, context, role)
     domain.ensure_grantable(department_only=entry["department_only"], organisation_kind=organisation["kind"], context=context, role=role)
-    domain.ensure_member(await queries.membership_role(connection, organisation_id, person_id))
     domain.check_validity(valid_from, valid_until)
+    domain.check_grant_period(valid_until, today=actor.today)
+    await queries.person(connection, person_id)  # an unknown person is a 404, not "not a member"
+    domain.ensure_member(await queries.membership_role(connection, organisation_id, person_id))
     right_id = uuid.uuid4()
     await connection.execute(
         "INSERT INTO rights (right_id, organisation_id, person_id, context, role, valid_from, valid_until, granted_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -209,19 +231,53 @@ async def change_right_validity(
     return event.model_dump(mode="json")
 
 
-async def rights_report(connection: asyncpg.Connection, *, actor: Actor, organisation_id: UUID) -> list[dict[str, Any]]:
-    """The organisation's users and their rights, as gebruikersbeheer's report shows them, active on the actor's day."""
+async def rights_report(
+    connection: asyncpg.Connection, *, actor: Actor, organisation_id: UUID, limit: int | None = None, cursor: str | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The organisation's users and their rights, as gebruikersbeheer's report shows them, active
+    on the actor's day: a page of it, or (`limit` None) all of it, for the CSV export."""
     await require_administrator(connection, actor, organisation_id)
+    after = paging.decode_cursor(cursor, (paging.TEXT, paging.TEXT, paging.TEXT, paging.TEXT, paging.UUID_))
     rows = await connection.fetch(
         """
         SELECT r.right_id, r.person_id, p.last_name, p.first_name, m.role AS membership, r.context, r.role, r.valid_from, r.valid_until
         FROM rights r JOIN persons p USING (person_id) JOIN memberships m USING (organisation_id, person_id)
         WHERE r.organisation_id = $1 AND r.revoked_at IS NULL
-        ORDER BY p.last_name, p.first_name, r.context, r.role
+          AND ($2::text IS NULL OR (p.last_name, p.first_name, r.context, r.role, r.right_id) > ($2, $3, $4, $5, $6::uuid))
+        ORDER BY p.last_name, p.first_name, r.context, r.role, r.right_id
+        LIMIT $7
         """,
         organisation_id,
+        *(after or (None,) * 5),
+        None if limit is None else limit + 1,
     )
-    return [{**dict(r), "active": domain.Right(r["role"], r["context"], r["valid_from"], r["valid_until"]).grants_on(actor.today)} for r in rows]
+    items, next_cursor = (
+        (rows, None) if limit is None else paging.page(rows, limit, lambda r: (r["last_name"], r["first_name"], r["context"], r["role"], r["right_id"]))
+    )
+    return [{**dict(r), "active": domain.Right(r["role"], r["context"], r["valid_from"], r["valid_until"]).grants_on(actor.today)} for r in items], next_cursor
+
+
+async def my_rights(connection: asyncpg.Connection, *, actor: Actor, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    """A person's own rights in every organisation they belong to, that still count (granting
+    today, or from a later day), by organisation name."""
+    after = paging.decode_cursor(cursor, (paging.TEXT, paging.TEXT, paging.TEXT, paging.UUID_))
+    rows = await connection.fetch(
+        """
+        SELECT r.right_id, r.organisation_id, o.name AS organisation_name, r.role, r.context, c.description, r.valid_from, r.valid_until
+        FROM rights r JOIN memberships m USING (organisation_id, person_id) JOIN organisations o USING (organisation_id)
+             JOIN catalogue c USING (context, role)
+        WHERE r.person_id = $1 AND r.revoked_at IS NULL AND (r.valid_until IS NULL OR r.valid_until >= $2)
+          AND ($3::text IS NULL OR (o.name, r.context, r.role, r.right_id) > ($3, $4, $5, $6::uuid))
+        ORDER BY o.name, r.context, r.role, r.right_id
+        LIMIT $7
+        """,
+        actor.person_id,
+        actor.today,
+        *(after or (None,) * 4),
+        limit + 1,
+    )
+    items, next_cursor = paging.page(rows, limit, lambda r: (r["organisation_name"], r["context"], r["role"], r["right_id"]))
+    return [{**dict(r), "active": domain.Right(r["role"], r["context"], r["valid_from"], r["valid_until"]).grants_on(actor.today)} for r in items], next_cursor
 
 
 # ------------------------------------------------------------------------------- themes (ID-13) and the check (ID-7)
@@ -229,6 +285,8 @@ async def rights_report(connection: asyncpg.Connection, *, actor: Actor, organis
 
 async def grant_theme(connection: asyncpg.Connection, *, actor: Actor, organisation_id: UUID, person_id: UUID, theme: str) -> None:
     await require_administrator(connection, actor, organisation_id)
+    domain.ensure_known_theme(bool(await connection.fetchval("SELECT EXISTS (SELECT 1 FROM themes WHERE theme = $1)", theme)), theme)
+    await queries.person(connection, person_id)
     domain.ensure_member(await queries.membership_role(connection, organisation_id, person_id))
     await connection.execute(
         "INSERT INTO theme_grants (organisation_id, person_id, theme, granted_by) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
