@@ -264,8 +264,8 @@ async def my_rights(connection: asyncpg.Connection, *, actor: Actor, limit: int,
     rows = await connection.fetch(
         """
         SELECT r.right_id, r.organisation_id, o.name AS organisation_name, r.role, r.context, c.description, r.valid_from, r.valid_until
-        FROM rights r JOIN memberships m USING (organisation_id, person_id) JOIN organisations o USING (organisation_id)
-             JOIN catalogue c USING (context, role)
+        FROM rights r JOIN memberships m ON m.organisation_id = r.organisation_id AND m.person_id = r.person_id
+             JOIN organisations o ON o.organisation_id = r.organisation_id JOIN catalogue c ON c.context = r.context AND c.role = r.role
         WHERE r.person_id = $1 AND r.revoked_at IS NULL AND (r.valid_until IS NULL OR r.valid_until >= $2)
           AND ($3::text IS NULL OR (o.name, r.context, r.role, r.right_id) > ($3, $4, $5, $6::uuid))
         ORDER BY o.name, r.context, r.role, r.right_id
