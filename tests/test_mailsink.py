@@ -182,3 +182,20 @@ def test_newer_messages_and_envelopes_only(sink: Sink) -> None:
     assert [set(m) for m in envelopes] == [{"id", "received_at", "mail_from", "rcpt_tos", "size"}] * 2
     assert [m["rcpt_tos"] for m in envelopes] == [["a@example.org"], ["a@example.org"]]
     assert sink.http.get("/api/messages", params={"after": "x"}).status_code == 400
+
+
+def test_raw_bytes_of_a_message_as_smtp_carried_them(sink: Sink) -> None:
+    """What arrived, byte for byte (encoded words, folding, CRLF), not what a parser made of it."""
+    raw = (
+        b"From: noreply@wse.example\r\nTo: =?utf-8?b?w4dhxJ9sYXlhbiDFgcOzZMW6?= <alice@example.org>\r\n"
+        b"Subject: =?utf-8?q?Zo=C3=AB?=\r\n =?utf-8?q?_=C5=8Ctsuka?=\r\nAuto-Submitted: auto-generated\r\n\r\nBody\r\n"
+    )
+    with smtplib.SMTP("127.0.0.1", sink.smtp_port, timeout=10) as smtp:
+        smtp.sendmail("noreply@wse.example", ["alice@example.org"], raw)
+    (message,) = sink.messages()
+    response = sink.http.get(f"/api/messages/{message['id']}/raw")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "message/rfc822"
+    assert response.content == raw
+    assert message["subject"] == "Zoë Ōtsuka" and message["size"] == len(raw)
+    assert sink.http.get("/api/messages/9999/raw").status_code == 404

@@ -34,10 +34,11 @@ class Notifications:
         key: str | None = None,
         reference: str | None = None,
         requested_by: str = "registration",
+        name: str = "Contact Persoon",
     ) -> NotificationRequestedV1:
         request = NotificationRequestedV1(
             template_id=template_id,
-            recipients=[Recipient(email=to or f"{uuid.uuid4().hex[:10]}@contact.example", name="Contact Persoon")],
+            recipients=[Recipient(email=to or f"{uuid.uuid4().hex[:10]}@contact.example", name=name)],
             personalisation=personalisation,
             reference=reference or f"dossier-{uuid.uuid4().hex[:8]}",
             idempotency_key=key or uuid.uuid4().hex,
@@ -50,6 +51,13 @@ class Notifications:
     async def mails_to(self, address: str) -> list[dict[str, Any]]:
         async with httpx.AsyncClient() as client:
             return (await client.get(f"{self.sink}/api/messages", params={"to": address})).json()
+
+    async def raw(self, message_id: int) -> bytes:
+        """The message's bytes as SMTP carried them."""
+        async with httpx.AsyncClient() as client:
+            response = await client.get(f"{self.sink}/api/messages/{message_id}/raw")
+            response.raise_for_status()
+            return response.content
 
     async def fault(self, mode: str, count: int) -> None:
         async with httpx.AsyncClient() as client:

@@ -5,8 +5,12 @@ the reason when a placeholder is missing."""
 from __future__ import annotations
 
 import asyncio
+import email
 import re
 import uuid
+from email import policy
+from email.header import decode_header, make_header
+from email.utils import getaddresses
 
 import httpx
 import pytest
@@ -37,6 +41,25 @@ async def test_a_request_becomes_an_email_with_both_parts_logged_as_delivered(no
     assert "Lastechnieken &lt;basis&gt;" in mail["html"] and "Centrum &amp; Co" in mail["html"]  # escaped in HTML
     headers = dict((k.lower(), v) for k, v in mail["headers"])
     assert headers["x-wse-reference"] == request.reference and "Werk en Sociale Economie" in headers["from"]
+
+
+async def test_names_in_any_script_arrive_exactly_as_written(notifications):
+    # Issue 11, point 5: what SMTP carried (the sink's raw bytes) decodes back to the very name and
+    # subject, with the modern parser and with RFC 2047's decoding; encoded words of at most 75.
+    name, training = "Zoë Ōtsuka Sánchez-Øvergård", "Çağlayan Łódź: Ελληνικά, Кириллица, 日本語 en 😀"
+    request = await notifications.request(template_id="registration.application_submitted", personalisation={**SUBMITTED, "training_name": training}, name=name)
+    await notifications.settled(request.reference, "delivered")
+    [mail] = await eventually(lambda: notifications.mails_to(str(request.recipients[0].email)), what="the email in the SMTP server")
+    raw = await notifications.raw(mail["id"])
+    subject = f"Ontvangstbevestiging: registratieaanvraag {training} (dossiernummer 4711)"
+    message = email.message_from_bytes(raw, policy=policy.default)
+    assert str(message["Subject"]) == subject and message["To"].addresses[0].display_name == name
+    assert message["Auto-Submitted"] == "auto-generated"
+    folded = email.message_from_bytes(raw)
+    assert str(make_header(decode_header(folded["Subject"]))) == subject
+    assert str(make_header(decode_header(getaddresses([re.sub(r"\r?\n(?=[ \t])", "", folded["To"])])[0][0]))) == name
+    head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    assert all(len(word) <= 75 for word in re.findall(r"=\?[^?\s]+\?[bq]\?[^?\s]*\?=", head)) and max(map(len, head.split("\r\n"))) <= 76, head
 
 
 async def test_the_same_request_twice_gives_one_email(notifications):

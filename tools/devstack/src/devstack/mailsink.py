@@ -8,6 +8,9 @@ only) on the same event loop:
 * ``GET /api/messages[?to=addr][&after=id][&view=envelope]``, ``GET /api/messages/<id>``,
   ``DELETE /api/messages``: JSON API for tests (list is oldest first; ``after`` gives only
   newer messages, ``view=envelope`` only ids, times and addresses, without parsing);
+* ``GET /api/messages/<id>/raw``: the message's bytes exactly as SMTP carried them
+  (``message/rfc822``), for anyone who wants to check the headers' encoding themselves (the JSON
+  shows what Python's parser made of them);
 * ``GET|POST /api/faults``: fault injection, e.g. ``{"mode": "temporary",
   "count": 2}`` makes the next two DATA commands answer 451, ``"permanent"``
   answers 550, ``{"mode": "none"}`` clears;
@@ -213,7 +216,7 @@ def render_message(m: Message) -> str:
 
 
 async def route(sink: MailSink, method: str, target: str, body: bytes) -> tuple[int, Any]:
-    """Return (status, payload); a str payload is HTML, anything else is JSON."""
+    """Return (status, payload); a str payload is HTML, bytes a raw message, anything else is JSON."""
     url = urlsplit(target)
     path = url.path.rstrip("/") or "/"
     parts = path.strip("/").split("/")
@@ -239,6 +242,9 @@ async def route(sink: MailSink, method: str, target: str, body: bytes) -> tuple[
     if method == "GET" and len(parts) == 3 and parts[:2] == ["api", "messages"] and parts[2].isdigit():
         found = [m for m in sink.messages if m.id == int(parts[2])]
         return (200, found[0].to_json()) if found else (404, {"error": "no such message"})
+    if method == "GET" and len(parts) == 4 and parts[:2] == ["api", "messages"] and parts[2].isdigit() and parts[3] == "raw":
+        found = [m for m in sink.messages if m.id == int(parts[2])]
+        return (200, found[0].raw) if found else (404, {"error": "no such message"})
     if path == "/api/faults" and method == "GET":
         return 200, sink.faults()
     if path == "/api/faults" and method == "POST":
@@ -266,9 +272,12 @@ async def handle_http(sink: MailSink, reader: asyncio.StreamReader, writer: asyn
     except Exception:  # never let one request kill the sink
         log.exception("HTTP handler failed")
         status, payload = 500, {"error": "internal error"}
-    is_html = isinstance(payload, str)
-    data = (payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False)).encode()
-    ctype = "text/html; charset=utf-8" if is_html else "application/json"
+    if isinstance(payload, bytes):
+        data, ctype = payload, "message/rfc822"
+    elif isinstance(payload, str):
+        data, ctype = payload.encode(), "text/html; charset=utf-8"
+    else:
+        data, ctype = json.dumps(payload, ensure_ascii=False).encode(), "application/json"
     reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 500: "Internal Server Error"}[status]
     writer.write(
         f"HTTP/1.1 {status} {reason}\r\nContent-Type: {ctype}\r\nContent-Length: {len(data)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n".encode()
