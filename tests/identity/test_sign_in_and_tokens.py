@@ -174,3 +174,17 @@ async def test_sign_in_with_an_external_openid_connect_provider_and_the_developm
         assert UUID(me["person_id"]) and me["tiles"][0]["name"] == "Ilse Idp"
     finally:
         identity.stop()
+
+
+def test_sign_in_refusals_have_a_constant_title_and_the_explanation_in_detail(world):
+    """One problem shape: `title` the same for every problem of a status, `detail` this one's
+    explanation (in Dutch where a person reads it)."""
+    unknown = national_register_number(date(1966, 6, 16), 211)  # valid, but nobody registered it
+    proof = httpx.post(world.url + "/v1/dev-idp/proofs", json={"national_register_number": unknown}).json()["proof"]
+    not_known = httpx.post(world.url + "/v1/sign-in", json={"proof": proof})
+    assert not_known.status_code == 403
+    assert not_known.json()["title"] == "Forbidden" and "nog niet gekend" in not_known.json()["detail"]
+    assert unknown not in not_known.text
+    forged = httpx.post(world.url + "/v1/sign-in", json={"proof": "not-a-jwt"})
+    assert forged.status_code == 401 and forged.json()["title"] == "Not signed in" and forged.json()["detail"].startswith("The proof of identity is not valid")
+    assert forged.headers["www-authenticate"].startswith("Bearer ")
