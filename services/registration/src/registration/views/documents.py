@@ -111,14 +111,14 @@ class UploadOperation(Operation):
                 param_in=ParamType.HEADER,
                 required=False,
                 description="the file's name when `filename` is not given: attachment; filename*=UTF-8''<name>",
-                schema=Schema(type=OpenAPIType.STRING, max_length=2000),
+                schema=_TEXT,
             ),
             OpenAPIParameter(
                 name="Repr-Digest",
                 param_in=ParamType.HEADER,
                 required=False,
                 description="sha-256=:<base64>: of the file, checked against what arrived (or X-Checksum-SHA256 with the hex digest)",
-                schema=Schema(type=OpenAPIType.STRING, max_length=200),
+                schema=_TEXT,
             ),
         ]
         created = (self.responses or {}).get("201")
