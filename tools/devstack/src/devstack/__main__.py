@@ -136,6 +136,7 @@ FAST_TESTS = [
     "tests/notification/test_templates.py",
     "tests/notification/test_mime.py",
     "tests/platform/test_calendar.py",
+    "tests/platform/test_paging.py",
 ]
 
 
