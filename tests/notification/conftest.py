@@ -89,3 +89,18 @@ class Notifications:
             return found if found and found["status"] == status else None
 
         return await eventually(check, timeout=60, what=f"notification {reference} to be {status}")
+
+
+async def operator_client(notifications: Notifications, registration, department) -> httpx.AsyncClient:
+    """A client of the notification service's app as a new operator of the department (the back
+    office's right, learned from identity's events like any other)."""
+    operator = await registration.grant(organisation_id=department, role="operator", context="department")
+
+    async def known():
+        async with notifications.runtime.pool.acquire() as connection:
+            return await connection.fetchval("SELECT 1 FROM rights_projection WHERE person_id = $1", operator)
+
+    await eventually(known, what="the notification service to learn the operator's right")
+    token = registration.token(person=operator, organisation=department)
+    app = notifications.runtime.app()
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notification", headers={"authorization": f"Bearer {token}"}, timeout=30)

@@ -15,6 +15,7 @@ from email.utils import getaddresses
 import httpx
 import pytest
 
+from tests.notification.conftest import operator_client
 from tests.platform.helpers import eventually
 
 pytestmark = pytest.mark.slow
@@ -158,28 +159,17 @@ async def test_the_back_office_reads_the_log_and_previews_templates(notification
     request = await notifications.request(template_id="registration.application_submitted", personalisation=SUBMITTED)
     await notifications.settled(request.reference, "delivered")
     # The back office: a department operator (a right learned from identity's events).
-    operator = await registration.grant(organisation_id=department, role="operator", context="department")
-    from tests.platform.helpers import eventually as _eventually
-
-    async def known():
-        async with notifications.runtime.pool.acquire() as connection:
-            return await connection.fetchval("SELECT 1 FROM rights_projection WHERE person_id = $1", operator)
-
-    await _eventually(known, what="the notification service to learn the operator's right")
     app = notifications.runtime.app()
-    token = registration.token(person=operator, organisation=department)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://notification", headers={"authorization": f"Bearer {token}"}
-    ) as client:
-        listed = (await client.get("/v1/notifications", params={"reference": request.reference})).json()
+    async with await operator_client(notifications, registration, department) as client:
+        listed = (await client.get("/v1/notifications", params={"reference": request.reference})).json()["items"]
         assert [n["status"] for n in listed] == ["delivered"]
-        by_status = (await client.get("/v1/notifications", params={"reference": request.reference, "status": "delivered"})).json()
+        by_status = (await client.get("/v1/notifications", params={"reference": request.reference, "status": "delivered"})).json()["items"]
         assert [n["notification_id"] for n in by_status] == [listed[0]["notification_id"]]
         assert (await client.get("/v1/notifications", params={"reference": request.reference, "status": "failed"})).status_code == 422
         assert (await client.get(f"/v1/notifications/{uuid.uuid4()}")).status_code == 404
         one = (await client.get(f"/v1/notifications/{listed[0]['notification_id']}")).json()
         assert [entry["status"] for entry in one["log"]] == ["created", "sending", "delivered"] and "4711" in one["subject"]
-        templates = (await client.get("/v1/templates")).json()
+        templates = (await client.get("/v1/templates")).json()["items"]
         assert {"identity.right_requested", "registration.application_submitted"} <= {t["template_id"] for t in templates}
         preview = await client.post("/v1/templates/registration.application_submitted/preview", json={"personalisation": SUBMITTED})
         assert preview.status_code == 200 and "Lastechnieken &lt;basis&gt;" in preview.json()["html"]

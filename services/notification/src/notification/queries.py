@@ -101,12 +101,14 @@ BACKLOG = f"""
 
 # ------------------------------------------------------------------------------- the delivery log (back office)
 
+# Newest first, a page after the cursor's (created_at, notification_id); $4 is the page's size + 1.
 NOTIFICATIONS = """
     SELECT notification_id, reference, template_id, template_version, recipient_email, recipient_name, requested_by, status,
            attempts, last_answer, created_at, updated_at, delivered_at
     FROM notifications
     WHERE ($1::text IS NULL OR reference = $1) AND ($2::text IS NULL OR lower(recipient_email) = lower($2)) AND ($3::text IS NULL OR status = $3)
-    ORDER BY created_at DESC LIMIT $4
+      AND ($5::timestamptz IS NULL OR (created_at, notification_id) < ($5::timestamptz, $6::uuid))
+    ORDER BY created_at DESC, notification_id DESC LIMIT $4
 """
 NOTIFICATION = "SELECT * FROM notifications WHERE notification_id = $1"
 LOG_OF = "SELECT at, status, detail FROM delivery_log WHERE notification_id = $1 ORDER BY id"

@@ -13,7 +13,7 @@ from uuid import UUID
 import asyncpg
 import structlog
 
-from notification import queries, templates
+from notification import paging, queries, templates
 from notification.domain import ContractError, Status, UnknownEmail, check_personalisation
 from service_runtime.errors import Invalid, NotFound
 from wse_contracts.notification import NotificationRequestedV1
@@ -96,10 +96,12 @@ async def accept_request(connection: asyncpg.Connection, *, request: Notificatio
 
 
 async def notifications(
-    connection: asyncpg.Connection, *, reference: str | None, recipient: str | None, status: Status | None, limit: int
-) -> list[dict[str, Any]]:
-    """Did the contact person get it? Newest first."""
-    return [dict(r) for r in await connection.fetch(queries.NOTIFICATIONS, reference, recipient, status, limit)]
+    connection: asyncpg.Connection, *, reference: str | None, recipient: str | None, status: Status | None, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Did the contact person get it? Newest first, a page at a time."""
+    after = paging.decode_cursor(cursor, (paging.MOMENT, paging.UUID_)) or (None, None)
+    rows = await connection.fetch(queries.NOTIFICATIONS, reference, recipient, status, limit + 1, *after)
+    return paging.page([dict(r) for r in rows], limit, lambda r: (r["created_at"], r["notification_id"]))
 
 
 async def notification(connection: asyncpg.Connection, *, notification_id: UUID) -> dict[str, Any]:
@@ -110,9 +112,12 @@ async def notification(connection: asyncpg.Connection, *, notification_id: UUID)
     return dict(row) | {"log": [dict(r) for r in await connection.fetch(queries.LOG_OF, notification_id)]}
 
 
-def template_list() -> list[dict[str, Any]]:
-    """Every template version with the personalisation it needs (from its model) and an example."""
-    return [
+def template_list(*, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    """Every template version with the personalisation it needs (from its model) and an example,
+    by id and version, a page at a time."""
+    after = paging.decode_cursor(cursor, (paging.TEXT, paging.INTEGER))
+    listed = sorted(templates.catalogue(), key=lambda t: (t.template_id, t.version))
+    rows = [
         {
             "template_id": t.template_id,
             "version": t.version,
@@ -121,8 +126,10 @@ def template_list() -> list[dict[str, Any]]:
             "optional": sorted(t.optional),
             "example": dict(t.example),
         }
-        for t in templates.catalogue()
+        for t in listed
+        if after is None or (t.template_id, t.version) > after
     ]
+    return paging.page(rows[: limit + 1], limit, lambda r: (r["template_id"], r["version"]))
 
 
 def preview(*, template_id: str, version: int, personalisation: dict[str, Any]) -> templates.Rendered:
