@@ -49,7 +49,7 @@ class Module(StrictModel):
     # The default as a number (validated into a Decimal): the document shows it as the number it is.
     workplace_hours: Hours = Field(default=0, validate_default=True)
     distance_hours: Hours = Field(default=0, validate_default=True, description="blended modules: estimated distance-learning hours (R-7)")
-    study_points: Annotated[Decimal, Field(gt=0, le=240)] | None = None
+    study_points: Decimal | None = Field(default=None, gt=0, le=240)
     blended: bool = False
     starts_on: date
     ends_on: date
@@ -73,9 +73,7 @@ class TrainingSection(StrictModel):
     content: LongText
     structure: Literal["integral", "modular"]
     competence_group: Literal["basic", "profession_specific", "general"]
-    language: Annotated[str, Field(min_length=2, max_length=40)] | None = Field(
-        default=None, description="language trainings: one application per language (R-13)"
-    )
+    language: str | None = Field(default=None, min_length=2, max_length=40, description="language trainings: one application per language (R-13)")
     follow_up_document_id: UUID | None = Field(default=None, description="blended: follow-up specific to this training (R-7)")
     modules: Annotated[list[Module], Field(min_length=1, max_length=50)]
 
@@ -86,14 +84,14 @@ class SelfAnalysisSection(StrictModel):
     basic: list[Literal[BASIC_COMPETENCES]] = Field(default_factory=list, max_length=len(BASIC_COMPETENCES))  # type: ignore[valid-type]  # a Literal of the tuple above: pydantic checks the choices, mypy cannot expand it
     profession_specific: list[Literal[PROFESSION_SPECIFIC]] = Field(default_factory=list, max_length=len(PROFESSION_SPECIFIC))  # type: ignore[valid-type]  # a Literal of the tuple above: pydantic checks the choices, mypy cannot expand it
     general_pillars: list[Literal[GENERAL_PILLARS]] = Field(default_factory=list, max_length=len(GENERAL_PILLARS))  # type: ignore[valid-type]  # a Literal of the tuple above: pydantic checks the choices, mypy cannot expand it
-    explanation: Annotated[str, Field(max_length=10_000)] | None = None
+    explanation: str | None = Field(default=None, max_length=10_000)
 
 
 class DecidingBodySection(StrictModel):
     """Step 5 (R-15)."""
 
     aim: Literal["several_professions", "one_profession"]
-    joint_committee: Annotated[str, Field(min_length=1, max_length=10)] | None = None
+    joint_committee: str | None = Field(default=None, min_length=1, max_length=10)
 
 
 class DocumentsSection(StrictModel):
@@ -109,7 +107,7 @@ class OrganisationData(StrictModel):
     general_contact: Contact | None = None
     voucher_contact: Contact | None = None
     lms: Literal[LMS_CHOICES] | None = None  # type: ignore[valid-type]  # a Literal of the tuple above: pydantic checks the choices, mypy cannot expand it
-    lms_other: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    lms_other: str | None = Field(default=None, min_length=1, max_length=200)
     follow_up_document_id: UUID | None = None
 
 

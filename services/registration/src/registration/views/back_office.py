@@ -41,22 +41,26 @@ class AmendmentIn(StrictModel, Generic[S]):
 
 
 class ForwardIn(StrictModel):
-    deciding_body: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^(commission|joint_committee:[0-9A-Za-z.]{1,20})$")] | None = Field(
-        default=None, description="'commission' (default) or 'joint_committee:<number>' of a committee that volunteered (R-15)"
+    deciding_body: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=40,
+        pattern=r"^(commission|joint_committee:[0-9A-Za-z.]{1,20})$",
+        description="'commission' (default) or 'joint_committee:<number>' of a committee that volunteered (R-15)",
     )
-    advice: Annotated[str, Field(max_length=2000)] | None = None
+    advice: str | None = Field(default=None, max_length=2000)
 
 
 class DecisionIn(StrictModel):
     outcome: Literal["approved", "rejected"]
-    reasons: Annotated[str, Field(max_length=10_000)] | None = Field(default=None, description="R-20: required for a rejection")
+    reasons: str | None = Field(default=None, max_length=10_000, description="R-20: required for a rejection")
     holds_from: date | None = Field(default=None, description="R-21: the date the registration holds from; default the submission date")
 
 
 class EvaluationIn(StrictModel):
     year: Annotated[int, Field(ge=2000, le=2100)]
     outcome: Literal["positive", "negative"]
-    remarks: Annotated[str, Field(max_length=10_000)] | None = Field(default=None, description="R-26: required for a negative evaluation")
+    remarks: str | None = Field(default=None, max_length=10_000, description="R-26: required for a negative evaluation")
 
 
 def back_office_application(found: dict[str, Any]) -> BackOfficeApplication:

@@ -44,8 +44,12 @@ IdempotencyKey = Annotated[
 
 
 class DraftIn(StrictModel):
-    replaces_odb_number: Annotated[str, Field(min_length=4, max_length=30, pattern=r"^[Oo][Dd][Bb]-[A-Za-z]?[0-9]{1,20}$")] | None = Field(
-        default=None, description="R-24: the ODB number of the organisation's registration this application replaces"
+    replaces_odb_number: str | None = Field(
+        default=None,
+        min_length=4,
+        max_length=30,
+        pattern=r"^[Oo][Dd][Bb]-[A-Za-z]?[0-9]{1,20}$",
+        description="R-24: the ODB number of the organisation's registration this application replaces",
     )
 
 
