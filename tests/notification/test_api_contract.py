@@ -59,13 +59,13 @@ async def test_the_document_validates_types_every_answer_and_documents_the_probl
         success = operation["responses"]["200"]["content"]
         assert list(success) == ["application/json"], label
         assert _resolve(document, success["application/json"]["schema"]).get("properties"), label
-        assert {"401", "403"} <= set(operation["responses"]) and "400" not in operation["responses"], label
+        assert {"401", "403"} <= set(operation["responses"]), label
         for status, response in operation["responses"].items():
             if status.startswith("4"):
                 assert response["content"] == {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}, (label, status)
     assert "404" in operations["GET /v1/notifications/{notification_id}"]["responses"]
     preview = operations["POST /v1/templates/{template_id}/preview"]
-    assert {"404", "413", "422"} <= set(preview["responses"]) and preview["requestBody"]["required"] is True
+    assert {"400", "404", "413", "422"} <= set(preview["responses"]) and preview["requestBody"]["required"] is True
     assert _resolve(document, preview["requestBody"]["content"]["application/json"]["schema"])["additionalProperties"] is False
     for label in ("GET /v1/notifications", "GET /v1/templates"):
         page = _resolve(document, operations[label]["responses"]["200"]["content"]["application/json"]["schema"])
@@ -128,6 +128,8 @@ async def test_a_cursor_the_service_did_not_give_out_is_a_field_error(operator, 
 async def test_the_preview_needs_its_body_and_a_template_id_of_the_documented_form(operator):
     missing = await operator.post("/v1/templates/registration.application_submitted/preview")
     assert missing.status_code == 422 and [e["field"] for e in missing.json()["errors"]] == ["body"], missing.text
+    broken = await operator.post("/v1/templates/registration.application_submitted/preview", content=b"{", headers={"content-type": "application/json"})
+    assert broken.status_code == 400 and broken.headers["content-type"].startswith("application/problem+json"), broken.text
     assert (await operator.post("/v1/templates/Not-A-Template/preview", json={})).status_code == 422
     assert (await operator.post("/v1/templates/registration.no_such_email/preview", json={})).status_code == 404
 

@@ -17,12 +17,14 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from notification.domain import Status
+from service_runtime import paging
 from wse_contracts import StrictModel
+from wse_contracts.emails import ApplicationSubmitted
 
 # Paging: a keyset cursor is base64url text this service gave out with the previous page.
 CURSOR_PATTERN = r"^[A-Za-z0-9_\-]{1,400}={0,2}$"
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = paging.DEFAULT_LIMIT
+MAX_PAGE_SIZE = paging.MAX_LIMIT
 
 # A template's id: the sending service and the email, in snake_case ("registration.application_submitted").
 TEMPLATE_ID_PATTERN = r"^[a-z][a-z0-9_]{0,49}\.[a-z][a-z0-9_]{0,99}$"
@@ -81,8 +83,13 @@ class TemplateOut(BaseModel):
 
 
 class PreviewIn(StrictModel):
-    version: Annotated[int, Field(ge=1, le=1000)] = 1
-    personalisation: dict[str, Any] = Field(default_factory=dict, description="As a request gives it; checked against the template version's model.")
+    version: Annotated[int, Field(ge=1, le=1000, examples=[1])] = 1
+    personalisation: dict[str, Any] = Field(
+        default_factory=dict,
+        description="As a request gives it; checked against the template version's model.",
+        # registration.application_submitted v1's example, as a sender sends it.
+        examples=[ApplicationSubmitted.example().model_dump(mode="json")],
+    )
 
 
 class PreviewOut(BaseModel):

@@ -13,8 +13,9 @@ from uuid import UUID
 import asyncpg
 import structlog
 
-from notification import paging, queries, templates
+from notification import queries, templates
 from notification.domain import ContractError, Status, UnknownEmail, check_personalisation
+from service_runtime import paging
 from service_runtime.errors import Invalid, NotFound
 from wse_contracts.notification import NotificationRequestedV1
 
