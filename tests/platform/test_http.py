@@ -243,7 +243,7 @@ def test_the_openapi_document_is_the_contract(probe):
     }
     events = document["paths"]["/probe/events"]["post"]
     assert events["security"] == []  # public
-    assert set(events["responses"]) == {"201", "413", "422"}  # no Litestar 400: the service never answers it
+    assert set(events["responses"]) == {"201", "400", "413", "422"}  # 400: a body that is not JSON; no Litestar default error schema
     assert events["responses"]["422"]["content"] == {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
     me = document["paths"]["/probe/me"]["get"]
     assert me["security"] == [{"platformToken": []}] and {"401", "403"} <= set(me["responses"])

@@ -126,11 +126,24 @@ def _field_name(key: str | None) -> str:
 _MISSING_PARAMETER = re.compile(r"Missing required (\w+) parameter '([^']+)'")
 
 
-def _validation_problems(exc: ValidationException) -> list[FieldProblem]:
+def _wire_names(request: Request) -> dict[str, str]:
+    """Python parameter name -> the name the client sent it under (a header's or query's alias)."""
+    names: dict[str, str] = {}
+    handler = request.scope.get("route_handler")
+    for name, field in getattr(getattr(handler, "parsed_fn_signature", None), "parameters", {}).items():
+        kwarg = field.kwarg_definition
+        alias = getattr(kwarg, "header", None) or getattr(kwarg, "query", None) or getattr(kwarg, "cookie", None)
+        if alias:
+            names[name] = alias
+    return names
+
+
+def _validation_problems(request: Request, exc: ValidationException) -> list[FieldProblem]:
     if not exc.extra and (missing := _MISSING_PARAMETER.search(exc.detail or "")):
         kind, name = missing.groups()
         return [FieldProblem(name, f"the {kind} parameter {name} is required")]
     errors = []
+    wire_names = _wire_names(request)
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if not isinstance(item, dict):
             continue
@@ -141,12 +154,12 @@ def _validation_problems(exc: ValidationException) -> list[FieldProblem]:
         elif key is None and message.startswith("Input should be a valid dictionary"):
             errors.append(FieldProblem("body", "the body must be a JSON object"))
         else:
-            errors.append(FieldProblem(_field_name(key), message))
+            errors.append(FieldProblem(wire_names.get(key or "", _field_name(key)), message))
     return errors or [FieldProblem("body", exc.detail or "invalid")]
 
 
 def _on_validation_error(request: Request, exc: ValidationException) -> Response:
-    return problem_response(422, detail="Correct the fields listed in errors.", errors=_validation_problems(exc), instance=request.url.path)
+    return problem_response(422, detail="Correct the fields listed in errors.", errors=_validation_problems(request, exc), instance=request.url.path)
 
 
 def _on_problem(request: Request, exc: Problem) -> Response:

@@ -3,8 +3,8 @@ is written into the document Litestar generates, once, when the app is built.
 
 - Every error is `application/problem+json` with the one `Problem` schema: 401 and 403 where the
   route's access rule needs a token, 422 where it takes parameters or a body, 413 where it takes a
-  body, and what the route declares (`access(rule, problems=(404, 409))`). Litestar's own
-  `400 {status_code, detail, extra}` goes: the services never answer it.
+  body and 400 where that body is JSON (and is not), and what the route declares
+  (`access(rule, problems=(404, 409))`). Litestar's own `400 {status_code, detail, extra}` goes.
 - `securitySchemes` names the platform token (a bearer JWT from the identity service); each
   operation says whether it needs one (`security: []` for public ones).
 - Request models that refuse unknown fields (StrictModel) say so: `additionalProperties: false`.
@@ -24,10 +24,12 @@ from service_runtime.api import Problem
 from service_runtime.http import PROBLEM_JSON, Public, RightRequired, SignedIn, title_of
 
 SECURITY_SCHEME = "platformToken"
+_COMPONENT_REF = "#/components/schemas/{model}"
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
 # Why a status can come back, for the document's readers.
 _WHY = {
+    400: "The body is not valid JSON.",
     401: "No platform token, or one that is not valid (expired, another audience, an unknown key).",
     403: "The caller may not do this (a missing right, another organisation); the refusal is audited.",
     404: "Not found (or not the caller's to see).",
@@ -58,6 +60,39 @@ def _is_litestar_default_error(response: dict[str, Any]) -> bool:
     return "status_code" in schema.get("properties", {})
 
 
+def _pydantic_models_by_name() -> dict[str, list[type[BaseModel]]]:
+    found: dict[str, list[type[BaseModel]]] = {}
+    stack: list[type[BaseModel]] = [BaseModel]
+    while stack:
+        for sub in stack.pop().__subclasses__():
+            stack.append(sub)
+            if sub.__pydantic_generic_metadata__["origin"] is None:  # Page[X] is named differently by each generator
+                found.setdefault(sub.__name__, []).append(sub)
+    return found
+
+
+def _use_pydantic_schemas(schemas: dict[str, Any]) -> None:
+    """Litestar writes its own schemas for Pydantic models and drops some of their constraints
+    (patterns, decimal bounds, lengths inside optional types); Pydantic's own JSON Schema has them
+    all, and `additionalProperties: false` where unknown fields are refused. Each component named
+    after exactly one Pydantic model gets Pydantic's schema, and the models it refers to theirs."""
+    models = _pydantic_models_by_name()
+    pending = [name for name in schemas if len(models.get(name, ())) == 1]
+    done: set[str] = set()
+    while pending:
+        name = pending.pop()
+        if name in done:
+            continue
+        done.add(name)
+        schema = models[name][0].model_json_schema(ref_template=_COMPONENT_REF)
+        for referred, definition in schema.pop("$defs", {}).items():
+            if len(models.get(referred, ())) == 1:
+                pending.append(referred)  # its own schema, generated whole (with its own $defs)
+            elif referred not in schemas:
+                schemas[referred] = definition  # an enum or a generic: Pydantic's is the one there is
+        schemas[name] = schema
+
+
 def _strict_model_names() -> set[str]:
     """Names of the Pydantic models that refuse unknown fields (every name shared by several models must refuse them in all)."""
     seen: dict[str, bool] = {}
@@ -76,7 +111,9 @@ def complete_openapi(app: Litestar) -> dict[str, Any]:
     document: dict[str, Any] = app.plugins.get(OpenAPIPlugin).provide_openapi_schema()
     components = document.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
-    problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    _use_pydantic_schemas(schemas)
+    # The one problem document (by its own model: another module may have a model of that name).
+    problem_schema = Problem.model_json_schema(ref_template=_COMPONENT_REF)
     schemas.update(problem_schema.pop("$defs", {}))
     schemas["Problem"] = problem_schema
     components["securitySchemes"] = {
@@ -124,5 +161,7 @@ def _complete_operation(operation: dict[str, Any], handler: Any) -> None:
         statuses.add(422)
     if has_body:
         statuses.add(413)
+        if "application/json" in operation["requestBody"].get("content", {}):
+            statuses.add(400)  # a body that is not JSON at all
     for status in sorted(statuses):
         responses.setdefault(str(status), _problem_response(status))
