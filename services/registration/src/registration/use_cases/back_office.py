@@ -10,7 +10,7 @@ from uuid import UUID
 
 import asyncpg
 
-from registration import domain, paging, queries
+from registration import domain, queries
 from registration.domain import Status
 from registration.sections import DecidingBodySection
 from registration.use_cases.common import (
@@ -24,6 +24,7 @@ from registration.use_cases.common import (
     training_of,
 )
 from registration.use_cases.register import register_training
+from service_runtime import paging
 from service_runtime.calendar import brussels_date, start_of
 from service_runtime.errors import Conflict, Violation, raise_if_any
 from service_runtime.outbox import publish_event
@@ -38,7 +39,7 @@ async def work_queue(
     connection: asyncpg.Connection, *, status: str | None, organisation_id: UUID | None, due_before: date | None, limit: int, cursor: str | None
 ) -> dict[str, Any]:
     """Open dossiers, the nearest deadline first (the decision term, or an open question's term); a page."""
-    after = paging.decode_cursor(cursor, paging.day, paging.integer)
+    after = paging.decode_cursor(cursor, [paging.DATE, paging.INTEGER])
     rows = await connection.fetch(
         f"""
         SELECT * FROM (
@@ -64,7 +65,8 @@ async def work_queue(
         *(after or (None, None)),
     )
     # No deadline sorts last ('infinity'; asyncpg reads and writes it as date.max).
-    return paging.page([dict(r) for r in rows], limit=limit, key=lambda r: (r["sort_deadline"], r["dossier_number"]))
+    items, next_cursor = paging.page([dict(r) for r in rows], limit, key=lambda r: (r["sort_deadline"], r["dossier_number"]))
+    return {"items": items, "next_cursor": next_cursor}
 
 
 # ------------------------------------------------------------------------------- information requests (R-19)

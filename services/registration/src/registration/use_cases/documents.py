@@ -11,8 +11,8 @@ from uuid import UUID
 
 import asyncpg
 
-from registration import paging
 from registration.documents import MAX_DOCUMENT_BYTES, PURPOSES, inspect_upload
+from service_runtime import paging
 from service_runtime.errors import Forbidden, Invalid, NotFound
 
 _METADATA = "document_id, organisation_id, purpose, filename, content_type, size_bytes, sha256, uploaded_by, uploaded_at"
@@ -69,7 +69,7 @@ async def store_document(
 
 async def documents_of(connection: asyncpg.Connection, *, organisation_id: UUID, purpose: str | None, limit: int, cursor: str | None) -> dict[str, Any]:
     """The organisation's documents (metadata), newest first; a page."""
-    after = paging.decode_cursor(cursor, paging.timestamp, paging.uuid)
+    after = paging.decode_cursor(cursor, [paging.MOMENT, paging.UUID_])
     rows = await connection.fetch(
         f"SELECT {_METADATA} FROM documents WHERE organisation_id = $1 AND ($2::text IS NULL OR purpose = $2) "
         "AND ($4::timestamptz IS NULL OR (uploaded_at, document_id) < ($4, $5)) ORDER BY uploaded_at DESC, document_id DESC LIMIT $3",
@@ -78,7 +78,8 @@ async def documents_of(connection: asyncpg.Connection, *, organisation_id: UUID,
         limit + 1,
         *(after or (None, None)),
     )
-    return paging.page([_metadata(row) for row in rows], limit=limit, key=lambda d: (d["uploaded_at"], d["document_id"]))
+    items, next_cursor = paging.page([_metadata(row) for row in rows], limit, key=lambda d: (d["uploaded_at"], d["document_id"]))
+    return {"items": items, "next_cursor": next_cursor}
 
 
 async def document(connection: asyncpg.Connection, *, document_id: UUID, organisation_id: UUID | None) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from uuid import UUID
 
 import asyncpg
 
-from registration import domain, paging, queries
+from registration import domain, queries
 from registration.domain import OrganisationFacts, Status
 from registration.sections import OrganisationData, SelfAnalysisSection, TrainingSection
 from registration.use_cases.common import (
@@ -31,6 +31,7 @@ from registration.use_cases.common import (
     section_problems,
     send_email,
 )
+from service_runtime import paging
 from service_runtime.calendar import brussels_date, start_of
 from service_runtime.errors import Conflict, Invalid, NotFound, Violation, raise_if_any
 from service_runtime.outbox import publish_event
@@ -353,7 +354,7 @@ async def _submit(
 
 async def open_dossiers(connection: asyncpg.Connection, *, organisation_id: UUID, limit: int, cursor: str | None) -> dict[str, Any]:
     """R-22: drafts and dossiers still being handled, the last changed first (a page)."""
-    after = paging.decode_cursor(cursor, paging.timestamp, paging.uuid)
+    after = paging.decode_cursor(cursor, [paging.MOMENT, paging.UUID_])
     rows = await connection.fetch(
         "SELECT application_id, dossier_number, status, sections->'training'->>'name' AS training_name, submitted_at, decision_due_on, "
         f"replaces_odb_number, updated_at FROM applications WHERE organisation_id = $1 AND status IN ({queries.sql_list([Status.DRAFT, *domain.OPEN_STATUSES])}) "
@@ -363,12 +364,13 @@ async def open_dossiers(connection: asyncpg.Connection, *, organisation_id: UUID
         limit + 1,
         *(after or (None, None)),
     )
-    return paging.page([dict(r) for r in rows], limit=limit, key=lambda r: (r["updated_at"], r["application_id"]))
+    items, next_cursor = paging.page([dict(r) for r in rows], limit, key=lambda r: (r["updated_at"], r["application_id"]))
+    return {"items": items, "next_cursor": next_cursor}
 
 
 async def registered_trainings(connection: asyncpg.Connection, *, organisation_id: UUID, limit: int, cursor: str | None) -> dict[str, Any]:
     """R-22: the organisation's registered trainings, the last registered first (a page)."""
-    after = paging.decode_cursor(cursor, paging.timestamp, paging.text)
+    after = paging.decode_cursor(cursor, [paging.MOMENT, paging.TEXT])
     rows = await connection.fetch(
         "SELECT odb_number, name, own_reference, holds_from, stop_on, stop_reason, replaces, replaced_by, registered_at "
         "FROM trainings WHERE organisation_id = $1 AND ($3::timestamptz IS NULL OR (registered_at, odb_number) < ($3, $4)) "
@@ -377,4 +379,5 @@ async def registered_trainings(connection: asyncpg.Connection, *, organisation_i
         limit + 1,
         *(after or (None, None)),
     )
-    return paging.page([dict(r) for r in rows], limit=limit, key=lambda r: (r["registered_at"], r["odb_number"]))
+    items, next_cursor = paging.page([dict(r) for r in rows], limit, key=lambda r: (r["registered_at"], r["odb_number"]))
+    return {"items": items, "next_cursor": next_cursor}

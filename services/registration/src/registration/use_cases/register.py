@@ -9,9 +9,10 @@ from uuid import UUID
 
 import asyncpg
 
-from registration import domain, paging, queries
+from registration import domain, queries
 from registration.sections import TrainingSection
 from registration.use_cases.common import CONTACT_VERIFICATION_JOB, send_email
+from service_runtime import paging
 from service_runtime.calendar import brussels_date, start_of
 from service_runtime.errors import Conflict, Forbidden, NotFound
 from service_runtime.outbox import publish_event
@@ -169,8 +170,9 @@ async def arm_contact_verification(connection: asyncpg.Connection, *, after: dat
 
 async def joint_committees(connection: asyncpg.Connection, *, limit: int, cursor: str | None) -> dict[str, Any]:
     """R-15: the joint committees that volunteered to decide on applications, by number; a page."""
-    after = paging.decode_cursor(cursor, paging.text)
+    after = paging.decode_cursor(cursor, [paging.TEXT])
     rows = await connection.fetch(
         "SELECT number, name FROM joint_committees WHERE $2::text IS NULL OR number > $2 ORDER BY number LIMIT $1", limit + 1, *(after or (None,))
     )
-    return paging.page([dict(r) for r in rows], limit=limit, key=lambda r: (r["number"],))
+    items, next_cursor = paging.page([dict(r) for r in rows], limit, key=lambda r: (r["number"],))
+    return {"items": items, "next_cursor": next_cursor}

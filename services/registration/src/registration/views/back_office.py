@@ -12,12 +12,12 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.params import Parameter
 from pydantic import Field
 
-from registration import paging
 from registration.domain import OPEN_STATUSES
 from registration.sections import SECTION_MODELS_BY_NAME
 from registration.use_cases import back_office, common, register
 from registration.views.common import NOT_JSON, Cursor, Limit, OdbNumber, case_handler_access, page_of
 from registration.views.schemas import BackOfficeApplication, EvaluationOut, QueueEntry, pick
+from service_runtime import paging
 from service_runtime.api import Page
 from service_runtime.http import Context
 from wse_contracts import StrictModel

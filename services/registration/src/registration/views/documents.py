@@ -15,7 +15,6 @@ from litestar.openapi.spec import OpenAPIFormat, OpenAPIHeader, OpenAPIMediaType
 from litestar.openapi.spec import Parameter as OpenAPIParameter
 from litestar.params import Parameter
 
-from registration import paging
 from registration.documents import (
     ACCEPTED,
     KINDS,
@@ -29,6 +28,7 @@ from registration.documents import (
 from registration.use_cases import documents
 from registration.views.common import PROVIDER, Cursor, Limit, case_handler_access, page_of, provider_access
 from registration.views.schemas import DocumentOut, pick
+from service_runtime import paging
 from service_runtime.api import Page
 from service_runtime.errors import Invalid
 from service_runtime.http import Context, FieldProblem, Problem, problem_for

@@ -16,11 +16,11 @@ from litestar.openapi.spec import Operation, Reference
 from litestar.params import Parameter
 from pydantic import Field
 
-from registration import paging
 from registration.sections import SECTION_MODELS_BY_NAME, OrganisationData
 from registration.use_cases import back_office, common, provider, register
 from registration.views.common import NOT_JSON, PROVIDER, Cursor, Limit, OdbNumber, page_of, provider_access
 from registration.views.schemas import ApplicationSummary, OrganisationDataOut, ProviderApplication, ProviderTraining, pick
+from service_runtime import paging
 from service_runtime.api import Page
 from service_runtime.auth import Principal
 from service_runtime.errors import Invalid

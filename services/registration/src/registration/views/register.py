@@ -17,11 +17,12 @@ from litestar.enums import MediaType
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
-from registration import paging, register
+from registration import register
 from registration.register import MAX_OFFSET, Search
 from registration.use_cases import register as register_use_cases
 from registration.views.common import Cursor, Limit, OdbNumber, page_of, public_access
 from registration.views.schemas import JointCommittee, RegisteredTraining, RegisteredTrainingDetail
+from service_runtime import paging
 from service_runtime.api import Page
 from service_runtime.http import Context, Problem
 
