@@ -52,3 +52,20 @@ curl -s -X POST $I/v1/organisations/$ORG/right-requests/$REQ/decision -H "author
 curl -s "$I/v1/check?person_id=$BRAM&organisation_id=$ORG&role=dwse_organisation_officer&context=training_leave" -H "authorization: Bearer $B" | jq -c .
 curl -s "$I/v1/check?person_id=$BRAM&organisation_id=$ORG&role=dwse_organisation_officer&context=platos" -H "authorization: Bearer $B" | jq -c .
 curl -s $I/v1/organisations/$ORG/administrators | jq -c .
+# 7. The helpdesk finds the organisation again (by a part of its name; also enterprise_number=,
+#    institution_number=); every list is a page: {"items": [...], "next_cursor": ...}, pass
+#    cursor=<next_cursor> for the next one.
+curl -s "$I/v1/organisations?name=vormingscentrum%20gent&limit=5" -H "authorization: Bearer $OP" | jq -c '[.items[].name], .next_cursor'
+curl -s $I/v1/organisations/$ORG -H "authorization: Bearer $H" | jq -c '{name, kind, quality_registration}'
+# 8. The head lists the members with their current rights; Bram lists his own rights and requests,
+#    asks for another right and withdraws the request.
+curl -s $I/v1/organisations/$ORG/members -H "authorization: Bearer $H" | jq -c '[.items[] | {first_name, membership, rights: [.rights[] | "\(.role)@\(.context)"]}]'
+curl -s $I/v1/me/rights -H "authorization: Bearer $B" | jq -c '[.items[] | "\(.role)@\(.context) (\(.organisation_name))"]'
+REQ2=$(curl -s -X POST $I/v1/organisations/$ORG/right-requests -H "authorization: Bearer $B" -H 'content-type: application/json' \
+  -d '{"role": "dwse_organisation_officer", "context": "platos", "reason": "Erkenningsaanvraag"}' | jq -r .request_id)
+curl -s -X POST $I/v1/me/right-requests/$REQ2/withdraw -H "authorization: Bearer $B" | jq -c '{request_id, status}'
+curl -s $I/v1/me/right-requests -H "authorization: Bearer $B" | jq -c '[.items[] | {context, status}]'
+# 9. Another organisation's administrator who types Bram's number sees only enough to confirm the
+#    match (person id, initials, whether the names typed match); every such look-up is audited and
+#    limited per administrator (429 with Retry-After beyond 20 in 10 minutes).
+curl -s $I/v1/themes | jq -c '[.items[].theme]'

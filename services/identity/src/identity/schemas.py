@@ -15,26 +15,43 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal, TypedDict
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, EmailStr, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, StrictBool, StringConstraints
 
 from identity.domain import Gender, MembershipRole, OrganisationKind, RequestStatus
+from service_runtime import paging
 from wse_contracts import StrictModel
 from wse_contracts.identity import QualityRegistration
 
 # ------------------------------------------------------------------------------- shared field types
 
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+# Text PostgreSQL can store (no NUL), not empty, without spaces around it: what the pattern allows
+# is exactly what the service accepts (nothing is stripped that the lengths would have counted).
+TEXT_PATTERN = r"^[^\s\x00](?:[^\x00]*[^\s\x00])?$"
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=TEXT_PATTERN)]
+OptionalName = Annotated[str | None, StringConstraints(min_length=1, max_length=200, pattern=TEXT_PATTERN)]
+
+
+def _date_text(value: Any) -> Any:
+    # A date is written as text (YYYY-MM-DD), as the document says: not the number 0 that
+    # pydantic's lax mode would take for 1970-01-01.
+    if value is not None and not isinstance(value, (str, date)):
+        raise ValueError("must be a date written as YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_date_text)]
+OptionalDay = Annotated[date | None, BeforeValidator(_date_text)]
 
 # 11 digits, with the spaces, dots and dashes people copy from an eID card ("85.07.30-033.28").
 # The mod-97 check, the month and the day are rules the service checks (422 naming the field).
-NATIONAL_REGISTER_NUMBER_PATTERN = r"^[ .\-]*(?:[0-9][ .\-]*){11}$"
+NATIONAL_REGISTER_NUMBER_PATTERN = r"^[0-9](?:[ .\-]*[0-9]){10}$"
 _NATIONAL_REGISTER_NUMBER = re.compile(NATIONAL_REGISTER_NUMBER_PATTERN)
 
 
 def _eleven_digits(value: Any) -> Any:
     # Before the pattern, in the words the service has always used ("must be 11 digits"): the
     # pattern in the document and this check accept exactly the same texts.
-    if isinstance(value, str) and not _NATIONAL_REGISTER_NUMBER.fullmatch(value.strip()):
+    if isinstance(value, str) and not _NATIONAL_REGISTER_NUMBER.fullmatch(value):
         raise ValueError("must be 11 digits (spaces, dots and dashes between them are allowed)")
     return value
 
@@ -42,121 +59,143 @@ def _eleven_digits(value: Any) -> Any:
 NationalRegisterNumberText = Annotated[
     str,
     BeforeValidator(_eleven_digits),
-    Field(pattern=NATIONAL_REGISTER_NUMBER_PATTERN, max_length=20, description="11 digits, optionally with spaces, dots and dashes; never given back."),
+    StringConstraints(pattern=NATIONAL_REGISTER_NUMBER_PATTERN, max_length=20),
+    Field(description="11 digits, optionally with spaces, dots and dashes; never given back."),
 ]
 
 # 10 digits starting with 0 or 1, optionally after "BE", with separators ("0403.170.701",
 # "BE 0403 170 701"); the mod-97 check is the service's (422 naming the field).
-ENTERPRISE_NUMBER_PATTERN = r"^\s*(?:[Bb][Ee])?[ .\-]*[01][ .\-]*(?:[0-9][ .\-]*){9}$"
-EnterpriseNumberText = Annotated[str, Field(pattern=ENTERPRISE_NUMBER_PATTERN, max_length=20, description="KBO enterprise number, e.g. 0403.170.701.")]
+ENTERPRISE_NUMBER_PATTERN = r"^(?:[Bb][Ee][ .\-]*)?[01](?:[ .\-]*[0-9]){9}$"
+# Constraints are StringConstraints (Litestar's document reads their pattern, not Field's), and an
+# optional field carries them on the whole `str | None`: Litestar's document drops the constraints
+# of an Annotated type inside a union (pydantic applies them to the text either way).
+OptionalEnterpriseNumber = Annotated[
+    str | None, StringConstraints(pattern=ENTERPRISE_NUMBER_PATTERN, max_length=20), Field(description="KBO enterprise number, e.g. 0403.170.701.")
+]
 
 # An institution number of the Flemish education administration (instellingsnummer): 6 digits.
 INSTITUTION_NUMBER_PATTERN = r"^[0-9]{6}$"
-InstitutionNumber = Annotated[str, Field(pattern=INSTITUTION_NUMBER_PATTERN, description="Instellingsnummer: 6 digits, e.g. 030001.")]
+InstitutionNumber = Annotated[str, StringConstraints(pattern=INSTITUTION_NUMBER_PATTERN), Field(description="Instellingsnummer: 6 digits, e.g. 030001.")]
+OptionalInstitutionNumber = Annotated[
+    str | None, StringConstraints(pattern=INSTITUTION_NUMBER_PATTERN), Field(description="Instellingsnummer: 6 digits, e.g. 030001.")
+]
 
 # Catalogue keys (roles, contexts, themes) are snake_case words; whether one exists is data (the
 # catalogue), checked by the service (422 naming the field).
 CATALOGUE_KEY_PATTERN = r"^[a-z][a-z0-9_]{0,99}$"
-CatalogueKey = Annotated[str, Field(pattern=CATALOGUE_KEY_PATTERN, max_length=100)]
-Reason = Annotated[str, Field(min_length=1, max_length=2000)]
+CatalogueKey = Annotated[str, StringConstraints(pattern=CATALOGUE_KEY_PATTERN, max_length=100)]
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=TEXT_PATTERN)]
+OptionalReason = Annotated[
+    str | None, StringConstraints(min_length=1, max_length=2000, pattern=TEXT_PATTERN), Field(description="Required when refusing (ID-8).")
+]
 
 # Paging: a keyset cursor is base64url text this service gave out with the previous page.
 CURSOR_PATTERN = r"^[A-Za-z0-9_\-]{1,400}={0,2}$"
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 100
-
-
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be blank")
-    return value
+DEFAULT_PAGE_SIZE = paging.DEFAULT_LIMIT
+MAX_PAGE_SIZE = paging.MAX_LIMIT
 
 
 # ------------------------------------------------------------------------------- request bodies
 
 
-class OrganisationIn(StrictModel):
+class Body(StrictModel):
+    """A request body: unknown fields refused (StrictModel), and text taken as sent, not stripped:
+    the patterns refuse surrounding spaces, so that what the document allows is exactly what the
+    service accepts (a stripped text would pass a length the document refuses)."""
+
+    model_config = ConfigDict(**{**StrictModel.model_config, "str_strip_whitespace": False})
+
+
+class OrganisationIn(Body):
     name: Name
     kind: OrganisationKind
-    enterprise_number: EnterpriseNumberText | None = None
-    institution_number: InstitutionNumber | None = None
+    enterprise_number: OptionalEnterpriseNumber = None
+    institution_number: OptionalInstitutionNumber = None
     contact_email: EmailStr | None = None
 
 
-class OrganisationChange(StrictModel):
+class OrganisationChange(Body):
     """Only the fields sent change; a change that changes nothing publishes nothing."""
 
-    name: Name | None = None
+    name: OptionalName = None
     contact_email: EmailStr | None = None
 
 
-class SchoolIn(StrictModel):
+class SchoolIn(Body):
     name: Name
     institution_number: InstitutionNumber
-    enterprise_number: EnterpriseNumberText | None = None
+    enterprise_number: OptionalEnterpriseNumber = None
     contact_email: EmailStr | None = None
 
 
-class SchoolsImport(StrictModel):
+class SchoolsImport(Body):
     schools: Annotated[list[SchoolIn], Field(min_length=1, max_length=5000)]
 
 
-class PersonRef(StrictModel):
+class PersonRef(Body):
     person_id: UUID
 
 
-class NumberIn(StrictModel):
+class NumberIn(Body):
     national_register_number: NationalRegisterNumberText
 
 
-class PersonIn(StrictModel):
+class PersonIn(Body):
     national_register_number: NationalRegisterNumberText
     last_name: Name
     first_name: Name
     gender: Gender
-    date_of_birth: date
+    date_of_birth: Day
     email: EmailStr
 
 
-class RightIn(StrictModel):
+class RightIn(Body):
     person_id: UUID
     role: CatalogueKey
     context: CatalogueKey
-    valid_from: date
-    valid_until: date | None = Field(default=None, description="The last day the right grants; not before today nor before valid_from (ID-14).")
+    valid_from: Day
+    valid_until: OptionalDay = Field(default=None, description="The last day the right grants; not before today nor before valid_from (ID-14).")
 
 
-class ValidityIn(StrictModel):
-    valid_from: date
-    valid_until: date | None = None
+class ValidityIn(Body):
+    valid_from: Day
+    valid_until: OptionalDay = None
 
 
-class RightRequestIn(StrictModel):
+class QualityRegistrationIn(Body):
+    """The organisation's WSE quality registration as the helpdesk records it."""
+
+    status: Literal["none", "registered", "suspended", "withdrawn"]
+    valid_from: OptionalDay = None
+    valid_until: OptionalDay = None
+
+
+class RightRequestIn(Body):
     role: CatalogueKey
     context: CatalogueKey
-    reason: Annotated[Reason, AfterValidator(_not_blank)]
+    reason: Reason
 
 
-class DecisionIn(StrictModel):
-    approve: bool
-    reason: Annotated[str, Field(max_length=2000)] | None = Field(default=None, description="Required when refusing (ID-8).")
-    valid_until: date | None = None
+class DecisionIn(Body):
+    approve: StrictBool
+    reason: OptionalReason = None
+    valid_until: OptionalDay = None
 
 
-class ThemeIn(StrictModel):
+class ThemeIn(Body):
     person_id: UUID
     theme: CatalogueKey
 
 
-class ProofRequest(StrictModel):
+class ProofRequest(Body):
     national_register_number: NationalRegisterNumberText
 
 
-class SignInIn(StrictModel):
-    proof: Annotated[str, Field(min_length=1, max_length=8000)]
+class SignInIn(Body):
+    proof: Annotated[str, StringConstraints(min_length=1, max_length=8000, pattern=TEXT_PATTERN)]
 
 
-class ChooseOrganisation(StrictModel):
+class ChooseOrganisation(Body):
     organisation_id: UUID | None = Field(description="The organisation to act for; null: act as oneself, a citizen.")
 
 

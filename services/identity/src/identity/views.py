@@ -25,11 +25,13 @@ from identity import use_cases
 from identity.domain import MembershipRole, RequestStatus, TooManyLookups
 from identity.numbers import InvalidNumber, parse_national_register_number
 from identity.schemas import (
+    CATALOGUE_KEY_PATTERN,
     CURSOR_PATTERN,
     DEFAULT_PAGE_SIZE,
     ENTERPRISE_NUMBER_PATTERN,
     INSTITUTION_NUMBER_PATTERN,
     MAX_PAGE_SIZE,
+    TEXT_PATTERN,
     AdministratorsOut,
     AuditEntryOut,
     CatalogueEntryOut,
@@ -53,6 +55,7 @@ from identity.schemas import (
     PersonRef,
     ProofOut,
     ProofRequest,
+    QualityRegistrationIn,
     RightIn,
     RightOut,
     RightRequestCreated,
@@ -206,7 +209,7 @@ class OrganisationController(Controller):
         ctx: Context,
         enterprise_number: Annotated[str | None, Parameter(pattern=ENTERPRISE_NUMBER_PATTERN, max_length=20)] = None,
         institution_number: Annotated[str | None, Parameter(pattern=INSTITUTION_NUMBER_PATTERN)] = None,
-        name: Annotated[str | None, Parameter(min_length=1, max_length=200, description="A part of the name, any case.")] = None,
+        name: Annotated[str | None, Parameter(min_length=1, max_length=200, pattern=TEXT_PATTERN, description="A part of the name, any case.")] = None,
         limit: Limit = DEFAULT_PAGE_SIZE,
         cursor: Cursor = None,
     ) -> Page[OrganisationOut]:
@@ -235,8 +238,9 @@ class OrganisationController(Controller):
         return OrganisationOut.model_validate(state)
 
     @put("/organisations/{organisation_id:uuid}/quality-registration", opt=signed_in(404))
-    async def quality_registration(self, organisation_id: UUID, data: QualityRegistration, ctx: Context) -> OrganisationOut:
-        state = await ctx.run(use_cases.change_organisation, actor=ctx.actor, organisation_id=organisation_id, quality_registration=data)
+    async def quality_registration(self, organisation_id: UUID, data: QualityRegistrationIn, ctx: Context) -> OrganisationOut:
+        registration = QualityRegistration.model_validate(data.model_dump())
+        state = await ctx.run(use_cases.change_organisation, actor=ctx.actor, organisation_id=organisation_id, quality_registration=registration)
         return OrganisationOut.model_validate(state)
 
     @post("/secondary-schools/import", opt=signed_in(409), status_code=200)
@@ -286,7 +290,7 @@ class OrganisationController(Controller):
             use_cases.remove_administrator, actor=ctx.actor, organisation_id=organisation_id, person_id=person_id, level=MembershipRole.LOCAL_ADMINISTRATOR
         )
 
-    @get("/organisations/{organisation_id:uuid}/audit", opt=signed_in())
+    @get("/organisations/{organisation_id:uuid}/audit", opt=signed_in(404))
     async def organisation_audit(self, organisation_id: UUID, ctx: Context, limit: Limit = DEFAULT_PAGE_SIZE, cursor: Cursor = None) -> Page[AuditEntryOut]:
         """ID-12: the organisation's audit trail, newest first (its administrators)."""
         result = await ctx.run(use_cases.audit_trail, actor=ctx.actor, organisation_id=organisation_id, limit=limit, cursor=cursor)
@@ -362,7 +366,7 @@ class MembershipController(Controller):
     path = "/v1/organisations/{organisation_id:uuid}"
     tags = ["members and rights"]
 
-    @get("/members", opt=signed_in())
+    @get("/members", opt=signed_in(404))
     async def members(self, organisation_id: UUID, ctx: Context, limit: Limit = DEFAULT_PAGE_SIZE, cursor: Cursor = None) -> Page[MemberOut]:
         """The organisation's members (its administrators ask), in name order, with their membership
         and the rights that still count; members without rights too."""
@@ -391,11 +395,11 @@ class MembershipController(Controller):
     async def revoke(self, organisation_id: UUID, right_id: UUID, ctx: Context) -> None:
         await ctx.run(use_cases.revoke_right, actor=ctx.actor, organisation_id=organisation_id, right_id=right_id)
 
-    @get("/rights", opt=signed_in())
+    @get("/rights", opt=signed_in(404))
     async def report(self, organisation_id: UUID, ctx: Context, limit: Limit = DEFAULT_PAGE_SIZE, cursor: Cursor = None) -> Page[RightRow]:
         return _page(RightRow, await ctx.run(use_cases.rights_report, actor=ctx.actor, organisation_id=organisation_id, limit=limit, cursor=cursor))
 
-    @get("/rights.csv", opt=signed_in(), media_type="text/csv")
+    @get("/rights.csv", opt=signed_in(404), media_type="text/csv")
     async def report_csv(self, organisation_id: UUID, ctx: Context) -> Response[str]:
         """The whole rights report as a file (semicolon-separated, as spreadsheets in Flanders read it)."""
         rows, _ = await ctx.run(use_cases.rights_report, actor=ctx.actor, organisation_id=organisation_id)
@@ -410,7 +414,7 @@ class MembershipController(Controller):
     async def request_right(self, organisation_id: UUID, data: RightRequestIn, ctx: Context) -> RightRequestCreated:
         return RightRequestCreated.model_validate(await ctx.run(use_cases.request_right, actor=ctx.actor, organisation_id=organisation_id, **data.model_dump()))
 
-    @get("/right-requests", opt=signed_in())
+    @get("/right-requests", opt=signed_in(404))
     async def right_requests(
         self, organisation_id: UUID, ctx: Context, status: RequestStatus | None = None, limit: Limit = DEFAULT_PAGE_SIZE, cursor: Cursor = None
     ) -> Page[RightRequestOut]:
@@ -430,8 +434,10 @@ class MembershipController(Controller):
         """ID-13: a theme of the catalogue (GET /v1/themes) for a member."""
         await ctx.run(use_cases.grant_theme, actor=ctx.actor, organisation_id=organisation_id, **data.model_dump())
 
-    @delete("/themes/{person_id:uuid}/{theme:str}", opt=signed_in(), status_code=204)
-    async def revoke_theme(self, organisation_id: UUID, person_id: UUID, theme: Annotated[str, Parameter(max_length=100)], ctx: Context) -> None:
+    @delete("/themes/{person_id:uuid}/{theme:str}", opt=signed_in(404), status_code=204)
+    async def revoke_theme(
+        self, organisation_id: UUID, person_id: UUID, theme: Annotated[str, Parameter(pattern=CATALOGUE_KEY_PATTERN, max_length=100)], ctx: Context
+    ) -> None:
         await ctx.run(use_cases.revoke_theme, actor=ctx.actor, organisation_id=organisation_id, person_id=person_id, theme=theme)
 
 
@@ -442,12 +448,12 @@ class MeController(Controller):
     path = "/v1/me"
     tags = ["sign-in"]
 
-    @get("/rights", opt=signed_in())
+    @get("/rights", opt=signed_in(404))
     async def my_rights(self, ctx: Context, limit: Limit = DEFAULT_PAGE_SIZE, cursor: Cursor = None) -> Page[MyRightOut]:
         """One's own rights in every organisation of membership that still count (granting today or later)."""
         return _page(MyRightOut, await ctx.run(use_cases.my_rights, read_only=True, actor=ctx.actor, limit=limit, cursor=cursor))
 
-    @get("/right-requests", opt=signed_in())
+    @get("/right-requests", opt=signed_in(404))
     async def my_right_requests(
         self, ctx: Context, status: RequestStatus | None = None, limit: Limit = DEFAULT_PAGE_SIZE, cursor: Cursor = None
     ) -> Page[MyRightRequestOut]:
@@ -469,9 +475,9 @@ async def check(
     ctx: Context,
     person_id: UUID,
     organisation_id: UUID,
-    role: Annotated[str, Parameter(max_length=100)],
-    context: Annotated[str, Parameter(max_length=100)],
-    theme: Annotated[str | None, Parameter(max_length=100)] = None,
+    role: Annotated[str, Parameter(pattern=CATALOGUE_KEY_PATTERN, max_length=100)],
+    context: Annotated[str, Parameter(pattern=CATALOGUE_KEY_PATTERN, max_length=100)],
+    theme: Annotated[str | None, Parameter(pattern=CATALOGUE_KEY_PATTERN, max_length=100)] = None,
 ) -> CheckOut:
     """May this person act as role@context for this organisation today (and read documents of
     this theme)? Applications ask this, e.g. the dual-learning app (ID-7), Mijn Onderwijs (ID-13).

@@ -8,8 +8,8 @@ from uuid import UUID
 
 import asyncpg
 
-from identity import paging
 from identity.use_cases.authority import require_administrator, require_operator
+from service_runtime import paging
 from service_runtime.auth import Actor
 
 

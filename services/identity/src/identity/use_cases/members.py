@@ -7,10 +7,11 @@ from uuid import UUID
 
 import asyncpg
 
-from identity import domain, paging, queries
+from identity import domain, queries
 from identity.domain import MembershipRole
 from identity.use_cases.authority import require_administrator, require_head_administrator, require_operator
 from identity.use_cases.rights import revoke
+from service_runtime import paging
 from service_runtime.audit import record_audit
 from service_runtime.auth import Actor
 from service_runtime.errors import NotFound

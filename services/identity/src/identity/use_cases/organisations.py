@@ -9,10 +9,11 @@ from uuid import UUID
 
 import asyncpg
 
-from identity import domain, paging, queries
+from identity import domain, queries
 from identity.domain import ADMINISTRATOR_ROLES, OrganisationKind
 from identity.numbers import parse_enterprise_number
 from identity.use_cases.authority import require_operator, require_operator_or_member
+from service_runtime import paging
 from service_runtime.audit import record_audit
 from service_runtime.auth import Actor
 from service_runtime.errors import Conflict

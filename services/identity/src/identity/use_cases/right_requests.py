@@ -11,10 +11,11 @@ from uuid import UUID
 
 import asyncpg
 
-from identity import domain, paging, queries
+from identity import domain, queries
 from identity.domain import RequestStatus
 from identity.use_cases.authority import require_administrator
 from identity.use_cases.rights import grant
+from service_runtime import paging
 from service_runtime.audit import record_audit
 from service_runtime.auth import Actor
 from service_runtime.errors import Conflict, NotFound
@@ -93,7 +94,7 @@ async def right_requests(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The organisation's right requests, oldest first: the order in which they wait."""
     await require_administrator(connection, actor, organisation_id)
-    after = paging.decode_cursor(cursor, (paging.TIMESTAMP, paging.UUID_))
+    after = paging.decode_cursor(cursor, (paging.MOMENT, paging.UUID_))
     rows = await connection.fetch(
         """
         SELECT q.request_id, q.person_id, p.first_name, p.last_name, q.context, q.role, q.reason, q.status, q.requested_at,
@@ -123,7 +124,7 @@ async def my_right_requests(
     connection: asyncpg.Connection, *, actor: Actor, status: RequestStatus | None, limit: int, cursor: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
     """A person's own right requests in every organisation, newest first."""
-    after = paging.decode_cursor(cursor, (paging.TIMESTAMP, paging.UUID_))
+    after = paging.decode_cursor(cursor, (paging.MOMENT, paging.UUID_))
     rows = await connection.fetch(
         _MINE
         + """

@@ -9,9 +9,10 @@ from uuid import UUID
 
 import asyncpg
 
-from identity import domain, paging, queries
+from identity import domain, queries
 from identity.domain import RequestStatus
 from identity.use_cases.authority import require_administrator
+from service_runtime import paging
 from service_runtime.audit import record_audit
 from service_runtime.auth import Actor
 from service_runtime.errors import NotFound
