@@ -84,8 +84,7 @@ class NotificationController(Controller):
         except DomainError as error:  # no database involved, so not through `ctx.run`: the same mapping
             raise problem_for(error) from None
 
-    # 400: a body that is not JSON (the runtime answers it before the model sees the body).
-    @post("/templates/{template_id:str}/preview", opt=back_office(400, 404), status_code=200)
+    @post("/templates/{template_id:str}/preview", opt=back_office(404), status_code=200)
     async def preview(
         self,
         template_id: Annotated[str, Parameter(pattern=TEMPLATE_ID_PATTERN, max_length=151, description="e.g. registration.application_submitted")],

@@ -15,7 +15,7 @@ from pydantic import Field
 from registration.domain import OPEN_STATUSES
 from registration.sections import SECTION_MODELS_BY_NAME
 from registration.use_cases import back_office, common, register
-from registration.views.common import NOT_JSON, Cursor, Limit, OdbNumber, case_handler_access, page_of
+from registration.views.common import Cursor, Limit, OdbNumber, case_handler_access, page_of
 from registration.views.schemas import BackOfficeApplication, EvaluationOut, QueueEntry, pick
 from service_runtime import paging
 from service_runtime.api import Page
@@ -98,7 +98,7 @@ class BackOfficeController(Controller):
         """Any organisation's dossier, with its questions and history."""
         return back_office_application(await ctx.run(common.application, read_only=True, application_id=application_id, organisation_id=None))
 
-    @post("/applications/{application_id:uuid}/information-requests", opt=case_handler_access(NOT_JSON, 404, 409), status_code=201)
+    @post("/applications/{application_id:uuid}/information-requests", opt=case_handler_access(404, 409), status_code=201)
     async def request_information(self, ctx: Context, application_id: UUID, data: QuestionIn) -> BackOfficeApplication:
         """R-19: the provider has one month; the contact person is emailed. 409 unless the dossier is in review or held."""
         return back_office_application(
@@ -107,7 +107,7 @@ class BackOfficeController(Controller):
             )
         )
 
-    @post("/applications/{application_id:uuid}/forward", opt=case_handler_access(NOT_JSON, 404, 409), status_code=200)
+    @post("/applications/{application_id:uuid}/forward", opt=case_handler_access(404, 409), status_code=200)
     async def forward(self, ctx: Context, application_id: UUID, data: ForwardIn) -> BackOfficeApplication:
         """R-15: to the commission (default) or a joint committee that volunteered. 409 while held or awaiting information."""
         return back_office_application(
@@ -121,7 +121,7 @@ class BackOfficeController(Controller):
             )
         )
 
-    @post("/applications/{application_id:uuid}/decision", opt=case_handler_access(NOT_JSON, 404, 409), status_code=200)
+    @post("/applications/{application_id:uuid}/decision", opt=case_handler_access(404, 409), status_code=200)
     async def decide(self, ctx: Context, application_id: UUID, data: DecisionIn) -> BackOfficeApplication:
         """R-20, R-21: approval registers the training with its ODB number; the contact person is
         emailed either way (N-1). 409 unless the dossier was forwarded."""
@@ -137,7 +137,7 @@ class BackOfficeController(Controller):
             )
         )
 
-    @post("/trainings/{odb_number:str}/evaluations", opt=case_handler_access(NOT_JSON, 404, 409), status_code=201)
+    @post("/trainings/{odb_number:str}/evaluations", opt=case_handler_access(404, 409), status_code=201)
     async def evaluate(self, ctx: Context, odb_number: OdbNumber, data: EvaluationIn) -> EvaluationOut:
         """R-26: the yearly evaluation; a negative one is emailed to the general contact. 409 when the year has one."""
         return pick(
@@ -176,7 +176,7 @@ def _amend_handler(name: str, model: type[StrictModel]) -> HTTPRouteHandler:
     amend.__name__ = amend.__qualname__ = f"amend_{name}_section"
     return put(
         f"/v1/back-office/applications/{{application_id:uuid}}/sections/{name}",
-        opt=case_handler_access(NOT_JSON, 404, 409),
+        opt=case_handler_access(404, 409),
         tags=["back office"],
         summary=f"Amend the {name} section",
         description="R-17: amend a submitted dossier at the provider's request; kept in its history with the reason. 409 once forwarded.",

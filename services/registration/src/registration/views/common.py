@@ -28,11 +28,6 @@ CASE_HANDLER = access(_CASE_HANDLER_RULE)
 PUBLIC = access(Public())
 
 
-# A JSON body that is not JSON: the runtime answers 400 (its document derives 413 and 422 from a
-# body, not this one), so routes that take a JSON body declare it themselves.
-NOT_JSON = 400
-
-
 def provider_access(*problems: int) -> dict[str, Any]:
     """Provider staff, and the statuses the route's use case can answer besides 401, 403 and 422."""
     return access(_PROVIDER_RULE, problems=problems)

@@ -18,7 +18,7 @@ from pydantic import Field
 
 from registration.sections import SECTION_MODELS_BY_NAME, OrganisationData
 from registration.use_cases import back_office, common, provider, register
-from registration.views.common import NOT_JSON, PROVIDER, Cursor, Limit, OdbNumber, page_of, provider_access
+from registration.views.common import PROVIDER, Cursor, Limit, OdbNumber, page_of, provider_access
 from registration.views.schemas import ApplicationSummary, OrganisationDataOut, ProviderApplication, ProviderTraining, pick
 from service_runtime import paging
 from service_runtime.api import Page
@@ -98,7 +98,7 @@ class ProviderController(Controller):
         """R-3, R-4, R-25: the organisation's data; fields never entered are null."""
         return pick(OrganisationDataOut, await ctx.run(provider.organisation_data, read_only=True, organisation_id=_organisation(ctx.principal)))
 
-    @put("/organisation", opt=provider_access(NOT_JSON, 404))
+    @put("/organisation", opt=provider_access(404))
     async def update_organisation_data(self, ctx: Context, data: OrganisationData) -> OrganisationDataOut:
         """R-3 contact person, R-4 learning management system and follow-up document, R-25 contacts.
         404 while identity's event about the organisation has not arrived."""
@@ -109,7 +109,7 @@ class ProviderController(Controller):
         """R-25: answer the yearly question: our contacts still work here. 422 without a general contact."""
         return pick(OrganisationDataOut, await ctx.run(provider.confirm_contacts, organisation_id=_organisation(ctx.principal), today=ctx.today))
 
-    @post("/applications", opt=provider_access(NOT_JSON, 404, 409), status_code=201, operation_class=OptionalBodyOperation)
+    @post("/applications", opt=provider_access(404, 409), status_code=201, operation_class=OptionalBodyOperation)
     async def create_draft(self, ctx: Context, data: DraftIn | None = None) -> ProviderApplication:
         """A new draft. The body is optional: without one (or `{}`) a new application; with
         `replaces_odb_number`, an application to replace a registration (R-24), starting from what
@@ -165,7 +165,7 @@ class ProviderController(Controller):
             )
         )
 
-    @post("/applications/{application_id:uuid}/answer", opt=provider_access(NOT_JSON, 404, 409), status_code=200)
+    @post("/applications/{application_id:uuid}/answer", opt=provider_access(404, 409), status_code=200)
     async def answer(self, ctx: Context, application_id: UUID, data: AnswerIn) -> ProviderApplication:
         """R-19: the answer to the back office's question, with documents; 409 without an open question."""
         return provider_application(
@@ -186,7 +186,7 @@ class ProviderController(Controller):
         found = await ctx.run(provider.registered_trainings, read_only=True, organisation_id=_organisation(ctx.principal), limit=limit, cursor=cursor)
         return page_of(ProviderTraining, found)
 
-    @post("/trainings/{odb_number:str}/stop", opt=provider_access(NOT_JSON, 404, 409), status_code=200)
+    @post("/trainings/{odb_number:str}/stop", opt=provider_access(404, 409), status_code=200)
     async def stop(self, ctx: Context, odb_number: OdbNumber, data: StopIn) -> ProviderTraining:
         """R-23: from `stop_on` the training leaves the public register; another organisation's
         training is a 403 (audited), one already stopped a 409."""
@@ -225,7 +225,7 @@ def _save_section_handler(name: str, model: type[StrictModel]) -> HTTPRouteHandl
     save_section.__name__ = save_section.__qualname__ = f"save_{name}_section"
     return put(
         f"/v1/provider/applications/{{application_id:uuid}}/sections/{name}",
-        opt=provider_access(NOT_JSON, 404, 409),
+        opt=provider_access(404, 409),
         tags=["provider"],
         summary=f"Save the {name} section",
         description=(
