@@ -60,7 +60,9 @@ def _is_litestar_default_error(response: dict[str, Any]) -> bool:
     return "status_code" in schema.get("properties", {})
 
 
-def _pydantic_models_by_name() -> dict[str, list[type[BaseModel]]]:
+def _pydantic_models_by_name(service: str | None = None) -> dict[str, list[type[BaseModel]]]:
+    """Pydantic models by class name; where several share a name (several services imported in
+    one process, as in the tests), the service's own is the one meant."""
     found: dict[str, list[type[BaseModel]]] = {}
     stack: list[type[BaseModel]] = [BaseModel]
     while stack:
@@ -68,15 +70,20 @@ def _pydantic_models_by_name() -> dict[str, list[type[BaseModel]]]:
             stack.append(sub)
             if sub.__pydantic_generic_metadata__["origin"] is None:  # Page[X] is named differently by each generator
                 found.setdefault(sub.__name__, []).append(sub)
+    if service:
+        for name, models in found.items():
+            own = [m for m in models if m.__module__.split(".")[0] == service]
+            if len(models) > 1 and len(own) == 1:
+                found[name] = own
     return found
 
 
-def _use_pydantic_schemas(schemas: dict[str, Any]) -> None:
+def _use_pydantic_schemas(schemas: dict[str, Any], service: str | None) -> None:
     """Litestar writes its own schemas for Pydantic models and drops some of their constraints
     (patterns, decimal bounds, lengths inside optional types); Pydantic's own JSON Schema has them
     all, and `additionalProperties: false` where unknown fields are refused. Each component named
     after exactly one Pydantic model gets Pydantic's schema, and the models it refers to theirs."""
-    models = _pydantic_models_by_name()
+    models = _pydantic_models_by_name(service)
     pending = [name for name in schemas if len(models.get(name, ())) == 1]
     done: set[str] = set()
     while pending:
@@ -106,12 +113,12 @@ def _strict_model_names() -> set[str]:
     return {name for name, forbids in seen.items() if forbids}
 
 
-def complete_openapi(app: Litestar) -> dict[str, Any]:
+def complete_openapi(app: Litestar, *, service: str | None = None) -> dict[str, Any]:
     """Build the app's OpenAPI document now (an error in it stops the start) and complete it in place."""
     document: dict[str, Any] = app.plugins.get(OpenAPIPlugin).provide_openapi_schema()
     components = document.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
-    _use_pydantic_schemas(schemas)
+    _use_pydantic_schemas(schemas, service)
     # The one problem document (by its own model: another module may have a model of that name).
     problem_schema = Problem.model_json_schema(ref_template=_COMPONENT_REF)
     schemas.update(problem_schema.pop("$defs", {}))

@@ -310,7 +310,7 @@ class ServiceRuntime:
         )
         app.state.runtime = self
         self._check_projections(app)
-        complete_openapi(app)  # the contract portals build on; an error in it stops the start
+        complete_openapi(app, service=self.service.name)  # the contract portals build on; an error in it stops the start
         return app
 
     def _check_projections(self, app: Litestar) -> None:
