@@ -30,9 +30,7 @@ id finds the traceback in the service log (`IdentityProcess.log_path`).
 from __future__ import annotations
 
 import functools
-import json
 import subprocess
-import sys
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -52,6 +50,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.errors import LoaderError
 from schemathesis.core.result import Err
 
+from tests import contract
 from tests.identity.conftest import national_register_number, sign_in
 
 pytestmark = pytest.mark.slow
@@ -234,78 +233,12 @@ def test_the_service_serves_its_openapi_document_to_anyone(world):
     assert set(response.json()["paths"]) == set(_document_of_the_code()["paths"])
 
 
-def _resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in schema:
-        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
-    return schema
-
-
-def _untyped(document: dict[str, Any], schema: dict[str, Any]) -> bool:
-    """An object without properties (a `dict` in a generated client), or a union of such."""
-    schema = _resolve(document, schema)
-    if "oneOf" in schema or "anyOf" in schema:
-        return any(_untyped(document, option) for option in schema.get("oneOf", schema.get("anyOf", [])))
-    return schema.get("type") in ("object", None) and not schema.get("properties") and "items" not in schema and schema.get("type") != "null"
-
-
 def test_the_document_is_valid_openapi_and_types_every_success_answer(world):
     document = requests.get(world.url + "/schema/openapi.json", timeout=10).json()
     validate(document)  # openapi-spec-validator: raises on the first error
-    untyped = []
-    for path, item in document["paths"].items():
-        for method, operation in item.items():
-            for status, response in operation.get("responses", {}).items():
-                if not status.startswith("2"):
-                    continue
-                for media_type, content in response.get("content", {}).items():
-                    if media_type == "application/json" and _untyped(document, content.get("schema", {})):
-                        untyped.append(f"{method.upper()} {path} {status}")
-    assert not untyped, untyped
+    assert not contract.untyped_success_answers(document)
     # Request models that refuse unknown fields say so.
     assert document["components"]["schemas"]["PersonIn"]["additionalProperties"] is False
-
-
-def _config_with(parameters: dict[str, str], path: Path) -> Path:
-    """The repository's configuration, with the caller's own ids for the operations whose path has them."""
-    blocks = [CONFIG.read_text()]
-    for name, value in parameters.items():
-        blocks.append(f'[[operations]]\ninclude-path-regex = "\\\\{{{name}\\\\}}"\nparameters = {{ {name} = {json.dumps(value)} }}\n')
-    path.write_text("\n".join(blocks))
-    return path
-
-
-def _schemathesis(url: str, config: Path, headers: dict[str, str]) -> tuple[int, str]:
-    """`schemathesis run --checks all` against the running service, as its own process."""
-    command = [
-        sys.executable,
-        "-m",
-        "schemathesis.cli",
-        "--config-file",
-        str(config),
-        "run",
-        f"{url}/schema/openapi.json",
-        "--checks",
-        "all",
-        "--max-examples",
-        str(MAX_EXAMPLES),
-        "--generation-deterministic",
-        "--phases",
-        "examples,coverage,fuzzing",
-        "--workers",
-        "1",  # with threads, Hypothesis's lambda descriptions can crash CPython 3.11's ast.parse
-        "--request-timeout",
-        "20",
-        "--no-color",
-        *(part for name, value in headers.items() for part in ("-H", f"{name}: {value}")),
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=900)
-    return done.returncode, done.stdout + done.stderr
-
-
-def _summary(text: str) -> str:
-    """The part of the output that names failures (the whole output can be long)."""
-    marker = text.find("FAILURES")
-    return text[marker:][-20_000:] if marker >= 0 else text[-20_000:]
 
 
 @pytest.fixture(scope="module")
@@ -340,10 +273,12 @@ def test_schemathesis_with_every_check_finds_nothing(world, officer, who, tmp_pa
         "operator": (world.operator.headers, {"organisation_id": str(world.department_id)}),
         "officer": (head.headers, own),
     }[who]
-    code, output = _schemathesis(world.url, _config_with(parameters, tmp_path / f"{who}.toml"), headers)
+    config = contract.config_with(CONFIG, parameters, tmp_path / f"{who}.toml")
+    done = subprocess.run(contract.command(world.url, config, headers, max_examples=MAX_EXAMPLES), capture_output=True, text=True, timeout=900)
+    code, output = done.returncode, done.stdout + done.stderr
     (tmp_path / f"{who}.out").write_text(output)
     print(f"{tmp_path / who}.out:\n{output[-3000:]}")
-    assert code == 0, f"{who} (exit {code}; tracebacks under their correlation ids in {world.identity.log_path}):\n{_summary(output)}"
+    assert code == 0, f"{who} (exit {code}; tracebacks under their correlation ids in {world.identity.log_path}):\n{contract.summary(output)}"
     if who == "operator":
         assert not _operator_lost_their_powers(world)
 

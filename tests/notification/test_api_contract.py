@@ -13,6 +13,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from notification.schemas import DeliveryLogEntryOut, NotificationOut, NotificationSummaryOut, PreviewOut, TemplateOut
+from tests import contract
 from tests.notification.conftest import operator_client
 from tests.notification.test_delivery import SUBMITTED
 
@@ -38,12 +39,6 @@ async def _document(client: httpx.AsyncClient) -> dict[str, Any]:
     return document
 
 
-def _resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in schema:
-        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
-    return schema
-
-
 async def test_the_document_validates_types_every_answer_and_documents_the_problems(anonymous):
     document = await _document(anonymous)
     validate(document)
@@ -58,7 +53,7 @@ async def test_the_document_validates_types_every_answer_and_documents_the_probl
         assert operation["security"] == [{"platformToken": []}], label
         success = operation["responses"]["200"]["content"]
         assert list(success) == ["application/json"], label
-        assert _resolve(document, success["application/json"]["schema"]).get("properties"), label
+        assert contract.resolve(document, success["application/json"]["schema"]).get("properties"), label
         assert {"401", "403"} <= set(operation["responses"]), label
         for status, response in operation["responses"].items():
             if status.startswith("4"):
@@ -66,9 +61,9 @@ async def test_the_document_validates_types_every_answer_and_documents_the_probl
     assert "404" in operations["GET /v1/notifications/{notification_id}"]["responses"]
     preview = operations["POST /v1/templates/{template_id}/preview"]
     assert {"400", "404", "413", "422"} <= set(preview["responses"]) and preview["requestBody"]["required"] is True
-    assert _resolve(document, preview["requestBody"]["content"]["application/json"]["schema"])["additionalProperties"] is False
+    assert contract.resolve(document, preview["requestBody"]["content"]["application/json"]["schema"])["additionalProperties"] is False
     for label in ("GET /v1/notifications", "GET /v1/templates"):
-        page = _resolve(document, operations[label]["responses"]["200"]["content"]["application/json"]["schema"])
+        page = contract.resolve(document, operations[label]["responses"]["200"]["content"]["application/json"]["schema"])
         assert set(page["properties"]) == {"items", "next_cursor"}, label
         names = {p["name"] for p in operations[label]["parameters"]}
         assert {"limit", "cursor"} <= names, label

@@ -23,18 +23,13 @@ By hand, against `./dev up` (TOKEN: a provider's access token, see docs/registra
 
 from __future__ import annotations
 
-import asyncio
-import json
-import re
-import socket
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
+from tests import contract
 from tests.registration.conftest import Actor, contact, deciding_body, draft, self_analysis, submitted, training
 
 pytestmark = pytest.mark.slow
@@ -44,76 +39,10 @@ MAX_EXAMPLES = 8
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 async def served(registration) -> AsyncIterator[str]:
-    """The in-process app over HTTP (its runtime is already started: no lifespan here)."""
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(registration.app, host="127.0.0.1", port=port, lifespan="off", log_level="warning", access_log=False))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await asyncio.wait_for(task, timeout=30)
-
-
-def _config_with(parameters: dict[str, dict[str, str]], path: Path) -> Path:
-    """The repository's configuration, with the caller's own ids for the operations whose path has them."""
-    blocks = [CONFIG.read_text()]
-    for name, value in parameters.items():
-        blocks.append(f'[[operations]]\ninclude-path-regex = "\\\\{{{name}\\\\}}"\nparameters = {{ {name} = {json.dumps(value)} }}\n')
-    path.write_text("\n".join(blocks))
-    return path
-
-
-async def _schemathesis(url: str, config: Path, report: Path, headers: dict[str, str]) -> tuple[int, str, int]:
-    """`schemathesis run --checks all` against the served app, as its own process."""
-    command = [
-        sys.executable,
-        "-m",
-        "schemathesis.cli",
-        "--config-file",
-        str(config),
-        "run",
-        f"{url}/schema/openapi.json",
-        "--checks",
-        "all",
-        "--max-examples",
-        str(MAX_EXAMPLES),
-        "--generation-deterministic",
-        "--phases",
-        "examples,coverage,fuzzing",
-        "--workers",
-        "1",
-        "--request-timeout",
-        "20",
-        "--no-color",
-        "--report",
-        "ndjson",
-        "--report-ndjson-path",
-        str(report),
-        *(part for name, value in headers.items() for part in ("-H", f"{name}: {value}")),
-    ]
-    process = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-    output, _ = await asyncio.wait_for(process.communicate(), timeout=600)
-    text = output.decode(errors="replace")
-    # The answers that got through to a use case and succeeded, from the run's report.
-    successes = len(re.findall(rb'"status_code":2[0-9][0-9]', report.read_bytes())) if report.exists() else 0
-    return process.returncode or 0, text, successes
-
-
-def _summary(text: str) -> str:
-    """The part of the output that names failures (the whole output can be long)."""
-    marker = text.find("FAILURES")
-    return text[marker:][-20_000:] if marker >= 0 else text[-20_000:]
+    async with contract.served(registration.app) as url:
+        yield url
 
 
 async def _own_data(registration, provider: Actor, case_handler: Actor) -> tuple[dict[str, str], dict[str, str]]:
@@ -156,11 +85,12 @@ async def test_schemathesis_with_every_check_finds_nothing(served, registration,
         ("case handler", case_handler.client.headers["authorization"], back_office, 20),
     ]:
         name = who.replace(" ", "_")
-        config = _config_with(parameters, tmp_path / f"{name}.toml")
-        code, output, successes = await _schemathesis(served, config, tmp_path / f"{name}.ndjson", {"Authorization": token} if token else {})
+        config = contract.config_with(CONFIG, parameters, tmp_path / f"{name}.toml")
+        headers = {"Authorization": token} if token else {}
+        code, output, successes = await contract.run(served, config, headers, max_examples=MAX_EXAMPLES, report=tmp_path / f"{name}.ndjson")
         print(f"--- {who}: exit {code}, {successes} successful answers\n{output[-3000:]}")
         if code != 0:
-            failures.append(f"--- {who} (exit {code}):\n{_summary(output)}")
+            failures.append(f"--- {who} (exit {code}):\n{contract.summary(output)}")
         # Requests that only ever meet a refusal test nothing behind it: each caller's get through.
         assert successes >= least, f"{who}: only {successes} requests got a 2xx answer\n{output[-5000:]}"
     assert not failures, "\n".join(failures)
