@@ -15,8 +15,10 @@ import binascii
 import json
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
+
+from litestar.params import Parameter
 
 from service_runtime.errors import Invalid
 
@@ -24,6 +26,12 @@ T = TypeVar("T")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
+# base64url of JSON, without padding (encode_cursor); a bound keeps a forged one from costing work.
+CURSOR_PATTERN = r"^[A-Za-z0-9_\-]{1,400}={0,2}$"
+
+# The query parameters of every list: `limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None`.
+Limit = Annotated[int, Parameter(ge=1, le=MAX_LIMIT, description=f"How many items, 1 to {MAX_LIMIT}.")]
+Cursor = Annotated[str | None, Parameter(pattern=CURSOR_PATTERN, max_length=402, description="The next_cursor of the previous page; none for the first.")]
 
 # How each kind of sort-key value is read back from a cursor (every value is written as text).
 Reader = Callable[[str], Any]

@@ -18,7 +18,6 @@ from uuid import UUID
 from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, StrictBool, StringConstraints
 
 from identity.domain import Gender, MembershipRole, OrganisationKind, RequestStatus
-from service_runtime import paging
 from wse_contracts import StrictModel
 from wse_contracts.identity import QualityRegistration
 
@@ -90,9 +89,6 @@ OptionalReason = Annotated[
 ]
 
 # Paging: a keyset cursor is base64url text this service gave out with the previous page.
-CURSOR_PATTERN = r"^[A-Za-z0-9_\-]{1,400}={0,2}$"
-DEFAULT_PAGE_SIZE = paging.DEFAULT_LIMIT
-MAX_PAGE_SIZE = paging.MAX_LIMIT
 
 
 # ------------------------------------------------------------------------------- request bodies

@@ -26,11 +26,8 @@ from identity.domain import MembershipRole, RequestStatus, TooManyLookups
 from identity.numbers import InvalidNumber, parse_national_register_number
 from identity.schemas import (
     CATALOGUE_KEY_PATTERN,
-    CURSOR_PATTERN,
-    DEFAULT_PAGE_SIZE,
     ENTERPRISE_NUMBER_PATTERN,
     INSTITUTION_NUMBER_PATTERN,
-    MAX_PAGE_SIZE,
     TEXT_PATTERN,
     AdministratorsOut,
     AuditEntryOut,
@@ -74,6 +71,7 @@ from identity.tokens import ProofVerifier, SigningKeys, issue_access_token, sign
 from service_runtime.api import Page
 from service_runtime.auth import InvalidToken
 from service_runtime.http import Context, Problem, Public, SignedIn, access, problem_for
+from service_runtime.paging import DEFAULT_LIMIT, Cursor, Limit
 from service_runtime.service import ServiceRuntime
 from wse_contracts.identity import QualityRegistration
 
@@ -93,8 +91,6 @@ def public(*problems: int) -> dict[str, Any]:
 
 
 # Every list is a page: `limit` rows after `cursor` (the `next_cursor` of the page before).
-Limit = Annotated[int, Parameter(ge=1, le=MAX_PAGE_SIZE, description=f"How many items, 1 to {MAX_PAGE_SIZE}.")]
-Cursor = Annotated[str | None, Parameter(pattern=CURSOR_PATTERN, max_length=402, description="The next_cursor of the previous page.")]
 
 
 def _page(model: type[M], result: tuple[list[dict[str, Any]], str | None]) -> Page[M]:
@@ -210,7 +206,7 @@ class OrganisationController(Controller):
         enterprise_number: Annotated[str | None, Parameter(pattern=ENTERPRISE_NUMBER_PATTERN, max_length=20)] = None,
         institution_number: Annotated[str | None, Parameter(pattern=INSTITUTION_NUMBER_PATTERN)] = None,
         name: Annotated[str | None, Parameter(min_length=1, max_length=200, pattern=TEXT_PATTERN, description="A part of the name, any case.")] = None,
-        limit: Limit = DEFAULT_PAGE_SIZE,
+        limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> Page[OrganisationOut]:
         """The helpdesk (operators) finds organisations by enterprise number, institution number or
@@ -253,12 +249,12 @@ class OrganisationController(Controller):
         return AdministratorsOut.model_validate(await ctx.run(use_cases.administrators_of, organisation_id=organisation_id))
 
     @get("/catalogue", opt=public())
-    async def catalogue(self, ctx: Context, limit: Limit = DEFAULT_PAGE_SIZE, cursor: Cursor = None) -> Page[CatalogueEntryOut]:
+    async def catalogue(self, ctx: Context, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Page[CatalogueEntryOut]:
         """The rights that exist (role@context)."""
         return _page(CatalogueEntryOut, await ctx.run(use_cases.catalogue, read_only=True, limit=limit, cursor=cursor))
 
     @get("/themes", opt=public())
-    async def themes(self, ctx: Context, limit: Limit = DEFAULT_PAGE_SIZE, cursor: Cursor = None) -> Page[ThemeOut]:
+    async def themes(self, ctx: Context, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Page[ThemeOut]:
         """ID-13: the Mijn Onderwijs themes an administrator can give (the department keeps the list)."""
         return _page(ThemeOut, await ctx.run(use_cases.themes, read_only=True, limit=limit, cursor=cursor))
 
@@ -291,13 +287,13 @@ class OrganisationController(Controller):
         )
 
     @get("/organisations/{organisation_id:uuid}/audit", opt=signed_in(404))
-    async def organisation_audit(self, organisation_id: UUID, ctx: Context, limit: Limit = DEFAULT_PAGE_SIZE, cursor: Cursor = None) -> Page[AuditEntryOut]:
+    async def organisation_audit(self, organisation_id: UUID, ctx: Context, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Page[AuditEntryOut]:
         """ID-12: the organisation's audit trail, newest first (its administrators)."""
         result = await ctx.run(use_cases.audit_trail, actor=ctx.actor, organisation_id=organisation_id, limit=limit, cursor=cursor)
         return _page(AuditEntryOut, result)
 
     @get("/audit", opt=signed_in())
-    async def all_audit(self, ctx: Context, limit: Limit = DEFAULT_PAGE_SIZE, cursor: Cursor = None) -> Page[AuditEntryOut]:
+    async def all_audit(self, ctx: Context, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Page[AuditEntryOut]:
         """ID-12: the whole audit trail, newest first (the helpdesk)."""
         return _page(AuditEntryOut, await ctx.run(use_cases.audit_trail, actor=ctx.actor, organisation_id=None, limit=limit, cursor=cursor))
 
@@ -367,7 +363,7 @@ class MembershipController(Controller):
     tags = ["members and rights"]
 
     @get("/members", opt=signed_in(404))
-    async def members(self, organisation_id: UUID, ctx: Context, limit: Limit = DEFAULT_PAGE_SIZE, cursor: Cursor = None) -> Page[MemberOut]:
+    async def members(self, organisation_id: UUID, ctx: Context, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Page[MemberOut]:
         """The organisation's members (its administrators ask), in name order, with their membership
         and the rights that still count; members without rights too."""
         result = await ctx.run(use_cases.members_of, read_only=True, actor=ctx.actor, organisation_id=organisation_id, limit=limit, cursor=cursor)
@@ -396,7 +392,7 @@ class MembershipController(Controller):
         await ctx.run(use_cases.revoke_right, actor=ctx.actor, organisation_id=organisation_id, right_id=right_id)
 
     @get("/rights", opt=signed_in(404))
-    async def report(self, organisation_id: UUID, ctx: Context, limit: Limit = DEFAULT_PAGE_SIZE, cursor: Cursor = None) -> Page[RightRow]:
+    async def report(self, organisation_id: UUID, ctx: Context, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Page[RightRow]:
         return _page(RightRow, await ctx.run(use_cases.rights_report, actor=ctx.actor, organisation_id=organisation_id, limit=limit, cursor=cursor))
 
     @get("/rights.csv", opt=signed_in(404), media_type="text/csv")
@@ -416,7 +412,7 @@ class MembershipController(Controller):
 
     @get("/right-requests", opt=signed_in(404))
     async def right_requests(
-        self, organisation_id: UUID, ctx: Context, status: RequestStatus | None = None, limit: Limit = DEFAULT_PAGE_SIZE, cursor: Cursor = None
+        self, organisation_id: UUID, ctx: Context, status: RequestStatus | None = None, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
     ) -> Page[RightRequestOut]:
         """The organisation's right requests, oldest first (its administrators)."""
         result = await ctx.run(
@@ -449,13 +445,13 @@ class MeController(Controller):
     tags = ["sign-in"]
 
     @get("/rights", opt=signed_in(404))
-    async def my_rights(self, ctx: Context, limit: Limit = DEFAULT_PAGE_SIZE, cursor: Cursor = None) -> Page[MyRightOut]:
+    async def my_rights(self, ctx: Context, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Page[MyRightOut]:
         """One's own rights in every organisation of membership that still count (granting today or later)."""
         return _page(MyRightOut, await ctx.run(use_cases.my_rights, read_only=True, actor=ctx.actor, limit=limit, cursor=cursor))
 
     @get("/right-requests", opt=signed_in(404))
     async def my_right_requests(
-        self, ctx: Context, status: RequestStatus | None = None, limit: Limit = DEFAULT_PAGE_SIZE, cursor: Cursor = None
+        self, ctx: Context, status: RequestStatus | None = None, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
     ) -> Page[MyRightRequestOut]:
         """One's own right requests in every organisation, newest first."""
         result = await ctx.run(use_cases.my_right_requests, read_only=True, actor=ctx.actor, status=status, limit=limit, cursor=cursor)

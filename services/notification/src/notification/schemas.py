@@ -17,14 +17,10 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from notification.domain import Status
-from service_runtime import paging
 from wse_contracts import StrictModel
 from wse_contracts.emails import ApplicationSubmitted
 
 # Paging: a keyset cursor is base64url text this service gave out with the previous page.
-CURSOR_PATTERN = r"^[A-Za-z0-9_\-]{1,400}={0,2}$"
-DEFAULT_PAGE_SIZE = paging.DEFAULT_LIMIT
-MAX_PAGE_SIZE = paging.MAX_LIMIT
 
 # A template's id: the sending service and the email, in snake_case ("registration.application_submitted").
 TEMPLATE_ID_PATTERN = r"^[a-z][a-z0-9_]{0,49}\.[a-z][a-z0-9_]{0,99}$"

@@ -19,9 +19,6 @@ from pydantic import BaseModel
 from notification import use_cases
 from notification.domain import Status
 from notification.schemas import (
-    CURSOR_PATTERN,
-    DEFAULT_PAGE_SIZE,
-    MAX_PAGE_SIZE,
     RECIPIENT_PATTERN,
     TEMPLATE_ID_PATTERN,
     NotificationOut,
@@ -33,6 +30,7 @@ from notification.schemas import (
 from service_runtime.api import Page
 from service_runtime.errors import DomainError
 from service_runtime.http import Context, RightRequired, access, problem_for
+from service_runtime.paging import DEFAULT_LIMIT, Cursor, Limit
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -42,8 +40,6 @@ def back_office(*problems: int) -> dict[str, Any]:
 
 
 # Every list is a page: `limit` items after `cursor` (the `next_cursor` of the page before).
-Limit = Annotated[int, Parameter(ge=1, le=MAX_PAGE_SIZE, description=f"How many items, 1 to {MAX_PAGE_SIZE}.")]
-Cursor = Annotated[str | None, Parameter(pattern=CURSOR_PATTERN, max_length=402, description="The next_cursor of the previous page.")]
 
 
 def _page(model: type[M], result: tuple[list[dict[str, Any]], str | None]) -> Page[M]:
@@ -64,7 +60,7 @@ class NotificationController(Controller):
             str | None, Parameter(pattern=RECIPIENT_PATTERN, max_length=320, description="The recipient's email address (case does not matter).")
         ] = None,
         status: Status | None = None,
-        limit: Limit = DEFAULT_PAGE_SIZE,
+        limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> Page[NotificationSummaryOut]:
         """Did the contact person get it? By dossier reference, recipient or status, newest first."""
@@ -77,7 +73,7 @@ class NotificationController(Controller):
         return NotificationOut.model_validate(await ctx.run(use_cases.notification, read_only=True, notification_id=notification_id))
 
     @get("/templates", opt=back_office())
-    async def list_templates(self, limit: Limit = DEFAULT_PAGE_SIZE, cursor: Cursor = None) -> Page[TemplateOut]:
+    async def list_templates(self, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Page[TemplateOut]:
         """Every template version with the personalisation it needs and an example, by id and version."""
         try:
             return _page(TemplateOut, use_cases.template_list(limit=limit, cursor=cursor))

@@ -14,7 +14,6 @@ from litestar.params import Parameter
 from pydantic import BaseModel
 
 from registration.views.schemas import pick
-from service_runtime import paging
 from service_runtime.api import Page
 from service_runtime.http import Public, RightRequired, access
 
@@ -41,8 +40,6 @@ def public_access(*problems: int) -> dict[str, Any]:
     return access(Public(), problems=problems)
 
 
-Limit = Annotated[int, Parameter(ge=1, le=paging.MAX_LIMIT, description="items per page")]
-Cursor = Annotated[str | None, Parameter(min_length=1, max_length=500, description="the previous page's next_cursor")]
 OdbNumber = Annotated[str, Parameter(min_length=1, max_length=30, description="an ODB number (any case), e.g. ODB-X100001")]
 
 

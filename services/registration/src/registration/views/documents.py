@@ -26,12 +26,13 @@ from registration.documents import (
     media_type,
 )
 from registration.use_cases import documents
-from registration.views.common import PROVIDER, Cursor, Limit, case_handler_access, page_of, provider_access
+from registration.views.common import PROVIDER, case_handler_access, page_of, provider_access
 from registration.views.schemas import DocumentOut, pick
 from service_runtime import paging
 from service_runtime.api import Page
 from service_runtime.errors import Invalid
 from service_runtime.http import Context, FieldProblem, Problem, problem_for
+from service_runtime.paging import Cursor, Limit
 
 
 def max_document_bytes(settings: Any) -> int:

@@ -18,13 +18,14 @@ from pydantic import Field
 
 from registration.sections import SECTION_MODELS_BY_NAME, OrganisationData
 from registration.use_cases import back_office, common, provider, register
-from registration.views.common import PROVIDER, Cursor, Limit, OdbNumber, page_of, provider_access
+from registration.views.common import PROVIDER, OdbNumber, page_of, provider_access
 from registration.views.schemas import ApplicationSummary, OrganisationDataOut, ProviderApplication, ProviderTraining, pick
 from service_runtime import paging
 from service_runtime.api import Page
 from service_runtime.auth import Principal
 from service_runtime.errors import Invalid
 from service_runtime.http import Context, problem_for
+from service_runtime.paging import Cursor, Limit
 from wse_contracts import StrictModel
 
 Reason = Annotated[str, Field(min_length=1, max_length=2000)]

@@ -20,11 +20,12 @@ from litestar.params import Parameter
 from registration import register
 from registration.register import MAX_OFFSET, Search
 from registration.use_cases import register as register_use_cases
-from registration.views.common import Cursor, Limit, OdbNumber, page_of, public_access
+from registration.views.common import OdbNumber, page_of, public_access
 from registration.views.schemas import JointCommittee, RegisteredTraining, RegisteredTrainingDetail
 from service_runtime import paging
 from service_runtime.api import Page
 from service_runtime.http import Context, Problem
+from service_runtime.paging import Cursor, Limit
 
 CompetenceGroup = Literal["basic", "profession_specific", "general"]
 
