@@ -38,36 +38,27 @@ def unique(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:10]}"
 
 
-class Probe:
-    """One probe service process (python -m tests.platform.probe serve)."""
+class ServiceProcess:
+    """A service as a real process (`python -m <module> serve`), its log in a file, on a free port."""
 
-    def __init__(self, stack: StackConfig, *, database_url: str, topic: str, roles: str, log_dir: Path, name: str, **env: str) -> None:
-        self.stack, self.database_url, self.topic, self.roles = stack, database_url, topic, roles
+    def __init__(self, module: str, *, name: str, log_path: Path, env: dict[str, str]) -> None:
+        self.module, self.name, self.log_path, self.env = module, name, log_path, env
         self.port = free_port()
-        self.name = name
-        self.log_path = log_dir / f"{name}.log"
-        self.env = env
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, *, failpoints: str = "", wait: bool = True) -> Probe:
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(REPO_ROOT),
-            "PROBE_DATABASE_URL": self.database_url,
-            "PROBE_HTTP_PORT": str(self.port),
-            "KAFKA_BOOTSTRAP_SERVERS": self.stack.kafka_bootstrap,
-            "PROBE_TOPIC": self.topic,
-            "PROBE_ROLES": self.roles,
-            "WSE_FAILPOINTS": failpoints,
-            **self.env,
-        }
+    def process_env(self) -> dict[str, str]:
+        return {**os.environ, "PYTHONPATH": str(REPO_ROOT), **self.env}
+
+    def start(self, *, wait: bool = True) -> ServiceProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115  # the child process writes to it for its whole life
-        self.process = subprocess.Popen([sys.executable, "-m", "tests.platform.probe", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", self.module, "serve"], env=self.process_env(), stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT
+        )
         if wait:
             self.wait_ready()
         return self
@@ -101,6 +92,38 @@ class Probe:
             except subprocess.TimeoutExpired:
                 self.kill()
 
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+class Probe(ServiceProcess):
+    """One probe service process (python -m tests.platform.probe serve)."""
+
+    def __init__(self, stack: StackConfig, *, database_url: str, topic: str, roles: str, log_dir: Path, name: str, **env: str) -> None:
+        super().__init__("tests.platform.probe", name=name, log_path=log_dir / f"{name}.log", env=env)
+        self.stack, self.database_url, self.topic, self.roles = stack, database_url, topic, roles
+        self.failpoints = ""
+
+    def process_env(self) -> dict[str, str]:
+        return {
+            **super().process_env(),
+            "PROBE_DATABASE_URL": self.database_url,
+            "PROBE_HTTP_PORT": str(self.port),
+            "KAFKA_BOOTSTRAP_SERVERS": self.stack.kafka_bootstrap,
+            "PROBE_TOPIC": self.topic,
+            "PROBE_ROLES": self.roles,
+            "WSE_FAILPOINTS": self.failpoints,
+            **self.env,
+        }
+
+    def start(self, *, failpoints: str = "", wait: bool = True) -> Probe:
+        self.failpoints = failpoints
+        super().start(wait=wait)
+        return self
+
     def post_events(self, aggregate: str, *, count: int = 1, first_seq: int = 0, correlation_id: str | None = None, **extra: Any) -> list[str]:
         headers = {"X-Correlation-ID": correlation_id} if correlation_id else {}
         response = httpx.post(
@@ -121,12 +144,6 @@ class Probe:
             "PROBE_LOG_LEVEL": "WARNING",
         }
         return subprocess.run([sys.executable, "-m", "tests.platform.probe", *args], env=env, capture_output=True, text=True, cwd=REPO_ROOT, timeout=60)
-
-    def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
 
 
 async def new_database(stack: StackConfig, prefix: str) -> str:

@@ -5,10 +5,6 @@ the public register (R-23)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 import uuid
 from datetime import date, timedelta
 
@@ -16,29 +12,22 @@ import httpx
 import pytest
 
 from devstack import clock as dev_clock
-from devstack.config import REPO_ROOT
 from service_runtime import calendar
 from service_runtime.clock import SystemClock
-from tests.platform.helpers import connect, eventually, free_port, new_database, unique
+from tests.platform.helpers import ServiceProcess, connect, eventually, new_database, unique
 from tests.registration.conftest import Actor, registered
 from wse_contracts.identity import OrganisationRegisteredV1, QualityRegistration, RightGrantedV1
 
 pytestmark = pytest.mark.slow
 
 
-class RegistrationProcess:
-    """`python -m registration serve` on a database of its own, on the test stack's Kafka."""
-
-    def __init__(self, stack, *, database_url: str, jwks_url: str, log_path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.database_url = database_url
-        self.log_path = log_path
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(REPO_ROOT),
+def registration_process(stack, *, database_url: str, jwks_url: str, log_path) -> ServiceProcess:
+    """`python -m registration serve` on a database of its own, on the test stack's Kafka, its clock adjustable."""
+    process = ServiceProcess("registration", name="registration", log_path=log_path, env={})
+    process.env.update(
+        {
             "REGISTRATION_DATABASE_URL": database_url,
-            "REGISTRATION_HTTP_PORT": str(self.port),
+            "REGISTRATION_HTTP_PORT": str(process.port),
             "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap,
             "JWKS_URL": jwks_url,
             "JWKS_MIN_REFRESH_SECONDS": "0",
@@ -47,43 +36,25 @@ class RegistrationProcess:
             # Its own consumer groups: the in-process registration runtime of the other tests keeps its partitions.
             "CONSUMER_GROUP_PREFIX": unique("clock") + ".",
         }
-        log = open(log_path, "ab")  # noqa: SIM115  # the child writes to it for its whole life
-        self.process = subprocess.Popen([sys.executable, "-m", "registration", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
+    )
+    return process
 
-    def health(self) -> dict:
-        return httpx.get(self.url + "/health/ready", timeout=2).json()
 
-    def wait_ready(self, timeout: float = 90) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"registration exited: {self.log_path.read_text()[-3000:]}"
-            try:
-                if httpx.get(self.url + "/health/ready", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"registration not ready: {self.log_path.read_text()[-3000:]}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+def health(service: ServiceProcess) -> dict:
+    return httpx.get(service.url + "/health/ready", timeout=2).json()
 
 
 async def test_advancing_the_clock_moves_a_running_service_and_a_stopped_training_leaves_the_register(stack, registration, department, tmp_path):
     await dev_clock.move(stack, "reset", None)  # whatever an interrupted run left
-    service = RegistrationProcess(
+    service = registration_process(
         stack, database_url=await new_database(stack, "clock"), jwks_url=registration.runtime.settings.jwks_url, log_path=tmp_path / "registration.log"
     )
     db = None
     try:
-        service.wait_ready()
-        assert service.health()["clock"]["offset"] == "+0s"
-        db = await connect(service.database_url)
+        service.start(wait=False)
+        service.wait_ready(timeout=90)
+        assert health(service)["clock"]["offset"] == "+0s"
+        db = await connect(service.env["REGISTRATION_DATABASE_URL"])
 
         async def learned(query: str, *args: object) -> object:
             return await eventually(lambda: db.fetchval(query, *args), what="the process to learn identity's events")
@@ -130,11 +101,11 @@ async def test_advancing_the_clock_moves_a_running_service_and_a_stopped_trainin
         pid = service.process.pid
 
         async def moved() -> bool:
-            return service.health()["clock"]["offset"] == "+8d"
+            return health(service)["clock"]["offset"] == "+8d"
 
         await eventually(moved, what="the running service to follow the clock")
         assert service.process.pid == pid and service.process.poll() is None
-        assert date.fromisoformat(service.health()["clock"]["now"][:10]) >= today + timedelta(days=7)
+        assert date.fromisoformat(health(service)["clock"]["now"][:10]) >= today + timedelta(days=7)
         gone = await public.get(f"/v1/register/trainings/{odb_number}")
         assert gone.status_code == 404, gone.text
         found = await public.get("/v1/register/trainings", params={"odb_number": odb_number})
@@ -146,12 +117,12 @@ async def test_advancing_the_clock_moves_a_running_service_and_a_stopped_trainin
         await dev_clock.move(stack, "reset", None)
 
         async def back() -> bool:
-            return service.health()["clock"]["offset"] == "+0s"
+            return health(service)["clock"]["offset"] == "+0s"
 
         await eventually(back, what="the service to follow the reset")
         assert (await public.get(f"/v1/register/trainings/{odb_number}")).status_code == 200
     finally:
         await dev_clock.move(stack, "reset", None)
-        service.stop()
+        service.terminate()
         if db is not None:
             await db.close()
