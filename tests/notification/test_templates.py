@@ -27,13 +27,24 @@ from notification.templates import (
 from wse_contracts.emails import EMAILS, EmailPersonalisation
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# Keys whose value is a code the email says in Dutch (approved -> goedgekeurd), never as sent.
+# Keys whose value is a code the email says in Dutch (approved -> goedgekeurd), never as sent:
+# `outcome` in every template, and keys that are a code in one template only (elsewhere free text).
 CODED_KEYS = {"outcome"}
+CODED_KEYS_OF = {"recognition.ended": {"reason"}}
 
 # The models are the one statement of what each template needs: senders build them, the
 # notification service checks requests against them, and the catalogue derives its keys from them.
 MODELS = sorted(EMAILS.values(), key=lambda model: (model.template_id, model.version))
-RECOGNITION = {"recognition.application_confirmed", "recognition.admissibility", "recognition.decision", "recognition.reconsideration_outcome"}
+RECOGNITION = {
+    "recognition.application_confirmed",
+    "recognition.admissibility",
+    "recognition.information_requested",
+    "recognition.decision",
+    "recognition.reconsideration_outcome",
+    "recognition.expiry_reminder",
+    "recognition.ended",
+    "recognition.subcontractor_ended",
+}
 
 EXAMPLES = [
     pytest.param(model.template_id, model.version, name, example.model_dump(mode="json"), id=f"{model.template_id}.v{model.version}:{name}")
@@ -60,7 +71,7 @@ def test_every_template_renders_its_examples(template_id, version, name, persona
     for key, value in personalisation.items():
         if not isinstance(value, str) or not value:
             continue
-        if key in CODED_KEYS:
+        if key in CODED_KEYS | CODED_KEYS_OF.get(template_id, set()):
             assert value not in rendered.text and value not in rendered.html, f"{key}={value!r} shown as a code"
             continue
         shown = datum(value) if ISO_DATE.match(value) else value

@@ -381,6 +381,97 @@ class RecognitionReconsiderationOutcome(_RecognitionOutcome):
         return {"refused": cls.example().refused("De commissie adviseert de weigering te behouden; de minister volgt dat advies.")}
 
 
+class RecognitionInformationRequested(EmailPersonalisation):
+    """To the applicant: the department asks for more information; the 45-day term is suspended until the answer (E-6)."""
+
+    template_id: ClassVar[str] = "recognition.information_requested"
+
+    dossier_number: Text
+    organisation_name: Text
+    question: Text
+    asked_on: date  # the term is suspended from this day until the day the answer is received
+
+    @classmethod
+    def example(cls) -> RecognitionInformationRequested:
+        return cls(
+            dossier_number="ERK-2027-0031",
+            organisation_name="Werkkracht vzw",
+            question="Kunt u de diploma's of attesten bezorgen van de begeleiders die u in deel 3 opsomt?\nBij twee begeleiders zien we niet hoe ze de kerncompetenties aantonen.",
+            asked_on=date(2027, 2, 3),
+        )
+
+
+class RecognitionEnded(EmailPersonalisation):
+    """To the service provider: its recognition ended: its 5 years are over (E-8), it coached no one for 2 years (E-9), or the department withdrew it."""
+
+    template_id: ClassVar[str] = "recognition.ended"
+
+    organisation_name: Text
+    recognition_number: Text
+    reason: Literal["expiry", "inactivity", "withdrawal"]
+    valid_from: date
+    ended_on: date  # the first day the recognition no longer holds
+    explanation: Text | None = None  # the department's reasons; the email shows them when given
+
+    @classmethod
+    def example(cls) -> RecognitionEnded:
+        return cls(
+            organisation_name="Werkkracht vzw",
+            recognition_number="ERK-2027-0031",
+            reason="expiry",
+            valid_from=date(2027, 3, 1),
+            ended_on=date(2032, 3, 1),
+        )
+
+    @classmethod
+    def variants(cls) -> dict[str, EmailPersonalisation]:
+        example = cls.example()
+        return {
+            "inactivity": example.model_copy(update={"reason": "inactivity", "ended_on": date(2030, 3, 1)}),
+            "withdrawal": example.model_copy(
+                update={
+                    "reason": "withdrawal",
+                    "ended_on": date(2029, 6, 15),
+                    "explanation": "De organisatie beschikt niet langer over een kwaliteitsregistratie binnen Werk en Sociale Economie.",
+                }
+            ),
+        }
+
+
+class RecognitionExpiryReminder(EmailPersonalisation):
+    """To the service provider: its recognition ends soon; apply in time for a new one (E-8, E-13)."""
+
+    template_id: ClassVar[str] = "recognition.expiry_reminder"
+
+    organisation_name: Text
+    recognition_number: Text
+    valid_until: date  # the last day the recognition holds
+
+    @classmethod
+    def example(cls) -> RecognitionExpiryReminder:
+        return cls(organisation_name="Werkkracht vzw", recognition_number="ERK-2027-0031", valid_until=date(2032, 2, 29))
+
+
+class RecognitionSubcontractorEnded(EmailPersonalisation):
+    """To a service provider: a subcontractor it named is no longer recognised (E-11); it reports the change (E-12)."""
+
+    template_id: ClassVar[str] = "recognition.subcontractor_ended"
+
+    organisation_name: Text  # the provider that gets the email
+    subcontractor_name: Text
+    subcontractor_enterprise_number: Text
+    ended_on: date  # the first day the subcontractor is no longer recognised
+
+    @classmethod
+    def example(cls) -> RecognitionSubcontractorEnded:
+        return cls(
+            organisation_name="Werkkracht vzw",
+            subcontractor_name="Begeleidingsdienst De Brug vzw",
+            subcontractor_enterprise_number="0456.789.034",
+            ended_on=date(2029, 6, 15),
+        )
+
+
 # ------------------------------------------------------------------------------- the registry
 
 EMAILS: dict[tuple[str, int], type[EmailPersonalisation]] = {
@@ -399,6 +490,10 @@ EMAILS: dict[tuple[str, int], type[EmailPersonalisation]] = {
         RecognitionAdmissibility,
         RecognitionDecision,
         RecognitionReconsiderationOutcome,
+        RecognitionInformationRequested,
+        RecognitionEnded,
+        RecognitionExpiryReminder,
+        RecognitionSubcontractorEnded,
     )
 }
 
