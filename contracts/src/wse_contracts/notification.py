@@ -3,6 +3,7 @@ owns templates, SMTP delivery, retries and the delivery log)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, ClassVar
 
 from pydantic import EmailStr, Field
@@ -45,6 +46,10 @@ class _DeliveryOutcome(Event):
     template_id: str
     requested_by: str
     idempotency_key: str
+    # When it happened, on the notification service's clock (which follows an acceptance
+    # environment's moved clock): the day a statutory term starts from (E-6, E-10). None only in
+    # events published before the field existed; a consumer then falls back to the envelope's time.
+    at: datetime | None = None
 
 
 class NotificationDeliveredV1(_DeliveryOutcome):

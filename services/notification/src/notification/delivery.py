@@ -273,5 +273,5 @@ class Deliverer:
                 details=[steps[i].answer for i in mine],
                 at=now,
             )
-            await queries.publish_outcomes(connection, [(claimed[i], steps[i].status, steps[i].answer) for i in mine if steps[i].status.final])
+            await queries.publish_outcomes(connection, [(claimed[i], steps[i].status, steps[i].answer) for i in mine if steps[i].status.final], at=now)
         return mine

@@ -128,7 +128,7 @@ async def log_statuses(connection: asyncpg.Connection, *, ids: Sequence[UUID], s
     )
 
 
-async def publish_outcomes(connection: asyncpg.Connection, outcomes: Sequence[tuple[Any, Status, str]]) -> None:
+async def publish_outcomes(connection: asyncpg.Connection, outcomes: Sequence[tuple[Any, Status, str]], *, at: datetime) -> None:
     """The final outcome of each (row, status, answer): delivered, or failed with the reason. In
     the caller's transaction; one event per notification, after which nothing changes."""
     if not outcomes:
@@ -142,9 +142,10 @@ async def publish_outcomes(connection: asyncpg.Connection, outcomes: Sequence[tu
             template_id=row["template_id"],
             requested_by=row["requested_by"],
             idempotency_key=row["idempotency_key"],
+            at=at,
         )
         event = NotificationDeliveredV1(**common) if status == Status.DELIVERED else NotificationFailedV1(**common, status=status, reason=answer or status)
         # The requesting service's correlation id: its dossier's trail runs on to the email's fate.
-        envelopes.append(event.to_envelope(source=source, correlation_id=row["correlation_id"] or "none"))
+        envelopes.append(event.to_envelope(source=source, correlation_id=row["correlation_id"] or "none", time=at))
     # Delivered and failed share one topic, keyed by notification: their order per email holds.
     await add_all_to_outbox(connection, envelopes, topic=NotificationDeliveredV1.topic)

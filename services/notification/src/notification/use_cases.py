@@ -82,7 +82,7 @@ async def accept_requests(connection: asyncpg.Connection, *, requests: list[Acce
         at=now,
     )
     if failed:
-        await queries.publish_outcomes(connection, [(row, Status.TECHNICAL_FAILURE, row["last_answer"]) for row in failed])
+        await queries.publish_outcomes(connection, [(row, Status.TECHNICAL_FAILURE, row["last_answer"]) for row in failed], at=now)
         for row in failed:
             queries.OUTCOMES.labels(Status.TECHNICAL_FAILURE).inc()
             log.warning("notification not rendered", notification_id=str(row["notification_id"]), template_id=row["template_id"], reason=row["last_answer"])
