@@ -23,6 +23,7 @@ TOPICS: dict[str, Topic] = {
         Topic("registration.applications", "registration", "application_id", "ODB application dossiers."),
         Topic("registration.trainings", "registration", "odb_number", "Registered trainings in the ODB register."),
         Topic("recognition.applications", "recognition", "application_id", "Platos recognition dossiers."),
+        Topic("recognition.recognitions", "recognition", "recognition_id", "Recognised external service providers: granted, ended, changes reported."),
         Topic("attestation.attestations", "attestation", "attestation_id", "Enrolment and attendance attestations."),
         Topic("notification.requests", "notification", "reference", "Requests to email a contact person."),
         Topic("notification.deliveries", "notification", "reference", "Delivered and failed notifications."),
