@@ -20,6 +20,7 @@ async def test_migrate_command_applies_once_and_a_rerun_changes_nothing(stack, t
         "runtime/0001_runtime.sql",
         "runtime/0002_audit_log.sql",
         "runtime/0003_organisations_projection.sql",
+        "runtime/0004_statutory_terms.sql",
         "probe/0001_probe.sql",
     ]
     again = probe.cli("migrate")

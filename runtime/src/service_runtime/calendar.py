@@ -1,14 +1,20 @@
-"""The one calendar of the platform: days in Brussels, statutory terms in months, school years.
+"""The one calendar of the platform: days in Brussels, statutory terms in months and in days,
+Belgian public holidays, school years.
 
 Validity periods and statutory terms are dates in Flanders, not in UTC: a right valid until 31
 March holds until midnight in Brussels, and "one month after 31 January" is the last day of
-February. Every service, test and benchmark computes these here, from its runtime's clock.
+February. Every service, test and benchmark computes these here, from its runtime's clock. Terms
+in days are counted as the Judicial Code counts them (`term_end`); the runtime's migration
+0004_statutory_terms.sql has the same functions in SQL, for generated columns and indexes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -59,6 +65,69 @@ def add_years(day: date, years: int) -> date:
 def days_in_month(year: int, month: int) -> int:
     following = date(year + month // 12, month % 12 + 1, 1)
     return (following - timedelta(days=1)).day
+
+
+def easter_sunday(year: int) -> date:
+    """Easter Sunday of the Gregorian calendar (the "anonymous" computus of Meeus, Jones and
+    Butcher): three of Belgium's public holidays are counted from it."""
+    a, (b, c) = year % 19, divmod(year, 100)
+    d, e = divmod(b, 4)
+    g = (b - (b + 8) // 25 + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30  # days from 21 March to the paschal full moon, roughly
+    i, k = divmod(c, 4)
+    l = (32 + 2 * e + 2 * i - h - k) % 7  # noqa: E741  # the algorithm's own letters
+    m = (a + 11 * h + 22 * l) // 451
+    return date(year, 3, 22) + timedelta(days=h + l - 7 * m)
+
+
+@lru_cache(maxsize=256)
+def belgian_public_holidays(year: int) -> Mapping[date, str]:
+    """The ten legal public holidays of Belgium (wettelijke feestdagen: the law of 4 January 1974
+    and its royal decree of 18 April 1974), by their Dutch names; read-only, since it is cached.
+    When Ascension falls on 1 May (Easter on 23 March: 2008, 2160) the day carries both names.
+
+    Regional and community holidays (11 July of the Flemish community, 27 September, 15 November,
+    ...) are not legal public holidays: art. 53 of the Judicial Code moves a term only past a
+    "wettelijke feestdag", so they are not here."""
+    easter = easter_sunday(year)
+    holidays: dict[date, str] = {}
+    for day, name in (
+        (date(year, 1, 1), "Nieuwjaar"),
+        (easter + timedelta(days=1), "Paasmaandag"),
+        (date(year, 5, 1), "Dag van de Arbeid"),
+        (easter + timedelta(days=39), "O.L.H.-Hemelvaart"),
+        (easter + timedelta(days=50), "Pinkstermaandag"),
+        (date(year, 7, 21), "Nationale feestdag"),
+        (date(year, 8, 15), "O.L.V.-Hemelvaart"),
+        (date(year, 11, 1), "Allerheiligen"),
+        (date(year, 11, 11), "Wapenstilstand"),
+        (date(year, 12, 25), "Kerstmis"),
+    ):
+        holidays[day] = f"{holidays[day]}, {name}" if day in holidays else name
+    return MappingProxyType(dict(sorted(holidays.items())))
+
+
+def is_working_day(day: date) -> bool:
+    """Neither a Saturday, a Sunday nor a legal public holiday (Ger.W. art. 53)."""
+    return day.weekday() < 5 and day not in belgian_public_holidays(day.year)
+
+
+def term_end(act_day: date, days: int) -> date:
+    """The last day of a term of `days` days from the act on `act_day` (a submission, an email, a
+    decision, a hearing), as the Judicial Code counts (Ger.W. art. 52, 53): the day of the act does
+    not count, the last day does, and a last day on a Saturday, a Sunday or a legal public holiday
+    moves to the next working day. 7 days from Friday 5 March 2027 end on Friday 12 March; 0 days
+    from a Saturday end on the next working day.
+
+    The move is at most four days: the longest run of days that are not working days is four
+    (Ascension on Thursday 30 April, 1 May, the weekend; Easter on 22 March: 1818, 2285), otherwise
+    three (a weekend with Easter or Whit Monday). The SQL term_end relies on it."""
+    if days < 0:
+        raise ValueError(f"a term counts forward from the act: {days} days")
+    last = act_day + timedelta(days=days)
+    while not is_working_day(last):
+        last += timedelta(days=1)
+    return last
 
 
 @dataclass(frozen=True, slots=True, order=True)
