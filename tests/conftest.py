@@ -20,6 +20,7 @@ from devstack.config import StackConfig
 from service_runtime.clock import FixedClock
 from tests.notification.conftest import Notifications
 from tests.platform.helpers import new_database, serve_jwks
+from tests.recognition.conftest import Recognition
 from tests.registration.conftest import KID, Registration
 
 
@@ -78,6 +79,34 @@ async def registration(stack) -> Registration:
 @pytest.fixture(scope="session")
 async def department(registration) -> UUID:
     return await registration.organisation(kind="department", name="Departement Werk en Sociale Economie")
+
+
+@pytest.fixture(scope="session")
+async def recognition(stack, registration) -> Recognition:
+    # Tokens: the same test signing key as the registration runtime's (its JWKS endpoint).
+    from recognition.definition import service as recognition_service
+
+    settings = recognition_service.load_settings(
+        database_url=await new_database(stack, "recognition"),
+        kafka_bootstrap_servers=stack.kafka_bootstrap,
+        jwks_url=registration.runtime.settings.jwks_url,
+        jwks_min_refresh_seconds=0,
+        scheduler_poll_seconds=3600,  # the tests run due jobs themselves, after moving the clock
+        outbox_poll_seconds=0.2,
+        consumer_backoff_initial_seconds=0.05,
+        log_level="WARNING",
+    )
+    runtime = recognition_service.runtime(settings, clock=FixedClock(datetime.now(UTC).replace(microsecond=0)))
+    recognition = Recognition(runtime, runtime.clock, registration.signing_key, stack)
+    await runtime.start()
+    recognition.producer = registration.producer
+    yield recognition
+    await asyncio.wait_for(runtime.stop(), timeout=30)
+
+
+@pytest.fixture(scope="session")
+async def recognition_department(recognition) -> UUID:
+    return await recognition.organisation(kind="department", name="Departement Werk en Sociale Economie")
 
 
 @pytest.fixture(scope="session")
