@@ -32,6 +32,7 @@ class Problem(BaseModel):
     detail: str | None = Field(default=None, description="What went wrong this time and what to do about it.")
     instance: str | None = Field(default=None, description="The path of the request.")
     errors: list[FieldError] | None = Field(default=None, description="For 422: every refused field at once.")
+    rule: str | None = Field(default=None, description="For a refusal that is not about one field (403, 409): the ID of the rule in domain.md that refused.")
     correlation_id: str | None = Field(default=None, description="The request's X-Correlation-ID: quote it to the helpdesk.")
 
 

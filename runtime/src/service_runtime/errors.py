@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from uuid import UUID
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +35,12 @@ class DomainError(Exception):
 
 
 class Forbidden(DomainError):
-    """The actor may not do this; the attempt is audited."""
+    """The actor may not do this; the attempt is audited, about `organisation_id` (the organisation
+    whose dossier it was) when the refusing rule knows it, else about the one the actor acts for."""
+
+    def __init__(self, reason: str, *, rule: str | None = None, organisation_id: UUID | None = None) -> None:
+        super().__init__(reason, rule=rule)
+        self.organisation_id = organisation_id
 
 
 class NotFound(DomainError):

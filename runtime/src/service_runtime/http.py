@@ -7,6 +7,7 @@ import itertools
 import re
 import secrets
 import time
+import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
@@ -89,10 +90,12 @@ class Problem(Exception):
         errors: list[FieldProblem] | None = None,
         type: str = "about:blank",
         headers: dict[str, str] | None = None,
+        rule: str | None = None,
     ) -> None:
         super().__init__(detail or title or title_of(status))
         self.status, self.title, self.detail, self.errors, self.type = status, title or title_of(status), detail, errors or [], type
         self.headers = headers or {}
+        self.rule = rule
 
 
 def problem_response(
@@ -104,10 +107,13 @@ def problem_response(
     type: str = "about:blank",
     instance: str | None = None,
     headers: dict[str, str] | None = None,
+    rule: str | None = None,
 ) -> Response[dict[str, Any]]:
     body: dict[str, Any] = {"type": type, "title": title or title_of(status), "status": status}
     if detail:
         body["detail"] = detail
+    if rule:
+        body["rule"] = rule
     if instance:
         body["instance"] = instance
     if errors:
@@ -138,6 +144,33 @@ def _wire_names(request: Request) -> dict[str, str]:
     return names
 
 
+_BODY_MODELS: dict[int, Any] = {}
+
+
+def _body_model(handler: Any) -> Any:
+    """The Pydantic model a route handler takes as its body (`data`), or None."""
+    key = id(handler)
+    if key not in _BODY_MODELS:
+        try:
+            hints = typing.get_type_hints(handler.fn)
+        except Exception:  # an annotation that cannot be resolved: no rules to read
+            hints = {}
+        model = hints.get("data")
+        candidates = [model, *typing.get_args(model)]
+        _BODY_MODELS[key] = next((c for c in candidates if isinstance(c, type) and hasattr(c, "model_fields")), None)
+    return _BODY_MODELS[key]
+
+
+def rule_of_field(model: Any, field: str) -> str | None:
+    """The rule a body model says a field serves: `field_rules` by top-level field name, else the
+    model's `rule` (both ClassVars, optional). A 422 then names it beside the field and reason."""
+    top = field.split(".", 1)[0].split("[", 1)[0]
+    if model is None or top not in model.model_fields:
+        return None
+    rule: str | None = getattr(model, "field_rules", {}).get(top) or getattr(model, "rule", None)
+    return rule
+
+
 def _validation_problems(request: Request, exc: ValidationException) -> list[FieldProblem]:
     if not exc.extra and (missing := _MISSING_PARAMETER.search(exc.detail or "")):
         kind, name = missing.groups()
@@ -154,7 +187,8 @@ def _validation_problems(request: Request, exc: ValidationException) -> list[Fie
         elif key is None and message.startswith("Input should be a valid dictionary"):
             errors.append(FieldProblem("body", "the body must be a JSON object"))
         else:
-            errors.append(FieldProblem(wire_names.get(key or "", _field_name(key)), message))
+            field = wire_names.get(key or "", _field_name(key))
+            errors.append(FieldProblem(field, message, rule_of_field(_body_model(request.route_handler), field)))
     return errors or [FieldProblem("body", exc.detail or "invalid")]
 
 
@@ -163,7 +197,7 @@ def _on_validation_error(request: Request, exc: ValidationException) -> Response
 
 
 def _on_problem(request: Request, exc: Problem) -> Response:
-    return problem_response(exc.status, exc.title, exc.detail, errors=exc.errors, type=exc.type, instance=request.url.path, headers=exc.headers)
+    return problem_response(exc.status, exc.title, exc.detail, errors=exc.errors, type=exc.type, instance=request.url.path, headers=exc.headers, rule=exc.rule)
 
 
 def _on_http_exception(request: Request, exc: HTTPException) -> Response:
@@ -389,7 +423,7 @@ def problem_for(error: DomainError) -> Problem:
     if isinstance(error, Invalid):
         return Problem(422, detail="Correct the fields listed in errors.", errors=[FieldProblem(v.field, v.reason, v.rule) for v in error.violations])
     status = 403 if isinstance(error, Forbidden) else 404 if isinstance(error, NotFound) else 409 if isinstance(error, Conflict) else 400
-    return Problem(status, detail=error.reason)
+    return Problem(status, detail=error.reason, rule=error.rule)
 
 
 class UseCases:
@@ -415,7 +449,7 @@ class UseCases:
                 async with connection.transaction():
                     return await use_case(connection, **kwargs)
             except Forbidden as denial:
-                await self._audit_denial(connection, denial, organisation_id=kwargs.get("organisation_id"))
+                await self._audit_denial(connection, denial, organisation_id=denial.organisation_id or kwargs.get("organisation_id"))
                 raise problem_for(denial) from None
             except DomainError as error:
                 raise problem_for(error) from None
