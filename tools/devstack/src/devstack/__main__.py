@@ -132,6 +132,7 @@ FAST_TESTS = [
     "tests/identity/test_domain.py",
     "tests/identity/test_numbers.py",
     "tests/registration/test_domain.py",
+    "tests/recognition/test_domain.py",
     "tests/notification/test_domain.py",
     "tests/notification/test_templates.py",
     "tests/notification/test_mime.py",
