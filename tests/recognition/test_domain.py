@@ -101,14 +101,18 @@ def test_e6_examination_45_days_from_the_delivery_plus_the_suspended_days():
     delivered = date(2027, 1, 12)  # a Tuesday
     assert domain.examination_due_on(delivered, 0) == date(2027, 2, 26)  # Friday
     # information asked on 20 January and received on 30 January: 10 days suspended
-    suspended = domain.suspended_days(date(2027, 1, 20), date(2027, 1, 30))
+    suspended = domain.suspended_days(date(2027, 1, 20), date(2027, 1, 30), term_started_on=delivered)
     assert suspended == 10
     assert domain.examination_due_on(delivered, suspended) == date(2027, 3, 8)  # 8 March 2027 is a Monday
     # while suspended, or before the email was delivered, no day can be named
     assert domain.examination_due_on(delivered, 0, suspended_since=date(2027, 1, 20)) is None
     assert domain.examination_due_on(None, 0) is None
     # asked and answered on the same day adds nothing
-    assert domain.suspended_days(date(2027, 1, 20), date(2027, 1, 20)) == 0
+    assert domain.suspended_days(date(2027, 1, 20), date(2027, 1, 20), term_started_on=delivered) == 0
+    # asked before the email was delivered: only the days after the term started were suspended
+    assert domain.suspended_days(date(2027, 1, 10), date(2027, 1, 20), term_started_on=delivered) == 8
+    # answered before the term started: nothing of it stood still
+    assert domain.suspended_days(date(2027, 1, 5), date(2027, 1, 8), term_started_on=None) == 0
 
 
 def test_e10_reconsideration_within_30_days_of_being_informed():

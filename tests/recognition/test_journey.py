@@ -277,3 +277,26 @@ async def test_e6_information_suspends_the_examination_and_moves_the_reminder(re
     assert "examination_deadline_near" in [h["action"] for h in history]
     overdue = (await case_handler.client.get("/v1/back-office/queue", params={"overdue": "true", "organisation_id": str(provider.organisation_id)})).json()
     assert [(i["application_id"], i["overdue"]) for i in overdue["items"]] == [(str(application_id), True)]
+
+
+async def test_e6_two_questions_suspend_the_term_once_from_the_first_to_the_last_answer(recognition, provider, case_handler, clock):
+    # rule E-6: suspended while any question is open; the span counts once
+    application = await examined(recognition, provider, case_handler)
+    starts_on = recognition.today()
+    path = back_office(application)
+    ask = {"question": "Bezorg de jaarverslagen van 2025 en 2026."}
+    clock.advance(timedelta(days=3))
+    first = (await case_handler.client.post(f"{path}/information-requests", json=ask)).json()["information_requests"][0]["request_id"]
+    clock.advance(timedelta(days=2))
+    second = (await case_handler.client.post(f"{path}/information-requests", json=ask)).json()["information_requests"][1]["request_id"]
+    answer = {"answer": "In bijlage."}
+    clock.advance(timedelta(days=3))
+    answered = await provider.client.post(f"/v1/provider/applications/{application['application_id']}/information-requests/{first}/answer", json=answer)
+    assert answered.json()["status"] == "awaiting_information" and answered.json()["examination_due_on"] is None
+    clock.advance(timedelta(days=4))
+    answered = await provider.client.post(f"/v1/provider/applications/{application['application_id']}/information-requests/{second}/answer", json=answer)
+    running = answered.json()
+    assert running["status"] == "in_examination" and running["suspended_days"] == 9  # day 3 to day 12
+    assert running["examination_due_on"] == domain.examination_due_on(starts_on, 9).isoformat()
+    again = await provider.client.post(f"/v1/provider/applications/{application['application_id']}/information-requests/{second}/answer", json=answer)
+    assert again.status_code == 409 and again.json()["rule"] == "E-6"

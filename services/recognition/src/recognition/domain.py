@@ -181,10 +181,15 @@ def examination_due_on(starts_on: date | None, suspended_days: int, suspended_si
     return term_end(starts_on, EXAMINATION_DAYS + suspended_days)
 
 
-def suspended_days(requested_on: date, received_on: date) -> int:
+def suspended_days(requested_on: date, received_on: date, *, term_started_on: date | None = None) -> int:
     """E-6: "suspended from the day information is requested until the day it is received": the
-    days in between are added to the term (asked and answered on the same day adds none)."""
-    return max(0, (received_on - requested_on).days)
+    days in between are added to the term (asked and answered on the same day adds none). With
+    several questions the term is suspended from the first asked until the last answered, once
+    (the caller passes that span). Days before the term started suspended nothing of it: counted
+    from the later of the question and the term's start; a term not started yet adds none."""
+    if term_started_on is None:
+        return 0
+    return max(0, (received_on - max(requested_on, term_started_on)).days)
 
 
 def reconsideration_last_day(informed_on: date) -> date:

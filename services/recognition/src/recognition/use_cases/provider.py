@@ -221,19 +221,20 @@ async def answer_information_request(
             hashlib.sha256(content).hexdigest(),
             content,
         )
-    added = domain.suspended_days(request["requested_on"], today)
-    still_open = await connection.fetchval(
-        "SELECT min(requested_on) FROM information_requests WHERE application_id = $1 AND received_on IS NULL", application_id
-    )
+    still_open = await connection.fetchval("SELECT count(*) FROM information_requests WHERE application_id = $1 AND received_on IS NULL", application_id)
+    # The term runs again only when no question is open any more; then the whole span it stood
+    # still (from the first open question) is added, once.
+    added = 0 if still_open else domain.suspended_days(row["suspended_since"] or today, today, term_started_on=row["examination_starts_on"])
     row = await connection.fetchrow(
         """
-        UPDATE applications SET suspended_days = suspended_days + $2, suspended_since = $3,
-            status = CASE WHEN $3::date IS NULL THEN 'in_examination' ELSE status END, version = version + 1, updated_at = $4
+        UPDATE applications SET suspended_days = suspended_days + $2,
+            suspended_since = CASE WHEN $3 THEN suspended_since END,
+            status = CASE WHEN $3 THEN status ELSE 'in_examination' END, version = version + 1, updated_at = $4
         WHERE application_id = $1 RETURNING *
         """,
         application_id,
         added,
-        still_open,
+        bool(still_open),
         now,
     )
     await queries.add_history(
