@@ -1,6 +1,7 @@
 """What the benchmarks here share: the run's time limit, its stack (started, and stopped whatever
 happens), the service process under test, CPU accounting from /proc, the load shapes (closed and
-open loop) with the open loop's HTTP client, wrk, the figures of a run and their table, py-spy's
+open loop) with the open loop's HTTP client, platform tokens (signed here, their key served as JWKS)
+and raw requests, wrk, the figures of a run and their table, py-spy's
 stacks summarised, which code was measured, and the data generators' helpers.
 
 The scripts run as `uv run python bench/<name>/run.py` from the repository root; each puts the
@@ -22,6 +23,7 @@ import socket
 import string
 import subprocess
 import sys
+import threading
 import time
 import traceback
 import uuid
@@ -29,13 +31,16 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
+import jwt
 from aiokafka import AIOKafkaClient, AIOKafkaConsumer, AIOKafkaProducer
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bench.stats import latency_summary
 from devstack import processes, stack
@@ -679,6 +684,59 @@ def raw_consumer(config: StackConfig, topic: str) -> AIOKafkaConsumer:
         enable_auto_commit=False,
         auto_offset_reset="earliest",
     )
+
+
+# -- platform tokens ------------------------------------------------------------------------------
+
+
+class Tokens:
+    """Platform tokens as identity signs them (RS256 here), verified by the service through a JWKS
+    endpoint on loopback (`<SERVICE>_JWKS_URL=tokens.url`): the service's own verification, without
+    an identity process. (bench/registration/run.py has its own copy, from before this one.)"""
+
+    def __init__(self, kid: str = "bench") -> None:
+        self.kid = kid
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        public = {**json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key())), "kid": kid, "use": "sig", "alg": "RS256"}
+        body = json.dumps({"keys": [public]}).encode()
+
+        class Keys(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", free_port()), Keys)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/.well-known/jwks.json"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def token(self, person: uuid.UUID, organisation: uuid.UUID | None, *, lifetime_s: int = 900) -> str:
+        now = int(time.time())
+        claims = {"iss": "wse-identity", "aud": "wse-platform", "sub": str(person), "iat": now, "exp": now + lifetime_s, "jti": uuid.uuid4().hex}
+        if organisation is not None:
+            claims["org"] = str(organisation)
+        return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": self.kid})
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def raw_request(method: str, path: str, port: int, token: str | None, body: Any = None, headers: dict[str, str] | None = None) -> bytes:
+    """One HTTP/1.1 request as bytes, for RawHttp: a bearer token, a JSON body, extra headers."""
+    payload = b"" if body is None else json.dumps(body).encode()
+    head = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", f"Content-Length: {len(payload)}"]
+    if token is not None:
+        head.append(f"Authorization: Bearer {token}")
+    if body is not None:
+        head.append("Content-Type: application/json")
+    head += [f"{k}: {v}" for k, v in (headers or {}).items()]
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + payload
 
 
 # -- py-spy ---------------------------------------------------------------------------------------
