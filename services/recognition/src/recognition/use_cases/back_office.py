@@ -14,10 +14,10 @@ import asyncpg
 from recognition import domain, queries
 from recognition.domain import Outcome, Status
 from recognition.use_cases.common import arm_examination_reminder, contact_of, detail, email_key, send_email
-from recognition.use_cases.recognitions import grant_recognition
+from recognition.use_cases.recognitions import grant_recognition, start_problems
 from service_runtime import paging
 from service_runtime.calendar import brussels_date
-from service_runtime.errors import Invalid
+from service_runtime.errors import Invalid, raise_if_any
 from service_runtime.outbox import publish_event
 from wse_contracts.emails import RecognitionAdmissibility, RecognitionDecision, RecognitionInformationRequested, RecognitionReconsiderationOutcome
 from wse_contracts.recognition import (
@@ -265,6 +265,16 @@ async def _decided(
     return await detail(connection, row, back_office=True)
 
 
+def _decision_problems(*, outcome: str, decided_on: date, recognition_starts_on: date | None, reasons: str | None, today: date) -> None:
+    """The decision's rules (E-7, E-8) and a start whose 5 years the calendar holds, all at once."""
+    problems = start_problems("recognition_starts_on", recognition_starts_on)
+    try:
+        domain.decision_problems(outcome=outcome, decided_on=decided_on, recognition_starts_on=recognition_starts_on, reasons=reasons, today=today)
+    except Invalid as error:
+        problems = error.violations + problems
+    raise_if_any(problems)
+
+
 async def decide(
     connection: asyncpg.Connection,
     *,
@@ -280,7 +290,7 @@ async def decide(
     the recognition starts."""
     row = await queries.application(connection, application_id, for_update=True)
     domain.ensure_status(row["status"], [Status.ADVISED], "recording the minister's decision", rule="E-7")
-    domain.decision_problems(outcome=outcome, decided_on=decided_on, recognition_starts_on=recognition_starts_on, reasons=reasons, today=brussels_date(now))
+    _decision_problems(outcome=outcome, decided_on=decided_on, recognition_starts_on=recognition_starts_on, reasons=reasons, today=brussels_date(now))
     row = await connection.fetchrow(
         """
         UPDATE applications SET status = $2, outcome = $2, decided_on = $3, decision_reasons = $4, recognition_starts_on = $5, version = version + 1, updated_at = $6
@@ -375,7 +385,7 @@ async def decide_reconsideration(
     """E-10: the minister decides again; granted, the recognition starts on the new decision's date."""
     row = await queries.application(connection, application_id, for_update=True)
     domain.ensure_status(row["status"], [Status.RECONSIDERATION_ADVISED], "recording the minister's new decision", rule="E-10")
-    domain.decision_problems(outcome=outcome, decided_on=decided_on, recognition_starts_on=recognition_starts_on, reasons=reasons, today=brussels_date(now))
+    _decision_problems(outcome=outcome, decided_on=decided_on, recognition_starts_on=recognition_starts_on, reasons=reasons, today=brussels_date(now))
     row = await connection.fetchrow(
         """
         UPDATE applications SET status = $2, reconsidered_outcome = $2, reconsidered_on = $3, reconsidered_reasons = $4, recognition_starts_on = $5,

@@ -15,12 +15,33 @@ from recognition import domain, queries
 from recognition.domain import EndReason
 from recognition.use_cases.common import EXPIRY_JOB, EXPIRY_REMINDER_JOB, INACTIVITY_JOB, email_key, send_email
 from service_runtime import paging
-from service_runtime.calendar import brussels_date, start_of
+from service_runtime.calendar import add_years, brussels_date, start_of
 from service_runtime.errors import Conflict, Invalid, Violation, raise_if_any
 from service_runtime.outbox import publish_event
 from service_runtime.scheduler import cancel_job, schedule_job
 from wse_contracts.emails import RecognitionEnded, RecognitionExpiryReminder, RecognitionSubcontractorEnded
 from wse_contracts.recognition import ChangeReportedV1, ChangeReviewedV1, RecognitionEndedV1, RecognitionGrantedV1
+
+# The last days whose terms fall within the calendar: a recognition's 5 years and the day after
+# (E-8); 2 years without coaching from the day after an assignment ends (E-9). A later day is
+# refused by name instead of failing while its terms are counted. The calendar counts months up to
+# November 9999 (December's length is found from the 1st of January 10000, which no date holds).
+CALENDAR_END = date(9999, 11, 30)
+LATEST_RECOGNITION_START = add_years(CALENDAR_END, -domain.VALIDITY_YEARS)
+LATEST_ASSIGNMENT_END = add_years(CALENDAR_END, -domain.INACTIVITY_YEARS) - timedelta(days=1)
+
+
+def start_problems(field: str, starts_on: date | None) -> list[Violation]:
+    """E-8: a recognition starting on `starts_on` holds 5 years, within the calendar."""
+    if starts_on is not None and starts_on > LATEST_RECOGNITION_START:
+        return [Violation(field, f"at the latest {LATEST_RECOGNITION_START.isoformat()}: the 5 years would end beyond the calendar", "E-8")]
+    return []
+
+
+def _end_problems(field: str, ends_on: date | None) -> list[Violation]:
+    if ends_on is not None and ends_on > LATEST_ASSIGNMENT_END:
+        return [Violation(field, f"at the latest {LATEST_ASSIGNMENT_END.isoformat()}: the 2 years without coaching would end beyond the calendar", "E-9")]
+    return []
 
 
 async def grant_recognition(connection: asyncpg.Connection, application: asyncpg.Record, *, valid_from: date, now: datetime) -> asyncpg.Record:
@@ -267,6 +288,7 @@ async def record_assignment(
         problems.append(Violation("starts_on", "after the recognition's last day", "E-9"))
     if ends_on is not None and ends_on < starts_on:
         problems.append(Violation("ends_on", "the end comes on or after the start", "E-9"))
+    problems += _end_problems("ends_on", ends_on)
     raise_if_any(problems)
     await connection.execute(
         """
@@ -297,6 +319,7 @@ async def end_assignment(
         raise Invalid("no such assignment of this recognition", field="assignment_id", rule="E-9")
     if ends_on < assignment["starts_on"]:
         raise Invalid(f"the end comes on or after the start ({assignment['starts_on'].isoformat()})", field="ends_on", rule="E-9")
+    raise_if_any(_end_problems("ends_on", ends_on))
     await connection.execute("UPDATE coaching_assignments SET ends_on = $2 WHERE assignment_id = $1", assignment_id, ends_on)
     await arm_inactivity(connection, row)
     return await recognition_detail(connection, row, today=today)

@@ -11,9 +11,8 @@ from uuid import UUID
 from litestar import Controller, get, post
 from litestar.params import Parameter
 
-from recognition.domain import Status
 from recognition.use_cases import back_office, recognitions
-from recognition.views.common import CASE_HANDLER, case_handler_access, page_of
+from recognition.views.common import CASE_HANDLER, case_handler_access, page_of, strict_json_body
 from recognition.views.schemas import (
     AdmissibilityIn,
     AdviceIn,
@@ -32,8 +31,9 @@ from service_runtime.api import Page
 from service_runtime.http import Context
 from service_runtime.paging import Cursor, Limit
 
+# Text, checked by the use case: typed as the enum, Litestar would read "null" as no filter at all.
 QueueStatus = Annotated[
-    Status | None,
+    str | None,
     Parameter(
         description="only applications in this state",
         schema_extra={"oneOf": None, "type": "string", "enum": [s.value for s in back_office.domain.QUEUE_STATUSES]},
@@ -48,6 +48,7 @@ def application_out(found: dict[str, Any]) -> BackOfficeApplication:
 class BackOfficeController(Controller):
     path = "/v1/back-office"
     tags = ["back office"]
+    before_request = staticmethod(strict_json_body)
 
     @get("/queue", opt=CASE_HANDLER)
     async def queue(
@@ -181,7 +182,7 @@ class BackOfficeController(Controller):
         """E-12: changes reported by recognised providers, not reviewed yet, the oldest first."""
         return page_of(ChangeReportItem, await ctx.run(recognitions.open_change_reports, read_only=True, limit=limit, cursor=cursor))
 
-    @post("/change-reports/{report_id:uuid}/review", opt=case_handler_access(409), status_code=200)
+    @post("/change-reports/{report_id:uuid}/review", opt=case_handler_access(404, 409), status_code=200)
     async def review_change(self, ctx: Context, report_id: UUID, data: ReviewIn) -> RecognitionOut:
         """E-12: noted, or the recognition withdrawn from today (the provider is emailed why)."""
         return pick(

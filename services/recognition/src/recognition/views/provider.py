@@ -14,7 +14,7 @@ from litestar.params import Parameter
 
 from recognition.parts import PART_MODELS
 from recognition.use_cases import provider, recognitions
-from recognition.views.common import PROVIDER, organisation_of, page_of, provider_access
+from recognition.views.common import PROVIDER, organisation_of, page_of, provider_access, strict_json_body
 from recognition.views.schemas import (
     AnswerIn,
     ApplicationSummary,
@@ -58,6 +58,7 @@ def application_out(found: dict[str, Any]) -> ProviderApplication:
 class ProviderController(Controller):
     path = "/v1/provider"
     tags = ["provider"]
+    before_request = staticmethod(strict_json_body)
 
     @post("/applications", opt=provider_access(404, 409), status_code=201)
     async def start_application(self, ctx: Context, idempotency_key: IdempotencyKey = None) -> ProviderApplication:
@@ -225,6 +226,7 @@ def _save_part_handler(name: str, model: type[StrictModel]) -> HTTPRouteHandler:
         f"/v1/provider/applications/{{application_id:uuid}}/parts/{name}",
         opt=provider_access(404, 409),
         tags=["provider"],
+        before_request=strict_json_body,
         summary=f"Save part {PART_NUMBERS[name]} ({name})",
         description=(
             f"E-3, part {PART_NUMBERS[name]}: {(model.__doc__ or '').strip()} Every problem is listed per field with its rule (422); "

@@ -9,7 +9,7 @@ department's advice to the minister, the commission's advice, or the history of 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_args
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,8 +20,29 @@ from wse_contracts import StrictModel
 
 M = TypeVar("M", bound=BaseModel)
 
-Reason = Annotated[str, Field(min_length=1, max_length=5000)]
-Question = Annotated[str, Field(min_length=1, max_length=10_000)]
+# Text as the request models take it (StrictModel): the spaces around it are stripped before its
+# length counts, and a NUL character is refused (PostgreSQL cannot store it). The document says so
+# with a pattern: no NUL, and at least `min_length` characters from the first to the last that is
+# not a space (Unicode White_Space, what Pydantic strips). Enforced by the model, not the pattern.
+_SPACE = r"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+
+
+def text_pattern(min_length: int) -> str:
+    if min_length <= 1:
+        return rf"^[^\x00]*[^\x00{_SPACE}][^\x00]*$"
+    return rf"^[{_SPACE}]*[^\x00{_SPACE}][^\x00]{{{min_length - 2},}}[^\x00{_SPACE}][{_SPACE}]*$"
+
+
+def stored(text: Any) -> Any:
+    """The pattern of a text type (`Annotated[str, Field(min_length=...)]`), for `Annotated[text, stored(text)]`."""
+    min_length = next((m.min_length for info in get_args(text)[1:] for m in getattr(info, "metadata", []) if hasattr(m, "min_length")), 1)
+    return Field(json_schema_extra={"pattern": text_pattern(min_length)})
+
+
+_Reason = Annotated[str, Field(min_length=1, max_length=5000)]
+_Question = Annotated[str, Field(min_length=1, max_length=10_000)]
+Reason = Annotated[_Reason, stored(_Reason)]
+Question = Annotated[_Question, stored(_Question)]
 
 
 class Out(BaseModel):
@@ -39,7 +60,7 @@ def pick(model: type[M], row: Any) -> M:
 
 
 class DocumentIn(StrictModel):
-    filename: Text
+    filename: Annotated[Text, stored(Text)]
     content_type: Literal["application/pdf", "image/png", "image/jpeg", "text/plain"]
     content_base64: str = Field(min_length=1, max_length=7_000_000, description="the file, base64-encoded; at most 5 MB once decoded")
 
@@ -54,13 +75,13 @@ class AnswerIn(StrictModel):
 class ReconsiderationIn(StrictModel):
     """E-10: why the organisation does not agree with the minister's decision."""
 
-    motivation: Motivation
+    motivation: Annotated[Motivation, stored(Motivation)]
 
 
 class AssignmentIn(StrictModel):
     """E-9: a coaching assignment: the employer and the dates; no employee is named."""
 
-    employer_name: Text
+    employer_name: Annotated[Text, stored(Text)]
     employer_enterprise_number: EnterpriseNumber | None = None
     starts_on: date
     ends_on: date | None = Field(default=None, description="unknown while the coaching goes on")
