@@ -32,7 +32,7 @@ from wse_contracts.recognition import (
 
 # The queue's columns: the state and every derived date, straight from the stored row.
 QUEUE_COLUMNS = """
-    a.application_id, a.dossier_number, a.organisation_id, o.name AS organisation_name, a.status, a.submitted_on,
+    a.application_id, a.dossier_number, a.organisation_id, a.status, a.submitted_on,
     a.admissibility_due_on, a.examination_starts_on, a.examination_due_on, a.suspended_since, a.suspended_days,
     a.reconsideration_requested_on, a.heard_on, a.commission_advice_due_on, a.deadline, a.dossier_seq,
     coalesce(a.deadline, 'infinity'::date) AS sort_deadline
@@ -59,8 +59,9 @@ async def work_queue(
     after = paging.decode_cursor(cursor, [paging.DATE, paging.INTEGER])
     rows = await connection.fetch(
         f"""
+        SELECT page.*, o.name AS organisation_name FROM (
         SELECT {QUEUE_COLUMNS}
-        FROM applications a LEFT JOIN organisations_projection o USING (organisation_id)
+        FROM applications a
         WHERE a.status IN ({queries.QUEUE})
           AND ($1::text IS NULL OR a.status = $1) AND ($2::uuid IS NULL OR a.organisation_id = $2)
           AND (NOT $3::boolean OR coalesce(a.deadline, 'infinity'::date) < $4)
@@ -68,6 +69,8 @@ async def work_queue(
           AND ($7::date IS NULL OR (coalesce(a.deadline, 'infinity'::date), a.dossier_seq) > ($7, $8))
         ORDER BY coalesce(a.deadline, 'infinity'::date), a.dossier_seq
         LIMIT $6
+        ) page LEFT JOIN organisations_projection o USING (organisation_id)  -- names for the page only, after the LIMIT
+        ORDER BY page.sort_deadline, page.dossier_seq
         """,
         status,
         organisation_id,

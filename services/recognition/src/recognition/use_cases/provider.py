@@ -19,7 +19,7 @@ from recognition.domain import Status
 from recognition.use_cases.common import arm_examination_reminder, contact_of, detail, email_key, parse_part, send_email
 from service_runtime import paging
 from service_runtime.calendar import brussels_date
-from service_runtime.errors import Conflict, Invalid, Violation, raise_if_any
+from service_runtime.errors import Conflict, Invalid, NotFound, Violation, raise_if_any
 from service_runtime.outbox import publish_event
 from wse_contracts.emails import RecognitionApplicationConfirmed
 from wse_contracts.recognition import RecognitionApplicationSubmittedV1, RecognitionInformationReceivedV1, ReconsiderationRequestedV1
@@ -198,7 +198,7 @@ async def answer_information_request(
     row = await queries.own_application(connection, organisation_id=organisation_id, application_id=application_id, for_update=True)
     request = await connection.fetchrow("SELECT * FROM information_requests WHERE request_id = $1 AND application_id = $2", request_id, application_id)
     if request is None:
-        raise Invalid("no such question on this application", field="request_id", rule="E-6")
+        raise NotFound("no such question on this application")
     if request["received_on"] is not None:
         raise Conflict("this question was answered already", rule="E-6")
     today = brussels_date(now)

@@ -16,7 +16,7 @@ from recognition.domain import EndReason
 from recognition.use_cases.common import EXPIRY_JOB, EXPIRY_REMINDER_JOB, INACTIVITY_JOB, email_key, send_email
 from service_runtime import paging
 from service_runtime.calendar import add_years, brussels_date, start_of
-from service_runtime.errors import Conflict, Invalid, Violation, raise_if_any
+from service_runtime.errors import Conflict, Invalid, NotFound, Violation, raise_if_any
 from service_runtime.outbox import publish_event
 from service_runtime.scheduler import cancel_job, schedule_job
 from wse_contracts.emails import RecognitionEnded, RecognitionExpiryReminder, RecognitionSubcontractorEnded
@@ -316,7 +316,7 @@ async def end_assignment(
     row = await queries.own_recognition(connection, organisation_id=organisation_id, recognition_id=recognition_id, for_update=True)
     assignment = await connection.fetchrow("SELECT * FROM coaching_assignments WHERE assignment_id = $1 AND recognition_id = $2", assignment_id, recognition_id)
     if assignment is None:
-        raise Invalid("no such assignment of this recognition", field="assignment_id", rule="E-9")
+        raise NotFound("no such assignment of this recognition")
     if ends_on < assignment["starts_on"]:
         raise Invalid(f"the end comes on or after the start ({assignment['starts_on'].isoformat()})", field="ends_on", rule="E-9")
     raise_if_any(_end_problems("ends_on", ends_on))
@@ -380,7 +380,7 @@ async def review_change(connection: asyncpg.Connection, *, actor_id: UUID, repor
     """E-12: noted, or the recognition withdrawn from today (the provider is emailed why)."""
     report = await connection.fetchrow("SELECT * FROM change_reports WHERE report_id = $1 FOR UPDATE", report_id)
     if report is None:
-        raise Invalid("no such reported change", field="report_id", rule="E-12")
+        raise NotFound("no such reported change")
     if report["reviewed_at"] is not None:
         raise Conflict("this change was reviewed already", rule="E-12")
     row = await queries.recognition(connection, report["recognition_id"], for_update=True)
