@@ -67,6 +67,17 @@ class ServiceSettings(BaseSettings):
     # 40d`); off unless set, and refused when the environment is production.
     adjustable_clock: bool = False
 
+    # National register numbers at rest (service_runtime.pii): AES-256 keys by id, "k1:<base64 of
+    # 32 bytes>,k2:<...>", the one new values are encrypted under, and the HMAC keys (base64) of
+    # the blind index and of the pseudonymous student id in events (the pseudonym key is shared by
+    # every service that must agree on a student: set the platform-wide PII_PSEUDONYM_KEY). Unset
+    # in development or test: fixed development keys; elsewhere PiiKeys.from_settings refuses, so
+    # a service that keeps numbers and builds its keys at start does not start without them.
+    pii_keys: str = Field(default="", repr=False)
+    pii_active_key: str = ""
+    pii_index_key: str = Field(default="", repr=False)
+    pii_pseudonym_key: str = Field(default="", repr=False)
+
     @model_validator(mode="after")
     def _defaults_and_safety(self) -> ServiceSettings:
         if not self.database_url:

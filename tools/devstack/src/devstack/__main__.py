@@ -138,6 +138,7 @@ FAST_TESTS = [
     "tests/notification/test_mime.py",
     "tests/platform/test_calendar.py",
     "tests/platform/test_paging.py",
+    "tests/platform/test_pii.py",
 ]
 
 
