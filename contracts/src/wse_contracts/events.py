@@ -59,6 +59,6 @@ def event_model(event_type: str) -> type[Event] | None:
 
 def registered_event_types() -> dict[str, type[Event]]:
     # Importing the modules registers their models.
-    from wse_contracts import identity, notification, platform, recognition, registration  # noqa: F401
+    from wse_contracts import attestation, identity, notification, platform, recognition, registration  # noqa: F401
 
     return dict(_REGISTRY)
