@@ -338,10 +338,20 @@ class SignedIn(AccessRule):
 
 @dataclass(frozen=True)
 class RightRequired(AccessRule):
-    """role@context for the organisation the token acts for, valid today (ID-6, ID-14)."""
+    """role@context for the organisation the token acts for, valid today (ID-6, ID-14). With
+    `or_contexts`, the role in any of those contexts does too (A-1: training_database or
+    training_leave)."""
 
     role: str
     context: str
+    or_contexts: tuple[str, ...] = ()
+
+    @property
+    def contexts(self) -> tuple[str, ...]:
+        return (self.context, *self.or_contexts)
+
+    def wording(self) -> str:
+        return f"{self.role} in context {' or '.join(self.contexts)}"
 
 
 def access(rule: AccessRule, *, problems: tuple[int, ...] = ()) -> dict[str, Any]:
@@ -390,15 +400,19 @@ async def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) ->
             if principal.organisation_id is None:
                 allowed, reason = False, "token acts for no organisation"
             else:
-                allowed = await holds_right(
-                    db,
-                    person_id=principal.person_id,
-                    organisation_id=principal.organisation_id,
-                    role=rule.role,
-                    context=rule.context,
-                    on=calendar.today(runtime.clock),
-                )
-                reason = f"{'holds' if allowed else 'lacks'} {rule.role}@{rule.context}"
+                allowed = False
+                for context in rule.contexts:
+                    allowed = await holds_right(
+                        db,
+                        person_id=principal.person_id,
+                        organisation_id=principal.organisation_id,
+                        role=rule.role,
+                        context=context,
+                        on=calendar.today(runtime.clock),
+                    )
+                    if allowed:
+                        break
+                reason = f"{'holds' if allowed else 'lacks'} {rule.role}@{'|'.join(rule.contexts)}"
             if not allowed:
                 await record_audit(
                     db,
@@ -410,7 +424,11 @@ async def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) ->
                     reason=reason,
                 )
         if not allowed:
-            raise PermissionDeniedException(f"You need the right {rule.role} in context {rule.context} for this organisation.")
+            # ID-8: the refusal names the right and the way to ask for it.
+            raise PermissionDeniedException(
+                f"You need the right {rule.wording()} for this organisation. Ask your organisation's local administrators for it: "
+                f"identity's POST /v1/organisations/{{organisation_id}}/right-requests."
+            )
         return
     raise PermissionDeniedException("Unknown access rule.")
 

@@ -356,3 +356,15 @@ def _warn_development_keys(settings_names: list[str], environment: str) -> None:
         settings=settings_names,
         platform_environment=environment,
     )
+
+
+_KEYS_OF: dict[int, tuple[ServiceSettings, PiiKeys]] = {}
+
+
+def keys_for(settings: ServiceSettings) -> PiiKeys:
+    """The service's keys, read from its settings once (kept beside them, so a recycled id is not
+    mistaken for theirs). Call it at start too, so that missing keys stop the start, not a request."""
+    found = _KEYS_OF.get(id(settings))
+    if found is None or found[0] is not settings:
+        found = _KEYS_OF[id(settings)] = (settings, PiiKeys.from_settings(settings))
+    return found[1]
