@@ -39,6 +39,7 @@ class IdentityProcess:
             "IDENTITY_HTTP_PORT": str(self.port),
             "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap,
             "IDENTITY_JWKS_URL": f"http://127.0.0.1:{self.port}/.well-known/jwks.json",
+            "PLATFORM_ENVIRONMENT": "test",  # the test stack: the development PII keys (service_runtime.pii)
             **env,
         }
         self.log_path = log_path

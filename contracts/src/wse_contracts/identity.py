@@ -156,3 +156,16 @@ class RightRequestDecidedV1(Event):
     reason: str | None = None
     decided_by: UUID | None = None
     right_id: UUID | None = None
+
+
+class PersonRegisteredV1(Event):
+    """A person the platform knows now, with the keyed pseudonym services use for them as a student
+    (the attestation service finds a signed-in citizen's attestations by it, ID-10). Never the
+    national register number."""
+
+    event_type: ClassVar[str] = TYPE_PREFIX + "identity.person_registered.v1"
+    topic: ClassVar[str] = "identity.persons"
+    key_field: ClassVar[str] = "person_id"
+
+    person_id: UUID
+    student_id: str

@@ -12,7 +12,7 @@ from identity import use_cases
 from identity.domain import Gender
 from identity.tokens import ProofVerifier, SigningKeys
 from identity.views import ROUTES
-from service_runtime import calendar
+from service_runtime import calendar, pii
 from service_runtime.auth import JwksKeys
 from service_runtime.logging import correlation_id_var
 from service_runtime.service import Service, ServiceRuntime
@@ -24,6 +24,7 @@ from wse_contracts.identity import (
     MembershipRemovedV1,
     OrganisationChangedV1,
     OrganisationRegisteredV1,
+    PersonRegisteredV1,
     RightGrantedV1,
     RightRequestDecidedV1,
     RightRequestedV1,
@@ -61,6 +62,7 @@ def _signing_keys(runtime: ServiceRuntime) -> SigningKeys:
 
 async def _start(runtime: ServiceRuntime) -> None:
     settings = _settings(runtime)
+    pii.keys_for(settings)  # the student pseudonym's key (PersonRegisteredV1): missing, the start stops here
     platform_keys = runtime.key_source
     if isinstance(platform_keys, SigningKeys):
         await platform_keys.ensure_key()
@@ -124,6 +126,7 @@ service = Service(
     settings_class=Settings,
     route_handlers=ROUTES,
     publishes=[
+        PersonRegisteredV1,
         OrganisationRegisteredV1,
         OrganisationChangedV1,
         MembershipAddedV1,

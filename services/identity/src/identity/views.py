@@ -68,6 +68,7 @@ from identity.schemas import (
     ValidityIn,
 )
 from identity.tokens import ProofVerifier, SigningKeys, issue_access_token, sign_development_proof
+from service_runtime import pii
 from service_runtime.api import Page
 from service_runtime.auth import InvalidToken
 from service_runtime.http import Context, Problem, Public, SignedIn, access, problem_for
@@ -336,7 +337,14 @@ class PersonController(Controller):
     )
     async def register(self, data: PersonIn, ctx: Context) -> Response[PersonOut | PersonMatch]:
         """ID-4: registers the person (201), or finds them already registered by their number (200)."""
-        person, created = await _counted(ctx, use_cases.register_person, actor=ctx.actor, today=ctx.actor.today, **data.model_dump())
+        person, created = await _counted(
+            ctx,
+            use_cases.register_person,
+            actor=ctx.actor,
+            today=ctx.actor.today,
+            student_pseudonym=pii.pseudonym(pii.keys_for(ctx.settings), data.national_register_number),
+            **data.model_dump(),
+        )
         return Response(_person(person), status_code=201 if created else 200)
 
 

@@ -24,6 +24,8 @@ from identity.numbers import parse_national_register_number
 from identity.use_cases.authority import is_operator, require_person_registrar
 from service_runtime.audit import record_audit
 from service_runtime.auth import Actor
+from service_runtime.outbox import publish_event
+from wse_contracts.identity import PersonRegisteredV1
 
 # The audit actions that are look-ups by national register number, counted for the limit.
 LOOKED_UP, MATCHED = "person.looked_up", "person.matched"
@@ -120,6 +122,7 @@ async def register_person(
     email: str,
     per_window: int = 0,
     window_seconds: int = 0,
+    student_pseudonym: str | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """ID-4: look the person up by national register number first and reuse them; returns the
     person (as the actor may see them) and whether they were created now. `actor` None is the
@@ -154,6 +157,9 @@ async def register_person(
                 organisation_id=actor.acting_for if actor else None,
                 subject=str(row["person_id"]),
             )
+            if student_pseudonym is not None:
+                # ID-10: the attestation service finds the citizen's own attestations by it.
+                await publish_event(connection, PersonRegisteredV1(person_id=row["person_id"], student_id=student_pseudonym))
             return _full(row), True
         existing = await queries.person_by_number(connection, number.value)  # registered by someone else a moment ago
         if existing is None:
