@@ -209,6 +209,7 @@ class ServiceProcess:
             "KAFKA_BOOTSTRAP_SERVERS": config.kafka_bootstrap,
             "LOG_LEVEL": "WARNING",
             f"{prefix}_LOG_LEVEL": "WARNING",
+            **config.pii_env(),  # as production does: real keys for national register numbers
             **extra_env,
         }
         self.log_path = log_path

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import base64
+import json
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,7 +97,28 @@ class StackConfig:
             "NOTIFICATION_SMTP_HOST": "127.0.0.1",
             "NOTIFICATION_SMTP_PORT": str(self.smtp_port),
             **self.clock_env(),
+            **self.pii_env(),
         }
+
+    def pii_env(self) -> dict[str, str]:
+        """The benchmarks run as production does, so national register numbers need real keys
+        (service_runtime.pii): random ones, made once per stack and kept in its state directory so a
+        restarted service still reads what it wrote. Development and test use the development keys."""
+        if self.name in ("dev", "test"):
+            return {}
+        path = self.state_dir / "pii-keys.json"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            keys = {
+                "PII_KEYS": "k1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+                "PII_ACTIVE_KEY": "k1",
+                "PII_INDEX_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+                "PII_PSEUDONYM_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+            }
+            path.write_text(json.dumps(keys))
+            path.chmod(0o600)
+        loaded: dict[str, str] = json.loads(path.read_text())
+        return loaded
 
     def clock_env(self) -> dict[str, str]:
         """`./dev up` is a development environment whose clock testers may move (`./dev clock`); the
