@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from devstack import stack as devstack
 from devstack.config import StackConfig
 from service_runtime.clock import FixedClock
+from tests.attestation.conftest import Attestation
 from tests.notification.conftest import Notifications
 from tests.platform.helpers import new_database, serve_jwks
 from tests.recognition.conftest import Recognition
@@ -101,6 +102,28 @@ async def recognition(stack, registration) -> Recognition:
     await runtime.start()
     recognition.producer = registration.producer
     yield recognition
+    await asyncio.wait_for(runtime.stop(), timeout=30)
+
+
+@pytest.fixture(scope="session")
+async def attestation(stack, registration) -> Attestation:
+    from attestation.definition import service as attestation_service
+
+    settings = attestation_service.load_settings(
+        database_url=await new_database(stack, "attestation"),
+        kafka_bootstrap_servers=stack.kafka_bootstrap,
+        jwks_url=registration.runtime.settings.jwks_url,
+        jwks_min_refresh_seconds=0,
+        outbox_poll_seconds=0.2,
+        consumer_backoff_initial_seconds=0.05,
+        platform_environment="test",  # the development keys for national register numbers
+        log_level="WARNING",
+    )
+    runtime = attestation_service.runtime(settings, clock=FixedClock(datetime.now(UTC).replace(microsecond=0)))
+    attestation = Attestation(runtime, runtime.clock, registration.signing_key, stack)
+    await runtime.start()
+    attestation.producer = registration.producer
+    yield attestation
     await asyncio.wait_for(runtime.stop(), timeout=30)
 
 
