@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from attestation import handlers
+from attestation.use_cases import keys
 from attestation.views import ROUTES
+from service_runtime import pii
 from service_runtime.projections import OrganisationsProjection, RightsProjection
-from service_runtime.service import Service
+from service_runtime.service import Service, ServiceRuntime
 from service_runtime.settings import ServiceSettings
 from wse_contracts.attestation import (
     AttendanceAttestedV1,
@@ -21,6 +23,17 @@ class Settings(ServiceSettings):
     http_port: int = 8004
 
 
+async def _rotate_pii_key(runtime: ServiceRuntime, argv: list[str]) -> int:
+    """Re-encrypt every stored national register number under PII_ACTIVE_KEY."""
+    connection = await runtime.connect()
+    try:
+        moved = await keys.reencrypt_students(connection, keys=pii.keys_for(runtime.settings))
+    finally:
+        await connection.close()
+    print(f"{moved} national register numbers re-encrypted under key {pii.keys_for(runtime.settings).active_key_id}")
+    return 0
+
+
 service = Service(
     name="attestation",
     description="Enrolment and attendance attestations for Flemish training leave.",
@@ -30,5 +43,6 @@ service = Service(
     projections=[RightsProjection(), OrganisationsProjection()],
     consumers=[handlers.trainings_consumer(), handlers.persons_consumer()],
     on_start=handlers.on_start,
+    commands={"rotate-pii-key": ("re-encrypt every stored national register number under PII_ACTIVE_KEY (after adding a new key)", _rotate_pii_key)},
     publishes=[EnrolmentAttestedV1, AttendanceAttestedV1, CompletionAttestedV1, AttestationCorrectedV1, AttestationWithdrawnV1, EntitlementReachedV1],
 )
