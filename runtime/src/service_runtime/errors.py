@@ -38,9 +38,12 @@ class Forbidden(DomainError):
     """The actor may not do this; the attempt is audited, about `organisation_id` (the organisation
     whose dossier it was) when the refusing rule knows it, else about the one the actor acts for."""
 
-    def __init__(self, reason: str, *, rule: str | None = None, organisation_id: UUID | None = None) -> None:
+    def __init__(self, reason: str, *, rule: str | None = None, organisation_id: UUID | None = None, answer_not_found: bool = False) -> None:
         super().__init__(reason, rule=rule)
         self.organisation_id = organisation_id
+        # Where even the existence of the thing is not the actor's to know (another provider's
+        # attestations): audited as a denial, answered as 404 "not found".
+        self.answer_not_found = answer_not_found
 
 
 class NotFound(DomainError):

@@ -440,6 +440,8 @@ def problem_for(error: DomainError) -> Problem:
     """The HTTP answer to a rule that said no."""
     if isinstance(error, Invalid):
         return Problem(422, detail="Correct the fields listed in errors.", errors=[FieldProblem(v.field, v.reason, v.rule) for v in error.violations])
+    if isinstance(error, Forbidden) and error.answer_not_found:
+        return Problem(404, detail="not found")
     status = 403 if isinstance(error, Forbidden) else 404 if isinstance(error, NotFound) else 409 if isinstance(error, Conflict) else 400
     return Problem(status, detail=error.reason, rule=error.rule)
 
