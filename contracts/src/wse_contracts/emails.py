@@ -472,6 +472,53 @@ class RecognitionSubcontractorEnded(EmailPersonalisation):
         )
 
 
+# ------------------------------------------------------------------------------- attestation (training leave)
+
+
+class AttestationBulkReceipt(EmailPersonalisation):
+    """To the provider's contact address: the acknowledgement of receipt of a bulk file of
+    attestations, with its counts (A-9); or that the file arrived cut off and is to be sent again."""
+
+    template_id: ClassVar[str] = "attestation.bulk_receipt"
+
+    organisation_name: Text
+    receipt_number: Text
+    filename: Text | None  # the email says "uw bestand" without one
+    received_on: date
+    outcome: Literal["done", "incomplete"]  # incomplete: cut off before it all arrived or was processed; a retry completes it
+    rows_total: int
+    accepted: int
+    held: int  # the register does not know the ODB number yet: judged when it does
+    unchanged: int  # already attested with the same content: stored once
+    refused: int  # each in the receipt's report by row, field, reason and rule
+
+    @classmethod
+    def example(cls) -> AttestationBulkReceipt:
+        return cls(
+            organisation_name="CVO Leerrijk",
+            receipt_number="ONT-00001042",
+            filename="inschrijvingen-2026-2027.csv",
+            received_on=date(2026, 10, 5),
+            outcome="done",
+            rows_total=1250,
+            accepted=1231,
+            held=4,
+            unchanged=3,
+            refused=12,
+        )
+
+    @classmethod
+    def variants(cls) -> dict[str, EmailPersonalisation]:
+        example = cls.example()
+        return {
+            "all_accepted": example.model_copy(update={"rows_total": 1250, "accepted": 1250, "held": 0, "unchanged": 0, "refused": 0}),
+            "incomplete": example.model_copy(update={"outcome": "incomplete", "rows_total": 5000, "accepted": 4990, "held": 0, "unchanged": 0, "refused": 10}),
+            "cut_off_before_any_row": example.model_copy(
+                update={"outcome": "incomplete", "filename": None, "rows_total": 0, "accepted": 0, "held": 0, "unchanged": 0, "refused": 0}
+            ),
+        }
+
+
 # ------------------------------------------------------------------------------- the registry
 
 EMAILS: dict[tuple[str, int], type[EmailPersonalisation]] = {
@@ -494,6 +541,7 @@ EMAILS: dict[tuple[str, int], type[EmailPersonalisation]] = {
         RecognitionEnded,
         RecognitionExpiryReminder,
         RecognitionSubcontractorEnded,
+        AttestationBulkReceipt,
     )
 }
 

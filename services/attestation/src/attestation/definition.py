@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from attestation import handlers
 from attestation.use_cases import keys
 from attestation.views import ROUTES
@@ -17,10 +19,17 @@ from wse_contracts.attestation import (
     EnrolmentAttestedV1,
     EntitlementReachedV1,
 )
+from wse_contracts.notification import NotificationRequestedV1
 
 
 class Settings(ServiceSettings):
     http_port: int = 8004
+    # Bulk files (POST /v1/provider/bulk): larger ones get a 413; rows are stored in batches of this
+    # many, each batch in its own transaction; the upload waits on disk (encrypted under a key of
+    # its own, in memory only) until it is judged whole. Empty: the system's temporary directory.
+    bulk_max_bytes: int = Field(default=250_000_000, description="A bulk file larger than this gets a 413.")
+    bulk_batch_rows: int = Field(default=5_000, ge=1)
+    bulk_spool_dir: str = ""
 
 
 async def _rotate_pii_key(runtime: ServiceRuntime, argv: list[str]) -> int:
@@ -44,5 +53,13 @@ service = Service(
     consumers=[handlers.trainings_consumer(), handlers.persons_consumer()],
     on_start=handlers.on_start,
     commands={"rotate-pii-key": ("re-encrypt every stored national register number under PII_ACTIVE_KEY (after adding a new key)", _rotate_pii_key)},
-    publishes=[EnrolmentAttestedV1, AttendanceAttestedV1, CompletionAttestedV1, AttestationCorrectedV1, AttestationWithdrawnV1, EntitlementReachedV1],
+    publishes=[
+        EnrolmentAttestedV1,
+        AttendanceAttestedV1,
+        CompletionAttestedV1,
+        AttestationCorrectedV1,
+        AttestationWithdrawnV1,
+        EntitlementReachedV1,
+        NotificationRequestedV1,
+    ],
 )

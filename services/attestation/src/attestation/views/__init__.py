@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from attestation.views.back_office import BackOfficeController
+from attestation.views.bulk import BulkController
 from attestation.views.citizen import my_training_leave
 from attestation.views.provider import ProviderController
 
-ROUTES = [ProviderController, BackOfficeController, my_training_leave]
+ROUTES = [ProviderController, BulkController, BackOfficeController, my_training_leave]

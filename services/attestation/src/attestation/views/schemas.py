@@ -93,7 +93,9 @@ class ReceiptOut(Out):
     held: int = Field(description="the register does not know the ODB number yet: judged when it does")
     refused: int
     unchanged: int = Field(description="already attested with the same content: stored once")
-    status: Literal["processing", "done", "rejected"]
+    status: Literal["processing", "done", "rejected", "incomplete"] = Field(
+        description="a bulk file: processing while it is read; rejected as a whole (encoding, headers, size); incomplete when cut off (send it again)"
+    )
 
 
 class ProblemRow(Out):
