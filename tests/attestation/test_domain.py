@@ -118,3 +118,20 @@ def test_a2_a_row_from_a_spreadsheet_in_dutch():
     problems = rows.parse({**values, "hours": "veel", "completed": "misschien", "national_register_number": "123"}, 3)
     assert isinstance(problems, list) and {(p.field, p.rule) for p in problems} == {("hours", "A-2"), ("completed", "A-5"), ("national_register_number", "A-2")}
     assert rows.column_of("Rijksregisternummer") == "national_register_number" and rows.column_of("\ufeffType") == "kind" and rows.column_of("foo") is None
+
+
+def test_the_readmes_example_csv_is_a_file_the_service_takes():
+    # rule A-2: docs/examples/attestations.csv (Dutch headers, semicolons, a BOM) parses row by row
+    from pathlib import Path
+
+    from attestation import bulk
+
+    data = (Path(__file__).resolve().parents[2] / "docs" / "examples" / "attestations.csv").read_bytes()
+    inspector = bulk.Inspector("csv", limit=10_000_000)
+    inspector.feed(data)
+    layout = inspector.finish() or inspector.layout
+    assert layout is not None and layout.delimiter == ";"
+    text = data.decode("utf-8-sig").splitlines(keepends=True)
+    parsed = [rows.parse(values, number) for number, values in bulk.records(text, layout)]  # type: ignore[arg-type]
+    assert all(isinstance(row, rows.Row) for row in parsed), parsed
+    assert [row.kind for row in parsed] == ["enrolment"] * 3 + ["attendance"] * 3  # type: ignore[union-attr]
