@@ -133,6 +133,7 @@ FAST_TESTS = [
     "tests/identity/test_numbers.py",
     "tests/registration/test_domain.py",
     "tests/recognition/test_domain.py",
+    "tests/attestation/test_domain.py",
     "tests/attestation/test_bulk_parsing.py",
     "tests/notification/test_domain.py",
     "tests/notification/test_templates.py",
