@@ -59,12 +59,23 @@ async def count_results(connection: asyncpg.Connection, receipt_id: UUID, result
 
 
 async def attest_one(connection: asyncpg.Connection, *, keys: pii.PiiKeys, actor_id: UUID, organisation_id: UUID, row: Row, now: datetime) -> dict[str, Any]:
-    """One attestation and its receipt (A-9); refused, nothing is stored and every problem is named."""
-    receipt_id = await new_receipt(connection, organisation_id=organisation_id, actor_id=actor_id, now=now, kind="single")
-    [result] = await attest_batch(connection, keys=keys, organisation_id=organisation_id, receipt_id=receipt_id, rows=[row], now=now)
-    if result.outcome == Outcome.REFUSED:
-        raise Invalid.of(result.problems)
-    await count_results(connection, receipt_id, [result])
+    """One attestation and its receipt (A-9); refused, nothing is stored and every problem is named.
+
+    The same attestation sent twice at once (a double click, a retry after a timeout) is stored
+    once: the second waits on the reference's unique index until the first commits, and is then
+    judged again, as `unchanged`, instead of failing with a 500."""
+    for attempt in (1, 2):
+        try:
+            async with connection.transaction():  # a savepoint: a lost race leaves nothing of it
+                receipt_id = await new_receipt(connection, organisation_id=organisation_id, actor_id=actor_id, now=now, kind="single")
+                [result] = await attest_batch(connection, keys=keys, organisation_id=organisation_id, receipt_id=receipt_id, rows=[row], now=now)
+                if result.outcome == Outcome.REFUSED:
+                    raise Invalid.of(result.problems)
+                await count_results(connection, receipt_id, [result])
+            break
+        except asyncpg.UniqueViolationError:
+            if attempt == 2:
+                raise
     return {
         "receipt": await receipt(connection, organisation_id=organisation_id, receipt_id=receipt_id),
         "attestation": await attestation(connection, organisation_id=organisation_id, kind=row.kind, attestation_id=result.attestation_id),  # type: ignore[arg-type]  # set unless refused
@@ -101,7 +112,7 @@ async def receipt_problems(connection: asyncpg.Connection, *, organisation_id: U
     await receipt(connection, organisation_id=organisation_id, receipt_id=receipt_id)
     after = paging.decode_cursor(cursor, [paging.INTEGER, paging.TEXT])
     rows = await connection.fetch(
-        """SELECT row_number, field, reason, rule FROM receipt_problems WHERE receipt_id = $1 AND ($3::integer IS NULL OR (row_number, field) > ($3, $4))
+        """SELECT row_number, field, reason, rule FROM receipt_problems WHERE receipt_id = $1 AND ($3::bigint IS NULL OR (row_number, field) > ($3, $4))
         ORDER BY row_number, field LIMIT $2""",
         receipt_id,
         limit + 1,

@@ -12,7 +12,7 @@ from litestar import Controller, Response, get, post
 from litestar.params import Parameter
 
 from attestation.use_cases import back_office
-from attestation.views.common import department_access, keys_of, page_of
+from attestation.views.common import ODB_FILTER_PATTERN, department_access, keys_of, page_of, strict_json_body
 from attestation.views.schemas import SearchItem, StudentLookupIn, StudentOut, pick
 from service_runtime import paging
 from service_runtime.api import Page
@@ -21,13 +21,14 @@ from service_runtime.paging import Cursor, Limit
 
 SchoolYearParam = Annotated[str, Parameter(pattern=r"^[0-9]{4}-[0-9]{4}$", description="e.g. 2026-2027")]
 OptionalSchoolYear = Annotated[str | None, Parameter(pattern=r"^[0-9]{4}-[0-9]{4}$", description="e.g. 2026-2027")]
-OdbFilter = Annotated[str | None, Parameter(min_length=4, max_length=30, description="an ODB number")]
+OdbFilter = Annotated[str | None, Parameter(min_length=4, max_length=30, pattern=ODB_FILTER_PATTERN, description="an ODB number, e.g. ODB-12345")]
 StudentFilter = Annotated[str | None, Parameter(min_length=8, max_length=64, pattern=r"^[a-z2-7]+$", description="a student's pseudonym")]
 
 
 class BackOfficeController(Controller):
     path = "/v1/back-office"
     tags = ["back office"]
+    before_request = staticmethod(strict_json_body)
 
     @get("/attestations", opt=department_access())
     async def search(

@@ -12,15 +12,25 @@ from litestar.params import Parameter
 from attestation.domain import Kind
 from attestation.rows import Row
 from attestation.use_cases import provider
-from attestation.views.common import keys_of, organisation_of, page_of, provider_access
-from attestation.views.schemas import AttendanceIn, AttestationOut, AttestedOut, EnrolmentIn, HistoryOut, ProblemRow, ReceiptOut, pick
+from attestation.views.common import ODB_FILTER_PATTERN, keys_of, organisation_of, page_of, provider_access, strict_json_body
+from attestation.views.schemas import (
+    AttendanceIn,
+    AttestationOut,
+    AttestedOut,
+    EnrolmentIn,
+    HistoryOut,
+    ProblemRow,
+    ReceiptOut,
+    VersionContent,
+    pick,
+)
 from service_runtime import paging
 from service_runtime.api import Page
 from service_runtime.http import Context
 from service_runtime.paging import Cursor, Limit
 
 SchoolYear = Annotated[str | None, Parameter(pattern=r"^[0-9]{4}-[0-9]{4}$", description="e.g. 2026-2027")]
-OdbFilter = Annotated[str | None, Parameter(min_length=4, max_length=30, description="an ODB number")]
+OdbFilter = Annotated[str | None, Parameter(min_length=4, max_length=30, pattern=ODB_FILTER_PATTERN, description="an ODB number, e.g. ODB-12345")]
 
 
 def enrolment_row(data: EnrolmentIn, reference: str | None = None) -> Row:
@@ -40,6 +50,7 @@ def attendance_row(data: AttendanceIn) -> Row:
 class ProviderController(Controller):
     path = "/v1/provider"
     tags = ["provider"]
+    before_request = staticmethod(strict_json_body)
 
     @post("/enrolments", opt=provider_access(), status_code=201)
     async def attest_enrolment(self, ctx: Context, data: EnrolmentIn) -> AttestedOut:
@@ -110,7 +121,8 @@ class ProviderController(Controller):
 
     @put("/enrolments/{attestation_id:uuid}", opt=provider_access(404))
     async def correct_enrolment(self, ctx: Context, attestation_id: UUID, data: EnrolmentIn) -> AttestedOut:
-        """A correction: a new version under the same reference (the old one kept in the history)."""
+        """A correction: a new version under the enrolment's reference (the old one kept in the
+        history); the body's `reference` is not read. The same content again: `unchanged`."""
         existing = await ctx.run(
             provider.attestation, read_only=True, organisation_id=organisation_of(ctx.principal), kind=Kind.ENROLMENT, attestation_id=attestation_id
         )
@@ -157,7 +169,15 @@ async def _one(ctx: Context, kind: Kind, attestation_id: UUID) -> AttestationOut
 
 async def _history(ctx: Context, kind: Kind, attestation_id: UUID) -> list[HistoryOut]:
     found = await ctx.run(provider.history, read_only=True, organisation_id=organisation_of(ctx.principal), kind=kind, attestation_id=attestation_id)
-    return [pick(HistoryOut, h) for h in found]
+    return [
+        HistoryOut(
+            version=h["version"],
+            replaced_at=h["replaced_at"],
+            action=h["action"],
+            content=VersionContent.model_validate({name: h["content"].get(name) for name in VersionContent.model_fields}),
+        )
+        for h in found
+    ]
 
 
 async def _withdraw(ctx: Context, kind: Kind, attestation_id: UUID) -> AttestationOut:
