@@ -164,7 +164,7 @@ async def test_a5_a6_32_hours_across_two_providers_with_blended_modules_counting
     assert mine["school_years"][0]["reached"] is True and len(mine["attestations"]) == 5
 
 
-async def test_another_organisations_attestation_is_invisible(attestation, provider, other_provider):
+async def test_another_organisations_attestation_is_invisible_and_the_attempt_audited(attestation, provider, other_provider):
     odb = await attestation.training(provider)
     made = (await provider.client.post("/v1/provider/enrolments", json=enrolment(odb, nrn()))).json()
     path = f"/v1/provider/enrolments/{made['attestation']['attestation_id']}"
@@ -172,6 +172,11 @@ async def test_another_organisations_attestation_is_invisible(attestation, provi
     assert (await other_provider.client.get(f"/v1/provider/receipts/{made['receipt']['receipt_id']}")).status_code == 404
     assert (await other_provider.client.delete(path)).status_code == 404
     assert (await provider.client.get(path)).status_code == 200
+    # not found for the other provider, and the attempt audited (about whose attestation it was)
+    audited = await attestation.fetch("SELECT outcome, acting_for, organisation_id FROM audit_log WHERE actor_id = $1 ORDER BY id", other_provider.person_id)
+    assert [(a["outcome"], a["acting_for"], a["organisation_id"]) for a in audited] == [
+        ("denied", other_provider.organisation_id, provider.organisation_id)
+    ] * 3
 
 
 async def test_a_correction_is_a_new_version_and_a_withdrawal_is_kept(attestation, provider):
@@ -187,3 +192,15 @@ async def test_a_correction_is_a_new_version_and_a_withdrawal_is_kept(attestatio
     withdrawn = await provider.client.delete(f"/v1/provider/enrolments/{attestation_id}")
     assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "withdrawn"
     assert [h["action"] for h in (await provider.client.get(f"/v1/provider/enrolments/{attestation_id}/history")).json()] == ["corrected", "withdrawn"]
+
+
+async def test_the_departments_search_is_audited(attestation, provider, department_staff):
+    # rule ID-12: every read of students' data by the back office
+    odb = await attestation.training(provider)
+    assert (await provider.client.post("/v1/provider/enrolments", json=enrolment(odb, nrn()))).status_code == 201
+    found = await department_staff.client.get("/v1/back-office/attestations", params={"odb_number": odb})
+    assert found.status_code == 200 and len(found.json()["items"]) == 1
+    assert found.json()["items"][0]["attended_hours"] == "0"
+    [entry] = await attestation.fetch("SELECT action, subject, details FROM audit_log WHERE actor_id = $1", department_staff.person_id)
+    assert entry["action"] == "attestation.search" and entry["subject"] == odb and entry["details"]["answered"] == 1
+    assert (await provider.client.get("/v1/back-office/attestations")).status_code == 403

@@ -17,6 +17,8 @@ from service_runtime.errors import NotFound
 async def search(
     connection: asyncpg.Connection,
     *,
+    actor_id: UUID,
+    acting_for: UUID | None,
     odb_number: str | None,
     organisation_id: UUID | None,
     school_year: str | None,
@@ -45,6 +47,17 @@ async def search(
         *(after or (None, None)),
     )
     items, next_cursor = paging.page([dict(r) for r in rows], limit, key=lambda r: (r["updated_at"], r["attestation_id"]))
+    # Every read of students' data by the department is audited (ID-12): what was asked, how many answered.
+    await record_audit(
+        connection,
+        actor_id=actor_id,
+        acting_for=acting_for,
+        organisation_id=organisation_id,
+        action="attestation.search",
+        subject=student_id or odb_number,
+        outcome="done",
+        details={"odb_number": odb_number, "school_year": school_year, "student_id": student_id, "answered": len(items)},
+    )
     return {"items": items, "next_cursor": next_cursor}
 
 

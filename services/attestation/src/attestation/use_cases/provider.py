@@ -15,7 +15,7 @@ from attestation.domain import Kind, Outcome, Status
 from attestation.rows import Row
 from attestation.use_cases.attest import Result, attest_batch, publish_all
 from service_runtime import paging, pii
-from service_runtime.errors import Conflict, Invalid, NotFound
+from service_runtime.errors import Conflict, Forbidden, Invalid, NotFound
 from wse_contracts.attestation import AttestationWithdrawnV1
 
 
@@ -89,8 +89,10 @@ RECEIPT_COLUMNS = "receipt_id, receipt_number, received_at, kind, filename, sha2
 async def receipt(connection: asyncpg.Connection, *, organisation_id: UUID, receipt_id: UUID) -> dict[str, Any]:
     """A-9: retrievable later, by the organisation that submitted."""
     row = await connection.fetchrow(f"SELECT {RECEIPT_COLUMNS}, organisation_id FROM receipts WHERE receipt_id = $1", receipt_id)
-    if row is None or row["organisation_id"] != organisation_id:
+    if row is None:
         raise NotFound("no such receipt of this organisation")
+    if row["organisation_id"] != organisation_id:
+        raise Forbidden("another organisation's receipt", organisation_id=row["organisation_id"], answer_not_found=True)
     return {k: v for k, v in row.items() if k != "organisation_id"}
 
 
@@ -137,8 +139,11 @@ async def attestation(connection: asyncpg.Connection, *, organisation_id: UUID, 
     else:
         query = f"SELECT {ATTENDANCE_COLUMNS}, a.organisation_id FROM attendances a JOIN students s USING (student_id) WHERE a.attendance_id = $1"
     row = await connection.fetchrow(query, attestation_id)
-    if row is None or row["organisation_id"] != organisation_id:
+    if row is None:
         raise NotFound(f"no such {kind} of this organisation")
+    if row["organisation_id"] != organisation_id:
+        # Invisible to another provider (404), and the attempt is audited (ID-12).
+        raise Forbidden(f"another organisation's {kind}", organisation_id=row["organisation_id"], answer_not_found=True)
     return {k: v for k, v in row.items() if k != "organisation_id"}
 
 

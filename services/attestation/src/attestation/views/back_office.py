@@ -44,7 +44,7 @@ class BackOfficeController(Controller):
         """Enrolments with their attended hours by ODB number, provider, school year and student
         (pseudonym); a student by national register number: POST /v1/back-office/students."""
         found = await ctx.run(
-            back_office.search, read_only=True, odb_number=odb_number, organisation_id=organisation_id, school_year=school_year,
+            back_office.search, read_only=True, actor_id=ctx.principal.person_id, acting_for=ctx.principal.organisation_id, odb_number=odb_number, organisation_id=organisation_id, school_year=school_year,
             student_id=student_id, limit=limit, cursor=cursor,
         )  # fmt: skip
         return page_of(SearchItem, found)
