@@ -14,7 +14,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
@@ -54,7 +54,9 @@ def _moment(value: str) -> datetime:
     moment = datetime.fromisoformat(value)
     if moment.tzinfo is None:  # every moment a service writes has its zone
         raise ValueError("no time zone")
-    return moment
+    # In UTC, as PostgreSQL compares it: a moment at the calendar's edge (0001-01-01T00:00+14:00)
+    # does not exist there, and is "not a cursor" (OverflowError), never a 500 from the driver.
+    return moment.astimezone(UTC)
 
 
 TEXT: Reader = _text
