@@ -24,7 +24,6 @@ def test_a_cursor_carries_its_key_and_a_forged_one_is_a_422_on_cursor() -> None:
     assert page(rows[:10], 10, key=lambda r: [r]) == (rows[:10], None)  # the last page has no cursor
 
 
-
 def test_a_moment_at_the_calendars_edge_is_not_a_cursor() -> None:
     # a time that has no UTC equivalent: "not a cursor" (422), never a 500 from the driver
     for edge in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"):
