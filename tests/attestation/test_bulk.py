@@ -10,6 +10,7 @@ import codecs
 import json
 import uuid
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -192,19 +193,26 @@ async def test_a2_the_same_file_twice_stores_nothing_twice(attestation):
     # rule A-2: idempotent on the provider's reference
     provider, _ = await provider_with_contact(attestation)
     odb = await attestation.training(provider)
-    numbers = [nrn() for _ in range(4)]
+    numbers = [nrn() for _ in range(70)]  # enough rows for the batch's tables to be written with COPY
     rows = [enrolment_row(f"R-{i}", odb, n) for i, n in enumerate(numbers)] + [attendance_row(f"R-{i}", odb, n) for i, n in enumerate(numbers)]
     rows.append(enrolment_row("R-BAD", odb, "123"))
     content = csv_file(rows, headers=ENGLISH, separator=",", bom=False)
     first = (await upload(provider, content)).json()
     events = await events_of(attestation, provider.organisation_id)
     second = (await upload(provider, content)).json()
-    assert (first["accepted"], first["unchanged"], first["refused"]) == (8, 0, 1)
-    assert (second["accepted"], second["unchanged"], second["refused"]) == (0, 8, 1)
+    assert (first["accepted"], first["unchanged"], first["refused"]) == (140, 0, 1)
+    assert (second["accepted"], second["unchanged"], second["refused"]) == (0, 140, 1)
     assert first["sha256"] == second["sha256"] and first["receipt_id"] != second["receipt_id"]
-    assert await stored(attestation, provider.organisation_id) == (4, 4)
-    assert await events_of(attestation, provider.organisation_id) == events
-    assert await problems_of(provider, second["receipt_id"]) == [(10, "national_register_number", "A-2")]
+    assert await stored(attestation, provider.organisation_id) == (70, 70)
+    assert await events_of(attestation, provider.organisation_id) == events and len(events) == 140
+    assert await problems_of(provider, second["receipt_id"]) == [(142, "national_register_number", "A-2")]
+    # the events written with COPY are the relay's to publish like any other
+    await eventually(
+        lambda: attestation.fetchval(
+            "SELECT count(*) = 0 FROM outbox WHERE published_at IS NULL AND convert_from(value, 'UTF8') LIKE $1", f"%{provider.organisation_id}%"
+        ),
+        what="the relay to publish the bulk file's events",
+    )
 
 
 @pytest.mark.parametrize(
@@ -293,27 +301,76 @@ async def test_a_file_stopped_halfway_while_stored_keeps_only_whole_batches_and_
     content = csv_file([enrolment_row(f"S-{i}", odb, n) for i, n in enumerate(numbers)])
     monkeypatch.setattr(attestation.runtime.settings, "bulk_batch_rows", 4)
     calls = 0
-    real = bulk_use_cases.attest_batch
+    real = bulk_use_cases.write_plan
 
-    async def failing_third_batch(connection, **kwargs):
+    async def failing_third_batch(connection, plan):
         nonlocal calls
         calls += 1
-        results = await real(connection, **kwargs)  # written in the batch's transaction, which then fails
+        await real(connection, plan)  # written in the batch's transaction, which then fails
         if calls == 3:
             raise ConnectionResetError("the database went away")
-        return results
 
-    monkeypatch.setattr(bulk_use_cases, "attest_batch", failing_third_batch)
+    monkeypatch.setattr(bulk_use_cases, "write_plan", failing_third_batch)
     stopped = await upload(provider, content)
     assert stopped.status_code == 500
     receipt = await receipt_row(attestation, provider.organisation_id)
     assert (receipt["status"], receipt["rows_total"], receipt["accepted"]) == ("incomplete", 8, 8)
     assert await stored(attestation, provider.organisation_id) == (8, 0)  # two whole batches; the third rolled back
     assert (await attestation.emails(receipt["receipt_number"]))[0]["personalisation"]["outcome"] == "incomplete"
-    monkeypatch.setattr(bulk_use_cases, "attest_batch", real)
+    monkeypatch.setattr(bulk_use_cases, "write_plan", real)
     again = (await upload(provider, content)).json()
     assert (again["status"], again["unchanged"], again["accepted"]) == ("done", 8, 2)
     assert await stored(attestation, provider.organisation_id) == (10, 0)
+
+
+async def test_a2_a_files_outcome_does_not_depend_on_where_its_batches_end(attestation, monkeypatch):
+    # rule A-2, rule A-3: a row is judged against the rows above it, in its batch or the one before (decided while that one is written)
+    async def sent(batch_rows: int) -> tuple[Actor, dict[str, Any]]:
+        provider, _ = await provider_with_contact(attestation)
+        odb = await attestation.training(provider)
+        a, b, c, d = (nrn() for _ in range(4))
+        rows = [
+            enrolment_row("A", odb, a), enrolment_row("B", odb, b), enrolment_row("C", odb, c),
+            attendance_row("A", odb, a), enrolment_row("A", odb, a, ends_on="31/05/2027"), enrolment_row("D", odb, d),  # a correction of A
+            attendance_row("A", odb, a), attendance_row("B", odb, b), attendance_row("D", odb, d),  # A's again: unchanged
+            enrolment_row("A", odb, a, ends_on="31/05/2027"), enrolment_row("C", odb, d),  # unchanged; C is another student's reference
+            attendance_row("A", odb, a, hours="24"),  # a correction of A's attendance
+        ]  # fmt: skip
+        monkeypatch.setattr(attestation.runtime.settings, "bulk_batch_rows", batch_rows)
+        answer = await upload(provider, csv_file(rows))
+        assert answer.status_code == 201, answer.text
+        return provider, answer.json()
+
+    outcomes = []
+    for batch_rows in (1, 2, 3, 5_000):
+        provider, receipt = await sent(batch_rows)
+        versions = await attestation.fetch(
+            "SELECT reference, version, ends_on FROM enrolments WHERE organisation_id = $1 ORDER BY reference", provider.organisation_id
+        )
+        attended = await attestation.fetch(
+            "SELECT reference, version, hours FROM attendances WHERE organisation_id = $1 ORDER BY reference", provider.organisation_id
+        )
+        history = await attestation.fetchval(
+            "SELECT count(*) FROM attestation_history h JOIN enrolments e ON e.enrolment_id = h.attestation_id WHERE e.organisation_id = $1",
+            provider.organisation_id,
+        )
+        outcomes.append(
+            (
+                {k: receipt[k] for k in ("rows_total", "accepted", "unchanged", "refused")},
+                await problems_of(provider, receipt["receipt_id"]),
+                [tuple(r) for r in versions],
+                [tuple(r) for r in attended],
+                history,
+            )
+        )
+    assert outcomes[0] == (
+        {"rows_total": 12, "accepted": 9, "unchanged": 2, "refused": 1},
+        [(12, "reference", "A-2")],
+        [("A", 2, date(2027, 5, 31)), ("B", 1, date(2027, 6, 30)), ("C", 1, date(2027, 6, 30)), ("D", 1, date(2027, 6, 30))],
+        [("A", 2, Decimal("24.00")), ("B", 1, Decimal("20.00")), ("D", 1, Decimal("20.00"))],
+        1,
+    )
+    assert all(outcome == outcomes[0] for outcome in outcomes), outcomes
 
 
 async def test_a1_bulk_files_need_the_right_and_only_csv_or_json_lines(attestation):

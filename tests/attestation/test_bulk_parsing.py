@@ -1,20 +1,27 @@
 """A bulk file read without a stack (attestation.bulk and the spool of use_cases.bulk): the size
 limit, UTF-8 judged over the whole file, the header line in English or Dutch with its separator,
-rows by the number a spreadsheet shows, JSON Lines; and never a national register number in a
-problem."""
+rows by the number a spreadsheet shows, JSON Lines; never a national register number in a
+problem; and a batch's events written to the outbox exactly as the runtime writes them."""
 
 from __future__ import annotations
 
 import codecs
 import hashlib
 import json
+import re
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
 
 import pytest
 
 from attestation import bulk
 from attestation.domain import Kind
 from attestation.rows import Row
+from attestation.use_cases import attest
 from attestation.use_cases.bulk import Spool, batches
+from wse_contracts.attestation import AttendanceAttestedV1, CompletionAttestedV1, EnrolmentAttestedV1, EntitlementReachedV1
+from wse_contracts.events import Event
 
 NRN = "85073003328"
 DUTCH_HEADER = "soort;referentie;odb_nummer;module;rijksregisternummer;naam;voornaam;startdatum;einddatum;periode_van;periode_tot;uren;doorlopen"
@@ -241,3 +248,79 @@ def test_rows_come_in_batches_with_the_refused_ones_named_by_row_field_and_rule_
     assert bad.row_number == 7
     assert sorted((v.field, v.rule) for v in bad.problems) == [("ends_on", "A-2"), ("national_register_number", "A-2"), ("starts_on", "A-2")]
     assert all("85073003329" not in v.reason for v in bad.problems)
+
+
+# ------------------------------------------------------------------------------- the outbox rows of a batch
+
+
+def _events() -> list[Event]:
+    ids = [uuid.UUID(int=i) for i in range(1, 5)]
+    return [
+        EnrolmentAttestedV1(
+            attestation_id=ids[0], organisation_id=ids[1], student_id="abc234", odb_number='ODB-1 "ü"\t\\', module="Online", version=2,
+            starts_on=date(2026, 9, 15), ends_on=date(2027, 6, 30), school_year="2026-2027",
+        ),
+        AttendanceAttestedV1(
+            attestation_id=ids[2], organisation_id=ids[1], student_id="abc234", odb_number="ODB-1", module=None, version=1, enrolment_id=ids[0],
+            period_from=date(2026, 9, 15), period_to=date(2026, 12, 31), hours=Decimal("7.50"), school_year="2026-2027",
+        ),
+        EntitlementReachedV1(student_id="abc234", school_year="2026-2027", hours=Decimal("34.00"), odb_number=None),
+        CompletionAttestedV1(
+            attestation_id=ids[0], organisation_id=ids[1], student_id="abc234", odb_number="ODB-1", module="Online", enrolment_id=ids[0], school_year="2026-2027"
+        ),
+    ]  # fmt: skip
+
+
+def _fast(outbox: attest._Outbox, event: Event) -> None:
+    """Each event as attest_batch adds it: enrolment, attendance and entitlement from their data, the others from their model."""
+    d = event.model_dump()
+    if isinstance(event, EnrolmentAttestedV1):
+        data = attest.enrolment_json(
+            d["attestation_id"], d["organisation_id"], d["student_id"], d["odb_number"], d["module"] or "", d["version"], d["starts_on"], d["ends_on"],
+            d["school_year"],
+        )  # fmt: skip
+        outbox.add_json(EnrolmentAttestedV1, event.key, data)
+    elif isinstance(event, AttendanceAttestedV1):
+        data = attest.attendance_json(
+            d["attestation_id"], d["organisation_id"], d["student_id"], d["odb_number"], "", d["version"], d["enrolment_id"], d["period_from"],
+            d["period_to"], d["hours"], d["school_year"],
+        )  # fmt: skip
+        outbox.add_json(AttendanceAttestedV1, event.key, data)
+    elif isinstance(event, EntitlementReachedV1):
+        outbox.add_json(EntitlementReachedV1, event.key, attest.entitlement_json({**d, "odb_number": d["odb_number"] or ""}))
+    else:
+        outbox.add(event)
+
+
+def test_a_batchs_outbox_rows_are_the_rows_the_runtime_writes_for_the_same_events():
+    # What service_runtime.outbox writes (to_kafka_record of event.to_envelope), built without the models and envelopes.
+    outbox = attest._Outbox(None, source="/wse/attestation")  # type: ignore[arg-type]  # no database here
+    events = _events()
+    for event in events:
+        _fast(outbox, event)
+    for i, event in enumerate(events):
+        row = outbox.row(i)
+        envelope = event.to_envelope(source="/wse/attestation", correlation_id="none", id=row[4], time=datetime.fromisoformat(outbox.time))
+        assert row == attest.outbox_row_of(envelope, event.topic)
+
+
+def test_the_outbox_rows_copy_text_reads_back_as_written():
+    outbox = attest._Outbox(None, source="/wse/attestation")  # type: ignore[arg-type]
+    events = _events()
+    for event in events:
+        _fast(outbox, event)
+    outbox.add_json(EnrolmentAttestedV1, "not a pseudonym\\", "{}")  # a key COPY must take as hex
+    lines = outbox.copy_text().decode().split("\n")
+    assert lines[-1] == "" and len(lines) == len(outbox.rows) + 1
+
+    def copy_field(field: str) -> str:  # COPY's text format
+        return re.sub(r"\\(.)", lambda m: {"n": "\n", "r": "\r", "t": "\t"}.get(m.group(1), m.group(1)), field)
+
+    def bytea(text: str) -> bytes:  # bytea's input: hex, or the escape format
+        if text.startswith("\\x"):
+            return bytes.fromhex(text[2:])
+        return re.sub(r"\\\\", lambda m: "\\", text).encode()
+
+    for i, line in enumerate(lines[:-1]):
+        topic, key, value, headers, event_id, event_type = (copy_field(f) for f in line.split("\t"))
+        assert (topic, bytea(key), bytea(value), json.loads(headers), event_id, event_type) == outbox.row(i)

@@ -9,8 +9,9 @@ receipt and an email to the provider.
    Judging the encoding over the *whole* file before any row is stored is why it waits: a Latin-1
    byte on row 900,000 refuses the file as a whole as surely as one on row 2.
 3. `ingest`: the rows read back, parsed (`rows.parse`) and stored in batches of
-   `bulk_batch_rows`, each through `attest_batch` and `count_results` in a transaction of its own;
-   then the receipt `done` with its counts and the email, in one transaction.
+   `bulk_batch_rows`, each checked and written as `attest_batch` does it (read_known, decide,
+   write_plan) with `count_results`, in a transaction of its own; then the receipt `done` with its
+   counts and the email, in one transaction.
 
 Refused as a whole (size, encoding, header): the receipt `rejected`, nothing else stored. Cut off
 while arriving, or stopped while stored: the receipt `incomplete` (the whole batches stored stay,
@@ -21,10 +22,12 @@ the same file again stores nothing twice (idempotent on the provider's reference
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
 import os
 import tempfile
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TextIO
@@ -37,7 +40,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from attestation import bulk, rows
 from attestation.domain import Kind, Outcome
 from attestation.rows import Row
-from attestation.use_cases.attest import Result, attest_batch
+from attestation.use_cases.attest import Plan, Result, decide, new_outbox, prepare_students, read_known, write_plan
 from attestation.use_cases.provider import RECEIPT_COLUMNS, count_results, new_receipt
 from service_runtime import pii
 from service_runtime.calendar import brussels_date
@@ -169,7 +172,7 @@ async def close(connection: asyncpg.Connection, *, organisation_id: UUID, receip
 # ------------------------------------------------------------------------------- the rows
 
 
-def batches(lines: Iterable[str], layout: bulk.Layout, size: int) -> Iterable[tuple[list[Row], list[Result]]]:
+def batches(lines: Iterable[str], layout: bulk.Layout, size: int) -> Iterator[tuple[list[Row], list[Result]]]:
     """The file's rows, `size` at a time: those that parse, and the refused ones with their problems."""
     parsed: list[Row] = []
     refused: list[Result] = []
@@ -187,6 +190,29 @@ def batches(lines: Iterable[str], layout: bulk.Layout, size: int) -> Iterable[tu
         yield parsed, refused
 
 
+YIELD_EVERY = 250  # rows read between turns of the event loop
+
+
+async def _batches(lines: Iterable[str], layout: bulk.Layout, size: int, keys: pii.PiiKeys) -> AsyncIterator[tuple[list[Row], list[Result], dict[str, Any]]]:
+    """`batches` with their students prepared (attest.prepare_students: the keyed hashes and the
+    encryption), giving the event loop a turn every YIELD_EVERY rows: the batch before, being
+    stored meanwhile, goes on between them (its statements), and so do other requests."""
+    chunk = max(1, min(size, YIELD_EVERY))
+    parsed: list[Row] = []
+    refused: list[Result] = []
+    students: dict[str, Any] = {}
+    for part_parsed, part_refused in batches(lines, layout, chunk):
+        prepare_students(keys, part_parsed, students)
+        parsed += part_parsed
+        refused += part_refused
+        if len(parsed) + len(refused) >= size:
+            yield parsed, refused, students
+            parsed, refused, students = [], [], {}
+        await asyncio.sleep(0)
+    if parsed or refused:
+        yield parsed, refused, students
+
+
 async def ingest(
     connection: asyncpg.Connection,
     *,
@@ -200,25 +226,77 @@ async def ingest(
 ) -> dict[str, Any]:
     """The received file's rows stored in batches, each batch in a transaction of its own (run
     without one: `read_only=True`); then the receipt done and the email. Stopped halfway, the
-    receipt says `incomplete` and the exception passes on."""
+    receipt says `incomplete` and the exception passes on.
+
+    Three batches are in hand at a time, on the one connection: batch k is written and committed
+    (PostgreSQL's work) while batch k+1 is decided in Python (attest.decide: every rule) and batch
+    k+2 is read from the file and parsed. Batch k+1 reads what it is checked against before batch
+    k commits, with what batch k will have stored laid over it (`Plan.overlay`), so it decides as
+    it would after the commit: an attendance on an enrolment of the batch before is found. It is
+    written only once batch k committed; if that fails, nothing of batch k+1 is written."""
+
+    async def store(plan: Plan, refused: list[Result]) -> None:
+        async with connection.transaction():
+            await write_plan(connection, plan)
+            await count_results(connection, receipt_id, plan.results + refused)
+
     await connection.execute("UPDATE receipts SET sha256 = $2 WHERE receipt_id = $1", receipt_id, received.sha256)
     try:
-        with spool.text() as lines:
-            for parsed, refused in batches(lines, received.layout, batch_rows):
-                async with connection.transaction():
-                    results = (
-                        await attest_batch(connection, keys=keys, organisation_id=organisation_id, receipt_id=receipt_id, rows=parsed, now=now)
-                        if parsed
-                        else []
-                    )
-                    await count_results(connection, receipt_id, results + refused)
-                await asyncio.sleep(0)  # let the process's other requests in between batches
+        with spool.text() as lines, _fewer_collections():
+            decided: tuple[Plan, list[Result]] | None = None  # batch k, to write
+            writing: asyncio.Task[None] | None = None  # batch k-1, being written
+            try:
+                async for parsed, refused, students in _batches(lines, received.layout, batch_rows, keys):
+                    if writing is not None:
+                        await writing  # batch k-1 committed
+                        writing = None
+                    known = await read_known(connection, organisation_id=organisation_id, rows=parsed, before=decided[0] if decided else None)
+                    if decided is not None:
+                        writing = asyncio.create_task(store(*decided))
+                    plan = await decide(
+                        keys=keys, organisation_id=organisation_id, receipt_id=receipt_id, rows=parsed, now=now, known=known, students=students,
+                        outbox=new_outbox(connection),
+                    )  # fmt: skip
+                    decided = (plan, refused)
+                if writing is not None:
+                    await writing
+                    writing = None
+                if decided is not None:
+                    await store(*decided)
+            finally:
+                if writing is not None and not writing.done():
+                    await asyncio.wait([writing])  # its batch whole, or not at all, before the receipt is marked
     except BaseException:
         log.warning("bulk file stopped halfway: its receipt says incomplete", receipt_id=str(receipt_id))
         await asyncio.shield(_incomplete(connection, organisation_id=organisation_id, receipt_id=receipt_id))
         raise
     async with connection.transaction():
         return await close(connection, organisation_id=organisation_id, receipt_id=receipt_id, status="done")
+
+
+GC_THRESHOLD = 50_000
+_storing = 0
+_thresholds = gc.get_threshold()
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """While files are stored, the cyclic garbage collector looks at its youngest objects every
+    50,000 new containers instead of every 700: a batch makes some thirty per row (values, rows,
+    results, records), nearly all freed by reference counting as soon as the batch is written,
+    and collecting them every few rows cost a third of the ingest's CPU. Process-wide, back to
+    what it was when the last file in progress is done."""
+    global _storing, _thresholds
+    if _storing == 0:
+        _thresholds = gc.get_threshold()
+        gc.set_threshold(max(GC_THRESHOLD, _thresholds[0]), *_thresholds[1:])
+    _storing += 1
+    try:
+        yield
+    finally:
+        _storing -= 1
+        if _storing == 0:
+            gc.set_threshold(*_thresholds)
 
 
 async def _incomplete(connection: asyncpg.Connection, *, organisation_id: UUID, receipt_id: UUID) -> None:
