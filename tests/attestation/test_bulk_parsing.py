@@ -20,6 +20,7 @@ from attestation.domain import Kind
 from attestation.rows import Row
 from attestation.use_cases import attest
 from attestation.use_cases.bulk import Spool, batches
+from attestation.views.bulk import filename_from_content_disposition, shown_filename
 from wse_contracts.attestation import AttendanceAttestedV1, CompletionAttestedV1, EnrolmentAttestedV1, EntitlementReachedV1
 from wse_contracts.events import Event
 
@@ -324,3 +325,10 @@ def test_the_outbox_rows_copy_text_reads_back_as_written():
     for i, line in enumerate(lines[:-1]):
         topic, key, value, headers, event_id, event_type = (copy_field(f) for f in line.split("\t"))
         assert (topic, bytea(key), bytea(value), json.loads(headers), event_id, event_type) == outbox.row(i)
+
+
+def test_the_files_name_from_content_disposition_as_the_receipt_shows_it():
+    assert filename_from_content_disposition("attachment; filename*=UTF-8''attesten%20%C3%A9%C3%A9n.csv") == "attesten één.csv"
+    assert filename_from_content_disposition('attachment; filename="a.csv"') == "a.csv"
+    assert filename_from_content_disposition("inline") is None and filename_from_content_disposition(None) is None
+    assert shown_filename("a\x00b\r\nBcc: x.csv") == "abBcc: x.csv" and shown_filename("\x00") is None and len(shown_filename("x" * 300) or "") == 200

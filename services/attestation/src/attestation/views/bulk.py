@@ -32,7 +32,16 @@ def filename_from_content_disposition(value: str | None) -> str | None:
         found = message.get_filename()
     except Exception:
         return None
-    return found[:200] if found else None
+    return found or None
+
+
+def shown_filename(name: str | None) -> str | None:
+    """The file's name as the receipt and the email show it: no control characters (a NUL cannot
+    be stored, a line break does not belong in a subject), at most 200 characters."""
+    if name is None:
+        return None
+    name = "".join(c for c in name if c >= " " and c != "\x7f").strip()[:200]
+    return name or None
 
 
 def _too_large(limit: int) -> Problem:
@@ -101,7 +110,7 @@ class BulkController(Controller):
         organisation's contact address gets the summary by email. The same file again stores
         nothing twice (each attestation is idempotent on its reference); a file cut off on the way
         leaves the receipt `incomplete`: send it again."""
-        filename = filename or filename_from_content_disposition(request.headers.get("content-disposition"))
+        filename = shown_filename(filename or filename_from_content_disposition(request.headers.get("content-disposition")))
         format = files.format_of(request.headers.get("content-type"), filename)
         if format is None:
             raise Problem(
