@@ -204,3 +204,22 @@ async def test_the_departments_search_is_audited(attestation, provider, departme
     [entry] = await attestation.fetch("SELECT action, subject, details FROM audit_log WHERE actor_id = $1", department_staff.person_id)
     assert entry["action"] == "attestation.search" and entry["subject"] == odb and entry["details"]["answered"] == 1
     assert (await provider.client.get("/v1/back-office/attestations")).status_code == 403
+
+
+async def test_a_version_is_replaced_once(attestation, provider):
+    # Two corrections read at the same moment would both replace version 1: the second one's
+    # history entry now conflicts, so its transaction is rolled back and retried on version 2.
+    import asyncpg
+    import pytest
+
+    odb = await attestation.training(provider)
+    body = enrolment(odb, nrn())
+    made = (await provider.client.post("/v1/provider/enrolments", json=body)).json()
+    path = f"/v1/provider/enrolments/{made['attestation']['attestation_id']}"
+    assert (await provider.client.put(path, json={**body, "ends_on": "2027-05-31"})).status_code == 200
+    with pytest.raises(asyncpg.UniqueViolationError):
+        await attestation.fetch(
+            "INSERT INTO attestation_history (kind, attestation_id, version, content, replaced_at, action) VALUES ('enrolment', $1, 1, '{}', now(), 'corrected')",
+            made["attestation"]["attestation_id"],
+        )
+    assert [h["version"] for h in (await provider.client.get(f"{path}/history")).json()] == [1]
