@@ -4,7 +4,7 @@ the page every list is. They are what the OpenAPI documents name (`Problem`, `Fi
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -41,3 +41,23 @@ class Page(BaseModel, Generic[T]):
 
     items: list[T]
     next_cursor: str | None = Field(default=None, description="Pass as `cursor` for the next page; null on the last page.")
+
+
+class Out(BaseModel):
+    """An answer's model: exactly these fields (`additionalProperties: false` in the document)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def pick(model: type[M], row: Any) -> M:
+    """The model's fields from a use case's dict (or record); the rest is left out, so an internal
+    column added to a table is never published by accident."""
+    return model.model_validate({name: row[name] for name in model.model_fields if name in row})
+
+
+def page_of(model: type[M], found: dict[str, Any]) -> Page[M]:
+    """A use case's page (`service_runtime.paging.page`) as the answer: each item exactly the model's fields."""
+    return Page[model](items=[pick(model, item) for item in found["items"]], next_cursor=found["next_cursor"])  # type: ignore[valid-type]  # the generic page, parametrised at run time

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import Any
 
@@ -26,6 +27,8 @@ from service_runtime.db import service_of
 from service_runtime.failpoints import failpoint
 from service_runtime.logging import correlation_id_var
 from wse_contracts import Envelope, Event, to_kafka_record
+from wse_contracts.emails import EmailPersonalisation, email_request
+from wse_contracts.notification import Recipient
 
 log = structlog.get_logger(__name__)
 
@@ -98,6 +101,16 @@ async def publish_event(
         causation_id=causation_id or causation_id_var.get(),
     )
     return await add_to_outbox(connection, envelope, topic=event.topic)
+
+
+async def send_email(connection: asyncpg.Connection, email: EmailPersonalisation, *, to: Mapping[str, Any], reference: str, key: str) -> None:
+    """Asks the notification service for this email (`to`: a contact with `email` and `name`), in
+    the caller's transaction, through the outbox; `key` makes a repeated request a no-op there.
+    The requesting service is the connection's."""
+    recipient = Recipient(email=to["email"], name=to.get("name"))
+    await publish_event(
+        connection, email_request(email, to=[recipient], reference=reference, idempotency_key=key, requested_by=event_source(connection).removeprefix("/wse/"))
+    )
 
 
 def event_source(connection: asyncpg.Connection) -> str:

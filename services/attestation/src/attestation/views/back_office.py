@@ -12,11 +12,11 @@ from litestar import Controller, Response, get, post
 from litestar.params import Parameter
 
 from attestation.use_cases import back_office
-from attestation.views.common import ODB_FILTER_PATTERN, department_access, keys_of, page_of, strict_json_body
-from attestation.views.schemas import SearchItem, StudentLookupIn, StudentOut, pick
+from attestation.views.common import ODB_FILTER_PATTERN, department_access, keys_of
+from attestation.views.schemas import SearchItem, StudentLookupIn, StudentOut
 from service_runtime import paging
-from service_runtime.api import Page
-from service_runtime.http import Context
+from service_runtime.api import Page, page_of, pick
+from service_runtime.http import Context, strict_json_body
 from service_runtime.paging import Cursor, Limit
 
 SchoolYearParam = Annotated[str, Parameter(pattern=r"^[0-9]{4}-[0-9]{4}$", description="e.g. 2026-2027")]

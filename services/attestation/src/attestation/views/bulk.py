@@ -16,7 +16,8 @@ from litestar.params import Parameter
 from attestation import bulk as files
 from attestation.use_cases import bulk
 from attestation.views.common import keys_of, organisation_of, provider_access
-from attestation.views.schemas import ReceiptOut, pick
+from attestation.views.schemas import ReceiptOut
+from service_runtime.api import pick
 from service_runtime.http import Context, FieldProblem, Problem
 
 Filename = Annotated[str | None, Parameter(min_length=1, max_length=200, description="the file's name; or give it in Content-Disposition")]

@@ -6,7 +6,8 @@ from litestar import get
 
 from attestation.use_cases import citizen
 from attestation.views.common import CITIZEN
-from attestation.views.schemas import TrainingLeaveOut, pick
+from attestation.views.schemas import TrainingLeaveOut
+from service_runtime.api import pick
 from service_runtime.http import Context
 
 

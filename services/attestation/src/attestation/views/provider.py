@@ -12,7 +12,7 @@ from litestar.params import Parameter
 from attestation.domain import Kind
 from attestation.rows import Row
 from attestation.use_cases import provider
-from attestation.views.common import ODB_FILTER_PATTERN, keys_of, organisation_of, page_of, provider_access, strict_json_body
+from attestation.views.common import ODB_FILTER_PATTERN, keys_of, organisation_of, provider_access
 from attestation.views.schemas import (
     AttendanceIn,
     AttestationOut,
@@ -22,11 +22,10 @@ from attestation.views.schemas import (
     ProblemRow,
     ReceiptOut,
     VersionContent,
-    pick,
 )
 from service_runtime import paging
-from service_runtime.api import Page
-from service_runtime.http import Context
+from service_runtime.api import Page, page_of, pick
+from service_runtime.http import Context, strict_json_body
 from service_runtime.paging import Cursor, Limit
 
 SchoolYear = Annotated[str | None, Parameter(pattern=r"^[0-9]{4}-[0-9]{4}$", description="e.g. 2026-2027")]

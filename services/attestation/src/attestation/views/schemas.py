@@ -14,6 +14,7 @@ from uuid import UUID
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from attestation.domain import Status, national_register_number_problem
+from service_runtime.api import Out
 from wse_contracts import StrictModel
 
 M = TypeVar("M", bound=BaseModel)
@@ -97,14 +98,6 @@ Hours = Annotated[
         }
     ),
 ]
-
-
-class Out(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-def pick(model: type[M], row: Any) -> M:
-    return model.model_validate({name: row[name] for name in model.model_fields if name in row})
 
 
 # The examples the document shows (and schemathesis sends first): an integral training's

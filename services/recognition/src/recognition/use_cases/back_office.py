@@ -13,12 +13,12 @@ import asyncpg
 
 from recognition import domain, queries
 from recognition.domain import Outcome, Status
-from recognition.use_cases.common import arm_examination_reminder, contact_of, detail, email_key, send_email
+from recognition.use_cases.common import arm_examination_reminder, contact_of, detail, email_key
 from recognition.use_cases.recognitions import grant_recognition, start_problems
 from service_runtime import paging
 from service_runtime.calendar import brussels_date
 from service_runtime.errors import Invalid, raise_if_any
-from service_runtime.outbox import publish_event
+from service_runtime.outbox import publish_event, send_email
 from wse_contracts.emails import RecognitionAdmissibility, RecognitionDecision, RecognitionInformationRequested, RecognitionReconsiderationOutcome
 from wse_contracts.recognition import (
     RecognitionApplicationAdmissibleV1,

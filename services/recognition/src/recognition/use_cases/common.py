@@ -15,11 +15,8 @@ from recognition.parts import PART_MODELS
 from service_runtime.calendar import start_of
 from service_runtime.errors import Invalid, NotFound, Violation
 from service_runtime.http import rule_of_field
-from service_runtime.outbox import publish_event
 from service_runtime.projections import organisation
 from service_runtime.scheduler import cancel_job, schedule_job
-from wse_contracts.emails import EmailPersonalisation, email_request
-from wse_contracts.notification import Recipient
 
 SERVICE = "recognition"
 EXAMINATION_REMINDER_JOB = "recognition.examination_reminder"
@@ -46,12 +43,6 @@ def email_key(aggregate_id: UUID, kind: str) -> str:
     """The idempotency key of an email about an application or recognition: `deliveries` reads
     the kind back from the notification service's delivery fact (E-6, E-10)."""
     return f"{SERVICE}:{aggregate_id}:{kind}"
-
-
-async def send_email(connection: asyncpg.Connection, email: EmailPersonalisation, *, to: dict[str, Any], reference: str, key: str) -> None:
-    """Asks the notification service for this email, in the caller's transaction (through the outbox)."""
-    recipient = Recipient(email=to["email"], name=to.get("name"))
-    await publish_event(connection, email_request(email, to=[recipient], reference=reference, idempotency_key=key, requested_by=SERVICE))
 
 
 def contact_of(row: asyncpg.Record) -> dict[str, Any]:

@@ -16,11 +16,11 @@ import asyncpg
 
 from recognition import domain, queries
 from recognition.domain import Status
-from recognition.use_cases.common import arm_examination_reminder, contact_of, detail, email_key, parse_part, send_email
+from recognition.use_cases.common import arm_examination_reminder, contact_of, detail, email_key, parse_part
 from service_runtime import paging
 from service_runtime.calendar import brussels_date
 from service_runtime.errors import Conflict, Invalid, NotFound, Violation, raise_if_any
-from service_runtime.outbox import publish_event
+from service_runtime.outbox import publish_event, send_email
 from wse_contracts.emails import RecognitionApplicationConfirmed
 from wse_contracts.recognition import RecognitionApplicationSubmittedV1, RecognitionInformationReceivedV1, ReconsiderationRequestedV1
 

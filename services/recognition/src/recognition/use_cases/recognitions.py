@@ -13,11 +13,11 @@ import asyncpg
 
 from recognition import domain, queries
 from recognition.domain import EndReason
-from recognition.use_cases.common import EXPIRY_JOB, EXPIRY_REMINDER_JOB, INACTIVITY_JOB, email_key, send_email
+from recognition.use_cases.common import EXPIRY_JOB, EXPIRY_REMINDER_JOB, INACTIVITY_JOB, email_key
 from service_runtime import paging
 from service_runtime.calendar import add_years, brussels_date, start_of
 from service_runtime.errors import Conflict, Invalid, NotFound, Violation, raise_if_any
-from service_runtime.outbox import publish_event
+from service_runtime.outbox import publish_event, send_email
 from service_runtime.scheduler import cancel_job, schedule_job
 from wse_contracts.emails import RecognitionEnded, RecognitionExpiryReminder, RecognitionSubcontractorEnded
 from wse_contracts.recognition import ChangeReportedV1, ChangeReviewedV1, RecognitionEndedV1, RecognitionGrantedV1

@@ -12,7 +12,7 @@ from litestar import Controller, get, post
 from litestar.params import Parameter
 
 from recognition.use_cases import back_office, recognitions
-from recognition.views.common import CASE_HANDLER, case_handler_access, page_of, strict_json_body
+from recognition.views.common import CASE_HANDLER, case_handler_access
 from recognition.views.schemas import (
     AdmissibilityIn,
     AdviceIn,
@@ -24,11 +24,10 @@ from recognition.views.schemas import (
     QueueItem,
     RecognitionOut,
     ReviewIn,
-    pick,
 )
 from service_runtime import paging
-from service_runtime.api import Page
-from service_runtime.http import Context
+from service_runtime.api import Page, page_of, pick
+from service_runtime.http import Context, strict_json_body
 from service_runtime.paging import Cursor, Limit
 
 # Text, checked by the use case: typed as the enum, Litestar would read "null" as no filter at all.

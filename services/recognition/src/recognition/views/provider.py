@@ -14,7 +14,7 @@ from litestar.params import Parameter
 
 from recognition.parts import PART_MODELS
 from recognition.use_cases import provider, recognitions
-from recognition.views.common import PROVIDER, organisation_of, page_of, provider_access, strict_json_body
+from recognition.views.common import PROVIDER, organisation_of, provider_access
 from recognition.views.schemas import (
     AnswerIn,
     ApplicationSummary,
@@ -24,12 +24,11 @@ from recognition.views.schemas import (
     ProviderApplication,
     RecognitionOut,
     ReconsiderationIn,
-    pick,
 )
 from service_runtime import paging
-from service_runtime.api import Page
+from service_runtime.api import Page, page_of, pick
 from service_runtime.errors import Invalid
-from service_runtime.http import Context, problem_for
+from service_runtime.http import Context, problem_for, strict_json_body
 from service_runtime.paging import Cursor, Limit
 from wse_contracts import StrictModel
 

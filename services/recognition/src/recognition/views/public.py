@@ -10,10 +10,10 @@ from litestar.params import Parameter
 
 from recognition.parts import Province
 from recognition.use_cases import recognitions
-from recognition.views.common import PUBLIC, page_of
+from recognition.views.common import PUBLIC
 from recognition.views.schemas import RecognisedProvider
 from service_runtime import paging
-from service_runtime.api import Page
+from service_runtime.api import Page, page_of
 from service_runtime.http import Context
 from service_runtime.paging import Cursor, Limit
 

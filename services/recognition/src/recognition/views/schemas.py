@@ -12,10 +12,11 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal, TypeVar, get_args
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from recognition.domain import EndReason, Status
 from recognition.parts import EnterpriseNumber, Motivation, Province, Text
+from service_runtime.api import Out
 from wse_contracts import StrictModel
 
 M = TypeVar("M", bound=BaseModel)
@@ -43,17 +44,6 @@ _Reason = Annotated[str, Field(min_length=1, max_length=5000)]
 _Question = Annotated[str, Field(min_length=1, max_length=10_000)]
 Reason = Annotated[_Reason, stored(_Reason)]
 Question = Annotated[_Question, stored(_Question)]
-
-
-class Out(BaseModel):
-    """An answer's model: exactly these fields."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-def pick(model: type[M], row: Any) -> M:
-    """The model's fields from a use case's dict (or record); the rest is left out."""
-    return model.model_validate({name: row[name] for name in model.model_fields if name in row})
 
 
 # ------------------------------------------------------------------------------- requests

@@ -20,14 +20,13 @@ from registration.use_cases.common import (
     check_sections,
     parse_section,
     reference,
-    send_email,
     training_of,
 )
 from registration.use_cases.register import register_training
 from service_runtime import paging
 from service_runtime.calendar import brussels_date, start_of
 from service_runtime.errors import Conflict, Violation, raise_if_any
-from service_runtime.outbox import publish_event
+from service_runtime.outbox import publish_event, send_email
 from service_runtime.scheduler import cancel_job, schedule_job
 from wse_contracts.emails import ApplicationDecided, InformationRequested
 from wse_contracts.registration import ApplicationDecidedV1, ApplicationForwardedV1, InformationReceivedV1, InformationRequestedV1

@@ -13,9 +13,6 @@ from pydantic import BaseModel, ValidationError
 from registration import domain, queries
 from registration.sections import SECTION_MODELS_BY_NAME, DocumentsSection, TrainingSection
 from service_runtime.errors import Conflict, Invalid, NotFound, Violation, raise_if_any
-from service_runtime.outbox import publish_event
-from wse_contracts.emails import EmailPersonalisation, email_request
-from wse_contracts.notification import Recipient
 
 T = TypeVar("T")
 
@@ -84,12 +81,6 @@ def training_of(row: asyncpg.Record) -> TrainingSection:
 
 def reference(row: asyncpg.Record) -> str:
     return f"ODB-dossier-{row['dossier_number']}"
-
-
-async def send_email(connection: asyncpg.Connection, email: EmailPersonalisation, *, to: dict[str, Any], reference: str, key: str) -> None:
-    """Asks the notification service for this email, in the caller's transaction (through the outbox)."""
-    recipient = Recipient(email=to["email"], name=to.get("name"))
-    await publish_event(connection, email_request(email, to=[recipient], reference=reference, idempotency_key=key, requested_by="registration"))
 
 
 async def application(connection: asyncpg.Connection, *, application_id: UUID, organisation_id: UUID | None) -> dict[str, Any]:

@@ -29,12 +29,11 @@ from registration.use_cases.common import (
     public,
     reference,
     section_problems,
-    send_email,
 )
 from service_runtime import paging
 from service_runtime.calendar import brussels_date, start_of
 from service_runtime.errors import Conflict, Invalid, NotFound, Violation, raise_if_any
-from service_runtime.outbox import publish_event
+from service_runtime.outbox import publish_event, send_email
 from service_runtime.projections import quality_registered
 from service_runtime.scheduler import schedule_job
 from wse_contracts.emails import ApplicationInadmissible, ApplicationSubmitted

@@ -11,11 +11,11 @@ import asyncpg
 
 from registration import domain, queries
 from registration.sections import TrainingSection
-from registration.use_cases.common import CONTACT_VERIFICATION_JOB, send_email
+from registration.use_cases.common import CONTACT_VERIFICATION_JOB
 from service_runtime import paging
 from service_runtime.calendar import brussels_date, start_of
 from service_runtime.errors import Conflict, Forbidden, NotFound
-from service_runtime.outbox import publish_event
+from service_runtime.outbox import publish_event, send_email
 from service_runtime.scheduler import schedule_job
 from wse_contracts.emails import ContactVerification, NegativeEvaluation, TrainingStopped
 from wse_contracts.registration import RegisteredModule, TrainingRegisteredV1, TrainingReplacedV1, TrainingStoppedV1

@@ -15,10 +15,10 @@ from pydantic import Field
 from registration.domain import OPEN_STATUSES
 from registration.sections import SECTION_MODELS_BY_NAME
 from registration.use_cases import back_office, common, register
-from registration.views.common import OdbNumber, case_handler_access, page_of
-from registration.views.schemas import BackOfficeApplication, EvaluationOut, QueueEntry, pick
+from registration.views.common import OdbNumber, case_handler_access
+from registration.views.schemas import BackOfficeApplication, EvaluationOut, QueueEntry
 from service_runtime import paging
-from service_runtime.api import Page
+from service_runtime.api import Page, page_of, pick
 from service_runtime.http import Context
 from service_runtime.paging import Cursor, Limit
 from wse_contracts import StrictModel

@@ -13,8 +13,6 @@ from typing import Annotated, Any, TypeVar
 from litestar.params import Parameter
 from pydantic import BaseModel
 
-from registration.views.schemas import pick
-from service_runtime.api import Page
 from service_runtime.http import Public, RightRequired, access
 
 M = TypeVar("M", bound=BaseModel)
@@ -41,8 +39,3 @@ def public_access(*problems: int) -> dict[str, Any]:
 
 
 OdbNumber = Annotated[str, Parameter(min_length=1, max_length=30, description="an ODB number (any case), e.g. ODB-X100001")]
-
-
-def page_of(model: type[M], found: dict[str, Any]) -> Page[M]:
-    """A use case's page (`service_runtime.paging.page`) as the answer: each item exactly the model's fields."""
-    return Page[model](items=[pick(model, item) for item in found["items"]], next_cursor=found["next_cursor"])  # type: ignore[valid-type]  # the runtime's generic page, parametrised at run time

@@ -26,10 +26,10 @@ from registration.documents import (
     media_type,
 )
 from registration.use_cases import documents
-from registration.views.common import PROVIDER, case_handler_access, page_of, provider_access
-from registration.views.schemas import DocumentOut, pick
+from registration.views.common import PROVIDER, case_handler_access, provider_access
+from registration.views.schemas import DocumentOut
 from service_runtime import paging
-from service_runtime.api import Page
+from service_runtime.api import Page, page_of, pick
 from service_runtime.errors import Invalid
 from service_runtime.http import Context, FieldProblem, Problem, problem_for
 from service_runtime.paging import Cursor, Limit

@@ -18,10 +18,10 @@ from pydantic import Field
 
 from registration.sections import SECTION_MODELS_BY_NAME, OrganisationData
 from registration.use_cases import back_office, common, provider, register
-from registration.views.common import PROVIDER, OdbNumber, page_of, provider_access
-from registration.views.schemas import ApplicationSummary, OrganisationDataOut, ProviderApplication, ProviderTraining, pick
+from registration.views.common import PROVIDER, OdbNumber, provider_access
+from registration.views.schemas import ApplicationSummary, OrganisationDataOut, ProviderApplication, ProviderTraining
 from service_runtime import paging
-from service_runtime.api import Page
+from service_runtime.api import Page, page_of, pick
 from service_runtime.auth import Principal
 from service_runtime.errors import Invalid
 from service_runtime.http import Context, problem_for

@@ -20,10 +20,10 @@ from litestar.params import Parameter
 from registration import register
 from registration.register import MAX_OFFSET, Search
 from registration.use_cases import register as register_use_cases
-from registration.views.common import OdbNumber, page_of, public_access
+from registration.views.common import OdbNumber, public_access
 from registration.views.schemas import JointCommittee, RegisteredTraining, RegisteredTrainingDetail
 from service_runtime import paging
-from service_runtime.api import Page
+from service_runtime.api import Page, page_of
 from service_runtime.http import Context, Problem
 from service_runtime.paging import Cursor, Limit
 

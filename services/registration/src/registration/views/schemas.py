@@ -14,23 +14,13 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from registration.domain import Status
 from registration.sections import LMS_CHOICES, CefrLevel
+from service_runtime.api import Out
 
 M = TypeVar("M", bound=BaseModel)
-
-
-class Out(BaseModel):
-    """An answer's model: exactly these fields."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-def pick(model: type[M], row: Any) -> M:
-    """The model's fields from a use case's dict (or record); the rest is left out."""
-    return model.model_validate({name: row[name] for name in model.model_fields if name in row})
 
 
 # ------------------------------------------------------------------------------- organisation data
