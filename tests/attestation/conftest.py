@@ -17,6 +17,7 @@ from uuid import UUID
 
 import pytest
 
+from tests.identity.conftest import national_register_number
 from tests.platform.helpers import eventually
 from tests.registration.conftest import Actor, Registration
 from wse_contracts.identity import OrganisationRegisteredV1, PersonRegisteredV1, QualityRegistration
@@ -29,11 +30,7 @@ _counter = iter(range(10_000_000))
 
 def nrn(born: date | None = None) -> str:
     """A fresh valid national register number (a different serial every call)."""
-    born = born or date(1985, 7, 30)
-    serial = 1 + next(_counter) % 997
-    base = f"{born:%y%m%d}{serial:03d}"
-    check = 97 - (int(("2" if born.year >= 2000 else "") + base) % 97)
-    return f"{base}{check:02d}"
+    return national_register_number(born or date(1985, 7, 30), 1 + next(_counter) % 997)
 
 
 class Attestation(Registration):

@@ -5,6 +5,7 @@ shows it in pg_stat_activity)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 import asyncpg
@@ -61,3 +62,10 @@ async def connect(database_url: str, *, service: str | None = None) -> ServiceCo
     connection.service_name = service
     await configure_connection(connection)
     return connection
+
+
+def sql_list(words: Iterable[str]) -> str:
+    """Status words (a service's own constants, never input) as an SQL list literal. Literal, not a
+    parameter, on purpose: a partial index (`WHERE status IN (...)`) is only used when the query's
+    predicate spells out the same list."""
+    return ", ".join(f"'{word}'" for word in words)

@@ -3,7 +3,6 @@ organisation, and which enterprise numbers hold a recognition on a day."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -11,15 +10,9 @@ from uuid import UUID
 import asyncpg
 
 from recognition.domain import QUEUE_STATUSES
+from service_runtime.db import sql_list
 from service_runtime.errors import Forbidden, NotFound
 from service_runtime.projections import Organisation, organisation
-
-
-def sql_list(words: Iterable[str]) -> str:
-    """Status words as an SQL list literal: the partial indexes are only used when a query's
-    predicate spells out the same list."""
-    return ", ".join(f"'{word}'" for word in words)
-
 
 QUEUE = sql_list(QUEUE_STATUSES)
 

@@ -3,7 +3,6 @@ committees and the documents an organisation owns."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -11,16 +10,9 @@ from uuid import UUID
 import asyncpg
 
 from registration.domain import OPEN_STATUSES
+from service_runtime.db import sql_list
 from service_runtime.errors import Forbidden, NotFound
 from service_runtime.projections import Organisation, organisation
-
-
-def sql_list(words: Iterable[str]) -> str:
-    """Status words as an SQL list literal. Literal (not a parameter) on purpose: the partial
-    indexes on open dossiers (applications_open_reference) are only used when the query's
-    predicate spells out the same list."""
-    return ", ".join(f"'{word}'" for word in words)
-
 
 OPEN = sql_list(OPEN_STATUSES)
 
