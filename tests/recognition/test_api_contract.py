@@ -319,7 +319,7 @@ PUBLISHED: list[type[Event]] = [
 
 def _events_the_code_builds() -> set[str]:
     """The events the service's code constructs, by name: its own, and a notification request
-    wherever it sends an email (`send_email` builds it with wse_contracts.emails.email_request)."""
+    wherever it sends an email (the runtime's `send_email`, or wse_contracts.emails.email_request)."""
     names = {event.__name__ for event in PUBLISHED}
     built = set()
     for source in Path(recognition_package.__file__).parent.rglob("*.py"):
@@ -327,7 +327,7 @@ def _events_the_code_builds() -> set[str]:
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                 if node.func.id in names:
                     built.add(node.func.id)
-                elif node.func.id == "email_request":
+                elif node.func.id in ("email_request", "send_email"):
                     built.add(NotificationRequestedV1.__name__)
     return built
 

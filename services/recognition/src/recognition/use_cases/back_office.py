@@ -278,9 +278,23 @@ def _decision_problems(*, outcome: str, decided_on: date, recognition_starts_on:
     raise_if_any(problems)
 
 
-async def decide(
+# A decision and a new decision after reconsideration are recorded alike: what differs is the
+# state the application must be in, the rule, and the columns that keep it.
+_DECISIONS = {
+    False: (Status.ADVISED, "recording the minister's decision", "E-7", "outcome = $2, decided_on = $3, decision_reasons = $4"),
+    True: (
+        Status.RECONSIDERATION_ADVISED,
+        "recording the minister's new decision",
+        "E-10",
+        "reconsidered_outcome = $2, reconsidered_on = $3, reconsidered_reasons = $4",
+    ),
+}
+
+
+async def _record_decision(
     connection: asyncpg.Connection,
     *,
+    reconsidered: bool,
     actor_id: UUID,
     application_id: UUID,
     outcome: str,
@@ -289,14 +303,13 @@ async def decide(
     reasons: str | None,
     now: datetime,
 ) -> dict[str, Any]:
-    """E-7, E-8: the minister's decision as taken: its date, its outcome and, when granted, the date
-    the recognition starts."""
+    status, doing, rule, columns = _DECISIONS[reconsidered]
     row = await queries.application(connection, application_id, for_update=True)
-    domain.ensure_status(row["status"], [Status.ADVISED], "recording the minister's decision", rule="E-7")
+    domain.ensure_status(row["status"], [status], doing, rule=rule)
     _decision_problems(outcome=outcome, decided_on=decided_on, recognition_starts_on=recognition_starts_on, reasons=reasons, today=brussels_date(now))
     row = await connection.fetchrow(
-        """
-        UPDATE applications SET status = $2, outcome = $2, decided_on = $3, decision_reasons = $4, recognition_starts_on = $5, version = version + 1, updated_at = $6
+        f"""
+        UPDATE applications SET status = $2, {columns}, recognition_starts_on = $5, version = version + 1, updated_at = $6
         WHERE application_id = $1 RETURNING *
         """,
         application_id,
@@ -314,7 +327,33 @@ async def decide(
         decided_on=decided_on,
         recognition_starts_on=recognition_starts_on,
         reasons=reasons,
+        reconsidered=reconsidered,
+        now=now,
+    )
+
+
+async def decide(
+    connection: asyncpg.Connection,
+    *,
+    actor_id: UUID,
+    application_id: UUID,
+    outcome: str,
+    decided_on: date,
+    recognition_starts_on: date | None,
+    reasons: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """E-7, E-8: the minister's decision as taken: its date, its outcome and, when granted, the date
+    the recognition starts."""
+    return await _record_decision(
+        connection,
         reconsidered=False,
+        actor_id=actor_id,
+        application_id=application_id,
+        outcome=outcome,
+        decided_on=decided_on,
+        recognition_starts_on=recognition_starts_on,
+        reasons=reasons,
         now=now,
     )
 
@@ -386,30 +425,14 @@ async def decide_reconsideration(
     now: datetime,
 ) -> dict[str, Any]:
     """E-10: the minister decides again; granted, the recognition starts on the new decision's date."""
-    row = await queries.application(connection, application_id, for_update=True)
-    domain.ensure_status(row["status"], [Status.RECONSIDERATION_ADVISED], "recording the minister's new decision", rule="E-10")
-    _decision_problems(outcome=outcome, decided_on=decided_on, recognition_starts_on=recognition_starts_on, reasons=reasons, today=brussels_date(now))
-    row = await connection.fetchrow(
-        """
-        UPDATE applications SET status = $2, reconsidered_outcome = $2, reconsidered_on = $3, reconsidered_reasons = $4, recognition_starts_on = $5,
-            version = version + 1, updated_at = $6
-        WHERE application_id = $1 RETURNING *
-        """,
-        application_id,
-        outcome,
-        decided_on,
-        reasons,
-        recognition_starts_on,
-        now,
-    )
-    return await _decided(
+    return await _record_decision(
         connection,
-        row,
+        reconsidered=True,
         actor_id=actor_id,
+        application_id=application_id,
         outcome=outcome,
         decided_on=decided_on,
         recognition_starts_on=recognition_starts_on,
         reasons=reasons,
-        reconsidered=True,
         now=now,
     )
