@@ -81,7 +81,7 @@ def _up(*, detach: bool) -> int:
         print("\nRunning in the background: ./dev logs [service], ./dev status, ./dev down")
         return 0
     print("\nFollowing the logs; Ctrl-C stops everything.\n")
-    follower = subprocess.Popen(["tail", "-n", "0", "-F", *[str(processes.log_file(config, n)) for n in SERVICES]])
+    follower = subprocess.Popen(["tail", "-n", "0", "-F", *[str(processes.log_file(config, n)) for n in (*SERVICES, stack.PORTAL)]])
     stopping = False
 
     def request_stop(*_: object) -> None:
@@ -90,7 +90,7 @@ def _up(*, detach: bool) -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    components = [*SERVICES, "kafka", "mailsink"]
+    components = [*SERVICES, stack.PORTAL, "kafka", "mailsink"]
     try:
         ticks = 0
         while not stopping:
@@ -113,7 +113,8 @@ def _print_status(config: StackConfig) -> None:
     width = max(len(name) for name, _, _ in rows)
     for name, state, where in rows:
         print(f"  {name:<{width}}  {state:<22}  {where}")
-    print(f"\n  logs: {config.logs_dir}   OpenAPI: http://127.0.0.1:<port>/schema   metrics: /metrics")
+    print(f"\n  the portal: http://127.0.0.1:{config.portal_port}  (open it in a browser)")
+    print(f"  logs: {config.logs_dir}   OpenAPI: http://127.0.0.1:<port>/schema   metrics: /metrics")
     print(f"  sign in as the helpdesk operator: national register number {stack.DEVELOPMENT_OPERATOR['national_register_number']} (README: Identity)")
 
 

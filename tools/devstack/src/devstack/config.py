@@ -29,6 +29,7 @@ class StackConfig:
     smtp_port: int
     smtp_http_port: int
     service_ports: dict[str, int] = field(default_factory=dict)
+    portal_port: int = 8000
     jars_dir: Path = REPO_ROOT / ".cache" / "kafka-jars"
 
     @classmethod
@@ -38,6 +39,12 @@ class StackConfig:
     @classmethod
     def test(cls) -> StackConfig:
         return cls._from_environment("test", base=10000)
+
+    @classmethod
+    def browser(cls) -> StackConfig:
+        """The browser tests' whole stack (services and portal as processes), apart from the test
+        stack whose Kafka the in-process runtimes use."""
+        return cls._from_environment("browser", base=30000)
 
     @classmethod
     def bench(cls) -> StackConfig:
@@ -61,6 +68,7 @@ class StackConfig:
             smtp_port=port("SMTP", 1025),
             smtp_http_port=port("SMTP_HTTP", 8025),
             service_ports={s: port(s.upper(), 8001 + i) for i, s in enumerate(SERVICES)},
+            portal_port=port("PORTAL", 8000),
         )
 
     def port_variable(self, what: str) -> str:
@@ -100,11 +108,21 @@ class StackConfig:
             **self.pii_env(),
         }
 
+    def portal_env(self) -> dict[str, str]:
+        """The portal: its own database (sessions only) and the services' public addresses."""
+        return {
+            "PORTAL_DATABASE_URL": self.database_url("portal"),
+            "PORTAL_HTTP_PORT": str(self.portal_port),
+            "PORTAL_HTTP_HOST": "127.0.0.1",
+            "PORTAL_ENVIRONMENT": "development" if self.name == "dev" else "test",
+            **{f"PORTAL_{s.upper()}_URL": f"http://127.0.0.1:{self.service_ports[s]}" for s in SERVICES},
+        }
+
     def pii_env(self) -> dict[str, str]:
         """The benchmarks run as production does, so national register numbers need real keys
         (service_runtime.pii): random ones, made once per stack and kept in its state directory so a
         restarted service still reads what it wrote. Development and test use the development keys."""
-        if self.name in ("dev", "test"):
+        if self.name in ("dev", "test", "browser"):
             return {}
         path = self.state_dir / "pii-keys.json"
         if not path.exists():
@@ -126,6 +144,6 @@ class StackConfig:
         the process it starts); the benchmarks run as production does."""
         if self.name == "dev":
             return {"PLATFORM_ENVIRONMENT": "development", "ADJUSTABLE_CLOCK": "true"}
-        if self.name == "test":
+        if self.name in ("test", "browser"):
             return {"PLATFORM_ENVIRONMENT": "test"}
         return {}

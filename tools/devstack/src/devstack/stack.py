@@ -13,6 +13,7 @@ from devstack.config import REPO_ROOT, SERVICES, StackConfig
 from devstack.processes import StackError
 
 MAILSINK = "mailsink"
+PORTAL = "portal"
 
 
 def start_infrastructure(config: StackConfig) -> None:
@@ -48,11 +49,14 @@ def start_mailsink(config: StackConfig) -> None:
 
 
 def migrate_services(config: StackConfig) -> None:
-    postgres.ensure_databases(config, list(SERVICES))
+    postgres.ensure_databases(config, [*SERVICES, PORTAL])
     for service in SERVICES:
         result = subprocess.run([sys.executable, "-m", service, "migrate"], env={**_env(), **config.service_env(service)}, capture_output=True, text=True)
         if result.returncode != 0:
             raise StackError(f"Migrations of {service} failed:\n{result.stdout}{result.stderr}")
+    result = subprocess.run([sys.executable, "-m", "portal", "migrate"], env={**_env(), **config.portal_env()}, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise StackError(f"Migrations of the portal failed:\n{result.stdout}{result.stderr}")
 
 
 def start_services(config: StackConfig) -> None:
@@ -63,6 +67,15 @@ def start_services(config: StackConfig) -> None:
         processes.start(config, service, [sys.executable, "-m", service, "serve"], env=config.service_env(service), cwd=REPO_ROOT)
     for service in SERVICES:
         _wait_http(f"http://127.0.0.1:{config.service_ports[service]}/health/ready", service, config, timeout=60)
+    start_portal(config)
+
+
+def start_portal(config: StackConfig) -> None:
+    """The reference portal, over the services' public APIs (README: Portal)."""
+    if not processes.running_pid(config, PORTAL):
+        processes.require_free_port(config.portal_port, "the portal", config.port_variable("PORTAL"))
+        processes.start(config, PORTAL, [sys.executable, "-m", "portal", "serve"], env=config.portal_env(), cwd=REPO_ROOT)
+    _wait_http(f"http://127.0.0.1:{config.portal_port}/health/ready", PORTAL, config, timeout=60)
 
 
 # The helpdesk operator a local stack starts with, to sign in through the development identity
@@ -94,6 +107,7 @@ def up(config: StackConfig) -> None:
 
 
 def down(config: StackConfig) -> None:
+    processes.stop(config, PORTAL)
     for service in reversed(SERVICES):
         processes.stop(config, service)
     processes.stop(config, MAILSINK)
@@ -103,6 +117,7 @@ def down(config: StackConfig) -> None:
 
 def status(config: StackConfig) -> list[tuple[str, str, str]]:
     rows = [
+        (PORTAL, _state(config, PORTAL, f"http://127.0.0.1:{config.portal_port}/health/ready"), f"http://127.0.0.1:{config.portal_port}"),
         ("postgres", _state(config, "postgres"), f"postgresql://127.0.0.1:{config.postgres_port}"),
         ("kafka", _state(config, "kafka"), config.kafka_bootstrap),
         (

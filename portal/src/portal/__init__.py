@@ -1,0 +1,1 @@
+"""The WSE reference portal: Dutch pages for every journey, over the services' public APIs only."""

@@ -1,0 +1,125 @@
+"""Calling the services' public APIs with the signed-in person's platform token, exactly as an
+external portal would: no database of any service, no private route.
+
+A failed call raises `ApiProblem` (the problem+json the service answered: detail, rule, and the
+field errors a form shows next to its fields); an expired or refused token raises `SignInNeeded`,
+which sends the person to sign in again and back to where they were."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from portal.sessions import PortalSession
+
+SERVICES = ("identity", "registration", "recognition", "attestation", "notification")
+
+
+class SignInNeeded(Exception):
+    """No session, or the platform token expired or was refused (401)."""
+
+
+@dataclass
+class ApiProblem(Exception):
+    status: int
+    detail: str
+    rule: str | None = None
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    body: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.status}: {self.detail}"
+
+    def field_errors(self, prefix: str = "") -> dict[str, str]:
+        """field -> reason (with its rule), the field named as the form names it: the API's
+        dotted path without `prefix` ("contact.email" for "body.contact.email")."""
+        found: dict[str, str] = {}
+        for error in self.errors:
+            name = str(error.get("field", "body")).removeprefix("body.").removeprefix(prefix)
+            reason = str(error.get("reason", "ongeldig"))
+            if error.get("rule"):
+                reason = f"{reason} (regel {error['rule']})"
+            found.setdefault(name, reason)
+        return found
+
+    @property
+    def needs_right(self) -> bool:
+        """ID-8: the refusal names a right the person can request."""
+        return self.status == 403 and "right-requests" in self.detail
+
+
+class Api:
+    """One request's view of the services: `await api.get("registration", "/v1/register/trainings")`."""
+
+    def __init__(self, clients: dict[str, httpx.AsyncClient], session: PortalSession | None, correlation_id: str | None = None) -> None:
+        self._clients, self._session, self._correlation_id = clients, session, correlation_id
+
+    def _headers(self, *, signed: bool, extra: dict[str, str] | None = None) -> dict[str, str]:
+        headers = dict(extra or {})
+        if self._correlation_id:
+            headers["X-Correlation-ID"] = self._correlation_id
+        if signed:
+            token = self._session.token() if self._session else None
+            if not token:
+                raise SignInNeeded()
+            headers["Authorization"] = f"Bearer {token}"
+        return headers
+
+    async def request(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        *,
+        signed: bool = True,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        content: Any = None,
+    ) -> httpx.Response:
+        clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
+        response = await self._clients[service].request(
+            method, path, json=json, params=clean, headers=self._headers(signed=signed, extra=headers), content=content
+        )
+        if response.status_code == 401:
+            raise SignInNeeded()
+        if response.status_code >= 400:
+            raise _problem(response)
+        return response
+
+    async def get(self, service: str, path: str, *, signed: bool = True, params: dict[str, Any] | None = None) -> Any:
+        return (await self.request(service, "GET", path, signed=signed, params=params)).json()
+
+    async def post(self, service: str, path: str, json: Any = None, *, signed: bool = True, headers: dict[str, str] | None = None) -> Any:
+        response = await self.request(service, "POST", path, signed=signed, json=json, headers=headers)
+        return response.json() if response.content else None
+
+    async def put(self, service: str, path: str, json: Any = None) -> Any:
+        response = await self.request(service, "PUT", path, json=json)
+        return response.json() if response.content else None
+
+    async def patch(self, service: str, path: str, json: Any = None) -> Any:
+        response = await self.request(service, "PATCH", path, json=json)
+        return response.json() if response.content else None
+
+    async def delete(self, service: str, path: str) -> Any:
+        response = await self.request(service, "DELETE", path)
+        return response.json() if response.content else None
+
+
+def _problem(response: httpx.Response) -> ApiProblem:
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    return ApiProblem(
+        status=response.status_code,
+        detail=str(body.get("detail") or body.get("title") or response.reason_phrase),
+        rule=body.get("rule"),
+        errors=[e for e in body.get("errors") or [] if isinstance(e, dict)],
+        body=body,
+    )

@@ -1,0 +1,181 @@
+"""Sign-in (through the development identity provider here, or the configured OpenID Connect
+provider), the tiles to choose whom to act for (ID-10), the start page of each tile, signing out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.response import Redirect, Template
+
+from portal.api import ApiProblem
+from portal.sessions import now
+from portal.web import api_of, form_of, page, redirect, session_of, settings_of, signed_in, values
+
+# Test persons a development stack knows from the start (devstack's DEVELOPMENT_OPERATOR); others
+# are typed by their national register number.
+DEVELOPMENT_PERSONS = [{"name": "Hanne Helpdesk (helpdesk van het departement)", "national_register_number": "85073003328"}]
+
+
+def _safe_next(path: str | None) -> str:
+    """Only a path of this portal (no other site after sign-in)."""
+    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/"
+    return path
+
+
+@get("/")
+async def home(request: Request[Any, Any, Any]) -> Template | Redirect:
+    session = session_of(request)
+    if session.signed_in and session.acting_for is None:
+        return Redirect("/kies", status_code=303)
+    return page(request, "pages/home.html")
+
+
+@get("/aanmelden")
+async def sign_in_page(request: Request[Any, Any, Any], volgende: str | None = None) -> Template:
+    session = session_of(request)
+    return page(
+        request,
+        "pages/sign_in.html",
+        next_path=_safe_next(volgende),
+        development=settings_of(request).development_sign_in,
+        persons=DEVELOPMENT_PERSONS,
+        expired=bool(session.data.get("expired")),
+    )
+
+
+@post("/aanmelden")
+async def sign_in(request: Request[Any, Any, Any]) -> Template | Redirect:
+    form = await form_of(request)
+    typed = values(form, "national_register_number", "volgende")
+    next_path = _safe_next(typed["volgende"])
+    settings = settings_of(request)
+    api = api_of(request)
+    session = session_of(request)
+
+    def again(errors: dict[str, str], problem: ApiProblem | None = None, status: int = 422) -> Template:
+        return page(
+            request,
+            "pages/sign_in.html",
+            status_code=status,
+            next_path=next_path,
+            development=settings.development_sign_in,
+            persons=DEVELOPMENT_PERSONS,
+            errors=errors,
+            values=typed,
+            problem=problem,
+        )
+
+    if not settings.development_sign_in:
+        return again({}, ApiProblem(404, "Aanmelden met de testpersonen is hier uitgeschakeld."), 404)
+    number = "".join(c for c in typed["national_register_number"] if c.isdigit())
+    if not number:
+        return again({"national_register_number": "Vul een rijksregisternummer in."})
+    try:
+        proof = await api.post("identity", "/v1/dev-idp/proofs", {"national_register_number": number}, signed=False)
+        token = await api.post("identity", "/v1/sign-in", {"proof": proof["proof"]}, signed=False)
+    except ApiProblem as problem:
+        if problem.status == 422:
+            return again({"national_register_number": "Dit is geen geldig rijksregisternummer (controlegetal of geboortedatum klopt niet)."})
+        if problem.status == 403:
+            return again({}, problem, 403)
+        raise
+    resume_tile = session.pop("resume_acting_for")
+    session.sign_in(person_token=token["access_token"], expires_at=now() + timedelta(seconds=int(token["expires_in"]) - 30), person={})
+    me = await api.get("identity", "/v1/me")
+    citizen = next((t for t in me["tiles"] if t["kind"] == "citizen"), None)
+    session.set("person", {"person_id": me["person_id"], "name": citizen["name"] if citizen else ""})
+    # Back to where the token expired, acting for the same organisation as before (when still a member).
+    if resume_tile and resume_tile.get("kind") == "organisation":
+        if any(t["organisation_id"] == resume_tile["organisation_id"] for t in me["tiles"] if t["kind"] == "organisation"):
+            await _act_as(request, resume_tile)
+            return Redirect(next_path, status_code=303)
+    elif resume_tile and resume_tile.get("kind") == "citizen":
+        await _act_as(request, resume_tile)
+        return Redirect(next_path, status_code=303)
+    organisations = [t for t in me["tiles"] if t["kind"] == "organisation"]
+    if not organisations and citizen is not None:
+        await _act_as(request, citizen)  # only the citizen tile: nothing to choose
+        if me.get("message"):
+            session.flash(me["message"], kind="info")
+        return Redirect(next_path if next_path != "/" else "/burger", status_code=303)
+    if next_path != "/":
+        session.set("after_choice", next_path)
+    return Redirect("/kies", status_code=303)
+
+
+async def _act_as(request: Request[Any, Any, Any], tile: dict[str, Any]) -> None:
+    session = session_of(request)
+    api = api_of(request)
+    session.set("token", None)  # the person's own token chooses
+    token = await api.post("identity", "/v1/me/organisation", {"organisation_id": tile.get("organisation_id")})
+    session.act_as(
+        tile={k: tile.get(k) for k in ("kind", "organisation_id", "name", "role")},
+        token=token["access_token"],
+        expires_at=now() + timedelta(seconds=int(token["expires_in"]) - 30),
+    )
+
+
+@get("/kies")
+async def tiles(request: Request[Any, Any, Any]) -> Template:
+    signed_in(request)
+    me = await api_of(request).get("identity", "/v1/me")
+    return page(request, "pages/tiles.html", tiles=me["tiles"], message=me.get("message"))
+
+
+@post("/kies")
+async def choose(request: Request[Any, Any, Any]) -> Redirect:
+    session = signed_in(request)
+    form = await form_of(request)
+    chosen = values(form, "organisation_id")["organisation_id"]
+    session.set("token", None)
+    me = await api_of(request).get("identity", "/v1/me")
+    tile = next((t for t in me["tiles"] if (t["organisation_id"] or "") == chosen), None)
+    if tile is None:
+        return redirect("/kies", message="Je kunt niet voor die organisatie werken.", request=request)
+    await _act_as(request, tile)
+    after = session.pop("after_choice")
+    if tile["kind"] == "citizen":
+        return Redirect(_safe_next(after) if after else "/burger", status_code=303)
+    return Redirect(_safe_next(after) if after else "/organisatie", status_code=303)
+
+
+@post("/afmelden")
+async def sign_out(request: Request[Any, Any, Any]) -> Redirect:
+    await form_of(request)
+    session_of(request).end()
+    return Redirect("/afgemeld", status_code=303)
+
+
+@get("/afgemeld")
+async def signed_out(request: Request[Any, Any, Any]) -> Template:
+    return page(request, "pages/signed_out.html")
+
+
+@get("/organisatie")
+async def organisation_home(request: Request[Any, Any, Any]) -> Template | Redirect:
+    session = signed_in(request)
+    tile = session.acting_for
+    if not tile or tile.get("kind") != "organisation":
+        return Redirect("/kies", status_code=303)
+    return page(request, "pages/organisation_home.html", tile=tile)
+
+
+@get("/burger")
+async def citizen_home(request: Request[Any, Any, Any]) -> Template | Redirect:
+    session = signed_in(request)
+    tile = session.acting_for
+    if not tile or tile.get("kind") != "citizen":
+        return Redirect("/kies", status_code=303)
+    return page(request, "pages/citizen_home.html")
+
+
+@get("/health/ready", opt={"plain": True})
+async def ready(request: Request[Any, Any, Any]) -> dict[str, str]:
+    await request.app.state.sessions.pool.fetchval("SELECT 1")
+    return {"status": "ready"}
+
+
+ROUTES = [home, sign_in_page, sign_in, tiles, choose, sign_out, signed_out, organisation_home, citizen_home, ready]

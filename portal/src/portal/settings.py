@@ -1,0 +1,47 @@
+"""The portal's settings, read from the environment with the prefix PORTAL_ (PORTAL_HTTP_PORT ...)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class PortalSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PORTAL_", extra="ignore")
+
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    # Its own database holds only the sessions (replicas share them); no service's database.
+    database_url: str = "postgresql://portal:portal@127.0.0.1:5433/portal"
+    database_pool_max: int = 10
+    environment: Literal["development", "test", "acceptance", "production"] = "development"
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    # The services' public APIs, as any external portal calls them.
+    identity_url: str = "http://127.0.0.1:8001"
+    registration_url: str = "http://127.0.0.1:8002"
+    recognition_url: str = "http://127.0.0.1:8003"
+    attestation_url: str = "http://127.0.0.1:8004"
+    notification_url: str = "http://127.0.0.1:8005"
+    api_timeout_seconds: float = 15.0
+
+    # A session ends after this long without a request, and at the latest after `session_max_hours`.
+    session_idle_minutes: int = Field(default=60, ge=1)
+    session_max_hours: int = Field(default=12, ge=1)
+    # The development identity provider's page to choose a test person (identity's /v1/dev-idp);
+    # off in production, where sign-in goes to the configured OpenID Connect provider.
+    development_sign_in: bool = True
+    # Cookies are `Secure` everywhere but on local development over plain http.
+    secure_cookies: bool | None = None
+    max_upload_bytes: int = 200_000_000
+
+    @property
+    def cookies_secure(self) -> bool:
+        return self.secure_cookies if self.secure_cookies is not None else self.environment not in ("development", "test")
+
+    def service_url(self, service: str) -> str:
+        url: str = getattr(self, f"{service}_url")
+        return url.rstrip("/")
