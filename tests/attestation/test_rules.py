@@ -22,6 +22,9 @@ async def test_a1_the_right_in_training_database_or_training_leave(attestation):
     assert refused.status_code == 403
     assert "dwse_organisation_officer in context training_database or training_leave" in refused.json()["detail"]
     assert "right-requests" in refused.json()["detail"]
+    # ... and names it in a form a portal can offer to request (ID-8)
+    assert refused.json()["rule"] == "ID-8"
+    assert refused.json()["required_right"] == {"role": "dwse_organisation_officer", "contexts": ["training_database", "training_leave"]}
 
 
 async def test_a2_a9_an_enrolment_with_its_receipt_and_the_number_protected(attestation, provider):

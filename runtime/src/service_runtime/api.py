@@ -21,6 +21,15 @@ class FieldError(BaseModel):
     rule: str | None = Field(default=None, description="The ID of the rule in domain.md that refused, such as R-8 or ID-14.")
 
 
+class RequiredRight(BaseModel):
+    """The right a 403 refused for (ID-8): a portal offers to request it from the local administrators."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: str = Field(description="The role, as in identity's catalogue (GET /v1/catalogue).")
+    contexts: list[str] = Field(description="The contexts in any one of which the role suffices.")
+
+
 class Problem(BaseModel):
     """RFC 9457 problem details: every error of every service has this shape."""
 
@@ -34,6 +43,10 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = Field(default=None, description="For 422: every refused field at once.")
     rule: str | None = Field(default=None, description="For a refusal that is not about one field (403, 409): the ID of the rule in domain.md that refused.")
     correlation_id: str | None = Field(default=None, description="The request's X-Correlation-ID: quote it to the helpdesk.")
+    required_right: RequiredRight | None = Field(
+        default=None,
+        description="For a 403 for want of a right (ID-8): the right to request with identity's POST /v1/organisations/{organisation_id}/right-requests.",
+    )
 
 
 class Page(BaseModel, Generic[T]):

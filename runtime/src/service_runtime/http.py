@@ -92,11 +92,13 @@ class Problem(Exception):
         type: str = "about:blank",
         headers: dict[str, str] | None = None,
         rule: str | None = None,
+        required_right: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail or title or title_of(status))
         self.status, self.title, self.detail, self.errors, self.type = status, title or title_of(status), detail, errors or [], type
         self.headers = headers or {}
         self.rule = rule
+        self.required_right = required_right
 
 
 def problem_response(
@@ -109,12 +111,15 @@ def problem_response(
     instance: str | None = None,
     headers: dict[str, str] | None = None,
     rule: str | None = None,
+    required_right: dict[str, Any] | None = None,
 ) -> Response[dict[str, Any]]:
     body: dict[str, Any] = {"type": type, "title": title or title_of(status), "status": status}
     if detail:
         body["detail"] = detail
     if rule:
         body["rule"] = rule
+    if required_right:
+        body["required_right"] = required_right
     if instance:
         body["instance"] = instance
     if errors:
@@ -228,7 +233,17 @@ def _on_validation_error(request: Request, exc: ValidationException) -> Response
 
 
 def _on_problem(request: Request, exc: Problem) -> Response:
-    return problem_response(exc.status, exc.title, exc.detail, errors=exc.errors, type=exc.type, instance=request.url.path, headers=exc.headers, rule=exc.rule)
+    return problem_response(
+        exc.status,
+        exc.title,
+        exc.detail,
+        errors=exc.errors,
+        type=exc.type,
+        instance=request.url.path,
+        headers=exc.headers,
+        rule=exc.rule,
+        required_right=exc.required_right,
+    )
 
 
 def _on_http_exception(request: Request, exc: HTTPException) -> Response:
@@ -456,9 +471,12 @@ async def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) ->
                 )
         if not allowed:
             # ID-8: the refusal names the right and the way to ask for it.
-            raise PermissionDeniedException(
-                f"You need the right {rule.wording()} for this organisation. Ask your organisation's local administrators for it: "
-                f"identity's POST /v1/organisations/{{organisation_id}}/right-requests."
+            raise Problem(
+                403,
+                detail=f"You need the right {rule.wording()} for this organisation. Ask your organisation's local administrators for it: "
+                f"identity's POST /v1/organisations/{{organisation_id}}/right-requests.",
+                rule="ID-8",
+                required_right={"role": rule.role, "contexts": list(rule.contexts)},
             )
         return
     raise PermissionDeniedException("Unknown access rule.")

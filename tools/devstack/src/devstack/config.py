@@ -55,6 +55,8 @@ class StackConfig:
         """The default ports plus `base` (9092, 19092, 29092 ...), each overridable by its variable
         (WSE_KAFKA_PORT for dev, WSE_TEST_KAFKA_PORT for test ...)."""
         prefix = "WSE_" if name == "dev" else f"WSE_{name.upper()}_"
+        # WSE_BROWSER_PORT_BASE=40000 moves every port of that stack at once (two runs side by side).
+        base = int(os.environ.get(f"{prefix}PORT_BASE", base))
 
         def port(what: str, default: int) -> int:
             return int(os.environ.get(f"{prefix}{what}_PORT", default + base))
