@@ -45,9 +45,10 @@ class ApiProblem(Exception):
         return found
 
     @property
-    def needs_right(self) -> bool:
-        """ID-8: the refusal names a right the person can request."""
-        return self.status == 403 and "right-requests" in self.detail
+    def required_right(self) -> dict[str, Any] | None:
+        """ID-8: the right this 403 refused for ({"role", "contexts"}), which the person can request."""
+        right = self.body.get("required_right") if self.status == 403 else None
+        return right if isinstance(right, dict) else None
 
 
 class Api:
