@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# One image for every WSE service; the build argument SERVICE picks which one it runs:
+# One image for every WSE service and the portal; the build argument SERVICE picks which one it runs:
 #   docker build --build-arg SERVICE=registration -t wse-registration .
 # docker-compose.yml builds it once per service with `build.args.SERVICE`.
 FROM python:3.11-slim
@@ -27,12 +27,12 @@ COPY . .
 # uv.lock pins them, without the dev group; installed as wheels, not editable.
 RUN --mount=type=cache,target=/root/.cache/uv \
     set -eu; \
-    if [ -z "${SERVICE}" ] || [ ! -d "services/${SERVICE}" ]; then \
-        echo "build with --build-arg SERVICE=<identity|registration|recognition|attestation|notification> (got '${SERVICE}')" >&2; \
+    if [ -z "${SERVICE}" ] || { [ ! -d "services/${SERVICE}" ] && [ "${SERVICE}" != portal ]; }; then \
+        echo "build with --build-arg SERVICE=<identity|registration|recognition|attestation|notification|portal> (got '${SERVICE}')" >&2; \
         exit 1; \
     fi; \
     uv sync --frozen --no-dev --no-editable --package "wse-${SERVICE}"; \
-    /app/.venv/bin/python -c "import ${SERVICE}.service"
+    /app/.venv/bin/python -c "import ${SERVICE}.__main__"
 
 # ARG values are gone at run time: keep the choice in the image.
 # HTTP_HOST is the shared fallback of <SERVICE>_HTTP_HOST (service_runtime.settings.load_settings):

@@ -167,6 +167,20 @@ def test_app_service_environment(name):
     assert setting(name, env, "JWKS_URL") == JWKS_URL
 
 
+def test_portal_reaches_every_service_by_its_public_api_and_keeps_only_sessions():
+    portal = services()["portal"]
+    assert portal["build"]["args"]["SERVICE"] == "portal"
+    env = environment(portal)
+    parts = urlsplit(env["PORTAL_DATABASE_URL"])
+    assert (parts.hostname, parts.port, parts.path, parts.username) == ("postgres", 5432, "/portal", "portal")
+    for name, port in APP_SERVICES.items():
+        assert env[f"PORTAL_{name.upper()}_URL"] == f"http://{name}:{port}", f"the portal must call {name} at its service name and port"
+    assert env["PORTAL_HTTP_HOST"] == "0.0.0.0" and env["PORTAL_HTTP_PORT"] == "8000"
+    assert port_bindings(portal) == [(range(8000, 8001), 8000)], "the portal keeps its port 8000 on the host"
+    assert ":8000/health/ready" in " ".join(portal["healthcheck"]["test"])
+    assert depends_on(portal).get("postgres") == "service_healthy"
+
+
 def test_notification_sends_mail_to_mailpit():
     env = environment(services()["notification"])
     assert env.get("NOTIFICATION_SMTP_HOST") == "mailpit"

@@ -15,3 +15,7 @@ CREATE DATABASE attestation OWNER attestation;
 
 CREATE ROLE notification LOGIN PASSWORD 'notification';
 CREATE DATABASE notification OWNER notification;
+
+-- The portal's own database: its sessions only (it reads every service through its public API).
+CREATE ROLE portal LOGIN PASSWORD 'portal';
+CREATE DATABASE portal OWNER portal;
