@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 from playwright.async_api import Page, expect
@@ -111,3 +113,39 @@ async def test_sign_in_by_keyboard_alone(page: Page, world: World) -> None:
             break
     await page.keyboard.press("Enter")
     await expect(page.get_by_role("heading", level=1)).to_have_text(organisation.name)
+
+
+async def test_a_second_portal_replica_serves_the_same_session(page: Page, browser_stack, world: World) -> None:
+    """The portal keeps no per-request state in memory: a session made on one replica is served by another."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from devstack.config import REPO_ROOT
+    from tests.platform.helpers import free_port
+
+    organisation = await world.organisation()
+    await sign_in(page, organisation.head.national_register_number, tile=organisation.name)
+    cookies = {c["name"]: c["value"] for c in await page.context.cookies()}
+    port = free_port()
+    env = {**os.environ, **browser_stack.portal_env(), "PORTAL_HTTP_PORT": str(port)}
+    log = open(browser_stack.logs_dir / "portal-replica.log", "ab")  # noqa: SIM115
+    replica = subprocess.Popen([sys.executable, "-m", "portal", "serve"], env=env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", cookies=cookies) as client:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if (await client.get("/health/ready")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert time.monotonic() < deadline and replica.poll() is None, "the second replica did not start"
+                await asyncio.sleep(0.2)
+            answer = await client.get("/organisatie")
+            assert answer.status_code == 200 and organisation.name in answer.text
+    finally:
+        replica.terminate()
+        replica.wait(timeout=20)
+        log.close()

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from portal.sessions import PortalSession
+from portal.sessions import PortalSession, now
 
 SERVICES = ("identity", "registration", "recognition", "attestation", "notification")
 
@@ -63,7 +63,8 @@ class Api:
             headers["X-Correlation-ID"] = self._correlation_id
         if signed:
             token = self._session.token() if self._session else None
-            if not token:
+            # An expired token is not sent: sign in again first (a service would answer 401 anyway).
+            if not token or self._session is None or self._session.token_expired(now()):
                 raise SignInNeeded()
             headers["Authorization"] = f"Bearer {token}"
         return headers
