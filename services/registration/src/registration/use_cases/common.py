@@ -72,6 +72,7 @@ def public(row: asyncpg.Record, *, back_office: bool) -> dict[str, Any]:
     application["missing_sections"] = domain.missing_sections(row["sections"]) if row["status"] == domain.Status.DRAFT else []
     # A dossier just created, saved or submitted has no questions yet (`dossier` reads them).
     application["information_requests"] = []
+    application["timeline"] = []
     return application
 
 
@@ -103,14 +104,31 @@ async def dossier(connection: asyncpg.Connection, row: asyncpg.Record, *, back_o
             row["application_id"],
         )
     ]
+    history = await connection.fetch(
+        "SELECT at, actor_id, action, details FROM application_history WHERE application_id = $1 ORDER BY id", row["application_id"]
+    )
     if back_office:
-        result["history"] = [
-            dict(r)
-            for r in await connection.fetch(
-                "SELECT at, actor_id, action, details FROM application_history WHERE application_id = $1 ORDER BY id", row["application_id"]
-            )
-        ]
+        result["history"] = [dict(r) for r in history]
+    result["timeline"] = [
+        {"at": r["at"], "action": r["action"], "details": {k: v for k, v in (r["details"] or {}).items() if k in PROVIDER_HISTORY_DETAILS.get(r["action"], ())}}
+        for r in history
+    ]
     return result
+
+
+# What the provider may know of each step (never the advice, an amendment's previous value, or who
+# of the department acted).
+PROVIDER_HISTORY_DETAILS: dict[str, tuple[str, ...]] = {
+    "draft_created": ("replaces",),
+    "submitted": ("status", "rule"),
+    "released": ("reason",),
+    "information_requested": ("request_id", "due_on"),
+    "information_received": ("request_id",),
+    "information_term_lapsed": ("request_id",),
+    "amended": ("section", "reason"),
+    "forwarded": ("deciding_body",),
+    "decided": ("outcome", "odb_number"),
+}
 
 
 class Changed(Exception):

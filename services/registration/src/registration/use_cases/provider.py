@@ -32,7 +32,7 @@ from registration.use_cases.common import (
 )
 from service_runtime import paging
 from service_runtime.calendar import brussels_date, start_of
-from service_runtime.errors import Conflict, Invalid, NotFound, Violation, raise_if_any
+from service_runtime.errors import Conflict, Forbidden, Invalid, NotFound, Violation, raise_if_any
 from service_runtime.outbox import publish_event, send_email
 from service_runtime.projections import quality_registered
 from service_runtime.scheduler import schedule_job
@@ -380,3 +380,18 @@ async def registered_trainings(connection: asyncpg.Connection, *, organisation_i
     )
     items, next_cursor = paging.page([dict(r) for r in rows], limit, key=lambda r: (r["registered_at"], r["odb_number"]))
     return {"items": items, "next_cursor": next_cursor}
+
+
+async def registered_training(connection: asyncpg.Connection, *, organisation_id: UUID, odb_number: str) -> dict[str, Any]:
+    """R-22: one of the organisation's registered trainings (any case of the number), stopped or not;
+    another organisation's is refused (Forbidden, audited)."""
+    row = await connection.fetchrow(
+        "SELECT organisation_id, odb_number, name, own_reference, holds_from, stop_on, stop_reason, replaces, replaced_by, registered_at "
+        "FROM trainings WHERE upper(odb_number) = upper($1)",
+        odb_number,
+    )
+    if row is None:
+        raise NotFound("no such registered training")
+    if row["organisation_id"] != organisation_id:
+        raise Forbidden("this training belongs to another organisation")
+    return dict(row)

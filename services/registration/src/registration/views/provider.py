@@ -187,6 +187,15 @@ class ProviderController(Controller):
         found = await ctx.run(provider.registered_trainings, read_only=True, organisation_id=_organisation(ctx.principal), limit=limit, cursor=cursor)
         return page_of(ProviderTraining, found)
 
+    @get("/trainings/{odb_number:str}", opt=provider_access(404))
+    async def training(self, ctx: Context, odb_number: OdbNumber) -> ProviderTraining:
+        """R-22: one of the organisation's registered trainings, also once stopped or replaced
+        (any case of the number); another organisation's is a 403 (audited)."""
+        return pick(
+            ProviderTraining,
+            await ctx.run(provider.registered_training, read_only=True, organisation_id=_organisation(ctx.principal), odb_number=odb_number),
+        )
+
     @post("/trainings/{odb_number:str}/stop", opt=provider_access(404, 409), status_code=200)
     async def stop(self, ctx: Context, odb_number: OdbNumber, data: StopIn) -> ProviderTraining:
         """R-23: from `stop_on` the training leaves the public register; another organisation's

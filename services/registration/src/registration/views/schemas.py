@@ -76,6 +76,20 @@ class InformationRequestOut(Out):
     lapsed_at: datetime | None = Field(description="the term ran out unanswered")
 
 
+class TimelineEntry(Out):
+    """A step in a dossier's life as its provider may see it: what happened and when, never who
+    of the department did it, the back office's advice or an amendment's previous value."""
+
+    at: datetime
+    action: str = Field(
+        description="draft_created, submitted, released, information_requested, information_received, information_term_lapsed, amended, forwarded, decided"
+    )
+    details: dict[str, Any] = Field(
+        description="per action, what the provider may know: submitted {status, rule}, information_requested {request_id, due_on}, "
+        "amended {section, reason}, forwarded {deciding_body}, decided {outcome, odb_number}"
+    )
+
+
 class ProviderApplication(Out):
     """A dossier as its provider sees it."""
 
@@ -95,6 +109,9 @@ class ProviderApplication(Out):
     decision_reasons: str | None
     odb_number: str | None = Field(description="R-20: once approved")
     information_requests: list[InformationRequestOut]
+    timeline: list[TimelineEntry] = Field(
+        description="the dossier's steps as the provider may see them, oldest first (empty in the answer to a save or submission)"
+    )
     updated_at: datetime
 
 
