@@ -196,6 +196,17 @@ def test_a2_json_lines_first_object_names_the_columns_later_lines_are_judged_row
     assert [(v.field, v.reason) for v in found[8]] == [("last_name", "text, a number, true/false or null")]
 
 
+def test_a2_json_lines_a_national_register_number_as_a_json_number_is_refused_not_guessed():
+    # rule A-2: 01.02.03-... as a number loses its leading zero; the row is refused, naming the field, never the number
+    first = {"kind": "enrolment", "reference": "INS-1", "odb_number": "ODB-1", "national_register_number": NRN, "last_name": "Peeters", "first_name": "An"}
+    text = json.dumps(first) + "\n" + json.dumps({**first, "national_register_number": int("01" + NRN[2:])}) + "\n"
+    found = dict(rows_of(text, bulk.Layout("jsonl")))
+    assert found[1]["national_register_number"] == NRN
+    [violation] = found[2]
+    assert violation.field == "national_register_number" and "JSON string" in violation.reason and violation.rule == "A-2"
+    assert NRN[2:] not in violation.reason
+
+
 def test_json_lines_whose_first_line_is_not_an_object_or_has_unknown_keys_is_refused():
     assert refusal(b"[1]\n", "jsonl")[0][0] == "row"
     assert [f for f, _ in refusal(json.dumps({"kind": "x", "reference": "r", "odb_number": "o", NRN: "1"}).encode() + b"\n", "jsonl")] == [

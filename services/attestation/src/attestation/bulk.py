@@ -309,6 +309,9 @@ def _jsonl_records(lines: Iterable[str]) -> Iterator[tuple[int, Values | list[Vi
                 continue
             if isinstance(value, str):
                 values[column] = value
+            elif column == "national_register_number" and isinstance(value, (int, float)) and not isinstance(value, bool):
+                # 01234567890 as a JSON number would arrive as 1234567890: never guess the lost zero.
+                problems.append(Violation(column, "send the national register number as a JSON string: as a number it loses its leading zeros", RULE))
             elif value is None:
                 values[column] = ""
             elif isinstance(value, bool):
