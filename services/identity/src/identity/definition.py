@@ -47,6 +47,10 @@ class Settings(ServiceSettings):
     # finding someone already registered) per administrator per window; beyond it, 429.
     person_lookups_per_window: int = Field(default=20, ge=1)
     person_lookups_window_seconds: int = Field(default=600, ge=1)
+    # ID-9: public searches for an organisation's administrators (GET /v1/organisations/administrators)
+    # per caller's address per window; beyond it, 429. A portal in front of it is one caller.
+    administrator_searches_per_window: int = Field(default=60, ge=1)
+    administrator_searches_window_seconds: int = Field(default=60, ge=1)
 
 
 def _settings(runtime: ServiceRuntime) -> Settings:

@@ -267,6 +267,13 @@ class AdministratorsOut(BaseModel):
     administrators: list[AdministratorOut]
 
 
+class AdministratorsFound(AdministratorsOut):
+    """ID-9: an organisation found by its enterprise number or a part of its name, with whom to
+    contact for access (names and contact addresses only)."""
+
+    enterprise_number: str | None = Field(description="10 digits, no separators: to tell organisations with like names apart.")
+
+
 class CatalogueEntryOut(BaseModel):
     context: str
     role: str
@@ -357,6 +364,7 @@ class MemberOut(BaseModel):
     email: str
     membership: MembershipRole
     rights: list[MemberRight] = Field(description="Not revoked and not ended: granting today or from a later day.")
+    themes: list[str] = Field(description="ID-13: the Mijn Onderwijs themes given to the member (GET /v1/themes names them).")
 
 
 class MyRightOut(BaseModel):

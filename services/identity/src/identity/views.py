@@ -15,7 +15,7 @@ import io
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from uuid import UUID
 
-from litestar import Controller, Response, delete, get, patch, post, put
+from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 from litestar.types import ControllerRouterHandler
@@ -29,6 +29,7 @@ from identity.schemas import (
     ENTERPRISE_NUMBER_PATTERN,
     INSTITUTION_NUMBER_PATTERN,
     TEXT_PATTERN,
+    AdministratorsFound,
     AdministratorsOut,
     AuditEntryOut,
     CatalogueEntryOut,
@@ -244,6 +245,47 @@ class OrganisationController(Controller):
     async def import_schools(self, data: SchoolsImport, ctx: Context) -> ImportOut:
         return ImportOut.model_validate(await ctx.run(use_cases.import_secondary_schools, actor=ctx.actor, schools=[s.model_dump() for s in data.schools]))
 
+    @get("/organisations/administrators", opt=public(429))
+    async def find_administrators(
+        self,
+        request: Request[Any, Any, Any],
+        ctx: Context,
+        enterprise_number: Annotated[
+            str | None, Parameter(pattern=ENTERPRISE_NUMBER_PATTERN, max_length=20, description="KBO enterprise number, e.g. 0403.170.701.")
+        ] = None,
+        name: Annotated[
+            str | None,
+            Parameter(min_length=3, max_length=200, pattern=TEXT_PATTERN, description="A part of the organisation's name (3 characters or more), any case."),
+        ] = None,
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+    ) -> Page[AdministratorsFound]:
+        """ID-9: who are the (head) local administrators of an organisation, for whoever does not
+        know its id: give the enterprise number or a part of the name (exactly one). Anyone may
+        ask; the answer names the administrators and their contact address, never a national
+        register number. Counted per caller's address (429 with Retry-After beyond the allowance)."""
+        settings = ctx.settings
+        client = request.client.host if request.client else "unknown"
+        try:
+            result = await ctx.run(
+                use_cases.find_administrators,
+                client=client,
+                enterprise_number=enterprise_number,
+                name=name,
+                limit=limit,
+                cursor=cursor,
+                per_window=settings.administrator_searches_per_window,
+                window_seconds=settings.administrator_searches_window_seconds,
+            )
+        except TooManyLookups as refused:
+            await ctx.run(use_cases.refuse_public_search, client=client, retry_after_seconds=refused.retry_after_seconds)
+            raise Problem(
+                429,
+                detail=f"Je hebt te veel organisaties opgezocht. Probeer het opnieuw over {refused.retry_after_seconds} seconden.",
+                headers={"Retry-After": str(refused.retry_after_seconds)},
+            ) from None
+        return _page(AdministratorsFound, result)
+
     @get("/organisations/{organisation_id:uuid}/administrators", opt=public(404))
     async def administrators(self, organisation_id: UUID, ctx: Context) -> AdministratorsOut:
         """ID-9: who are this organisation's (head) local administrators: anyone may ask."""
@@ -376,6 +418,13 @@ class MembershipController(Controller):
         and the rights that still count; members without rights too."""
         result = await ctx.run(use_cases.members_of, read_only=True, actor=ctx.actor, organisation_id=organisation_id, limit=limit, cursor=cursor)
         return _page(MemberOut, result)
+
+    @get("/members/{person_id:uuid}", opt=signed_in(404))
+    async def member(self, organisation_id: UUID, person_id: UUID, ctx: Context) -> MemberOut:
+        """One member as the list shows them (its administrators ask); 404 when not a member."""
+        return MemberOut.model_validate(
+            await ctx.run(use_cases.member_of, read_only=True, actor=ctx.actor, organisation_id=organisation_id, person_id=person_id)
+        )
 
     @post("/members", opt=signed_in(404), status_code=204)
     async def add_member(self, organisation_id: UUID, data: PersonRef, ctx: Context) -> None:

@@ -4,12 +4,14 @@ then writes the state, the audit entry and the events (through the outbox) toget
 all of it happens or none. Route handlers run them with the runtime's `ctx.run`."""
 
 from identity.use_cases.audit import audit_trail
-from identity.use_cases.members import add_member, appoint_administrator, members_of, remove_administrator, remove_member
+from identity.use_cases.members import add_member, appoint_administrator, member_of, members_of, remove_administrator, remove_member
 from identity.use_cases.organisations import (
     administrators_of,
     change_organisation,
+    find_administrators,
     get_organisation,
     import_secondary_schools,
+    refuse_public_search,
     register_organisation,
     search_organisations,
 )
@@ -41,16 +43,19 @@ __all__ = [
     "check",
     "choose_organisation",
     "decide_right_request",
+    "find_administrators",
     "get_organisation",
     "grant_right",
     "grant_theme",
     "import_secondary_schools",
     "lookup_person",
+    "member_of",
     "members_of",
     "my_right_requests",
     "my_rights",
     "person_signing_in",
     "refuse_lookup",
+    "refuse_public_search",
     "register_organisation",
     "register_person",
     "remove_administrator",

@@ -107,11 +107,12 @@ async def remove_administrator(connection: asyncpg.Connection, *, actor: Actor, 
 
 
 async def members_of(
-    connection: asyncpg.Connection, *, actor: Actor, organisation_id: UUID, limit: int, cursor: str | None
+    connection: asyncpg.Connection, *, actor: Actor, organisation_id: UUID, limit: int, cursor: str | None, person_id: UUID | None = None
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """ID-3, ID-5: the organisation's members, in name order, each with their membership and the
-    rights that still count (granting today, or from a later day): what its administrators manage.
-    A member without any right is listed too."""
+    """ID-3, ID-5: the organisation's members, in name order, each with their membership, the
+    rights that still count (granting today, or from a later day) and the themes given (ID-13):
+    what its administrators manage. A member without any right is listed too. `person_id`: only
+    that member (none when the person is not one)."""
     await require_administrator(connection, actor, organisation_id)
     after = paging.decode_cursor(cursor, (paging.TEXT, paging.TEXT, paging.UUID_))
     rows = await connection.fetch(
@@ -119,6 +120,7 @@ async def members_of(
         SELECT p.person_id, p.first_name, p.last_name, p.email, m.role AS membership
         FROM memberships m JOIN persons p USING (person_id)
         WHERE m.organisation_id = $1 AND ($2::text IS NULL OR (p.last_name, p.first_name, p.person_id) > ($2, $3, $4::uuid))
+          AND ($6::uuid IS NULL OR m.person_id = $6)
         ORDER BY p.last_name, p.first_name, p.person_id LIMIT $5
         """,
         organisation_id,
@@ -126,8 +128,16 @@ async def members_of(
         after[1] if after else None,
         after[2] if after else None,
         limit + 1,
+        person_id,
     )
     items, next_cursor = paging.page(rows, limit, lambda r: (r["last_name"], r["first_name"], r["person_id"]))
+    themes: dict[UUID, list[str]] = {}
+    for grant in await connection.fetch(
+        "SELECT person_id, theme FROM theme_grants WHERE organisation_id = $1 AND person_id = ANY($2::uuid[]) ORDER BY theme",
+        organisation_id,
+        [r["person_id"] for r in items],
+    ):
+        themes.setdefault(grant["person_id"], []).append(grant["theme"])
     rights: dict[UUID, list[dict[str, Any]]] = {}
     for right in await connection.fetch(
         """
@@ -141,4 +151,12 @@ async def members_of(
     ):
         active = domain.Right(right["role"], right["context"], right["valid_from"], right["valid_until"]).grants_on(actor.today)
         rights.setdefault(right["person_id"], []).append({**dict(right), "active": active})
-    return [{**dict(r), "rights": rights.get(r["person_id"], [])} for r in items], next_cursor
+    return [{**dict(r), "rights": rights.get(r["person_id"], []), "themes": themes.get(r["person_id"], [])} for r in items], next_cursor
+
+
+async def member_of(connection: asyncpg.Connection, *, actor: Actor, organisation_id: UUID, person_id: UUID) -> dict[str, Any]:
+    """One member as `members_of` shows them (its administrators ask); not a member: NotFound."""
+    items, _ = await members_of(connection, actor=actor, organisation_id=organisation_id, limit=1, cursor=None, person_id=person_id)
+    if not items:
+        raise NotFound("The person is not a member of this organisation.")
+    return items[0]

@@ -16,7 +16,7 @@ from identity.use_cases.authority import require_operator, require_operator_or_m
 from service_runtime import paging
 from service_runtime.audit import record_audit
 from service_runtime.auth import Actor
-from service_runtime.errors import Conflict
+from service_runtime.errors import Conflict, Invalid
 from service_runtime.outbox import publish_event
 from wse_contracts.identity import OrganisationChangedV1, OrganisationRegisteredV1, QualityRegistration
 
@@ -202,3 +202,93 @@ async def administrators_of(connection: asyncpg.Connection, *, organisation_id: 
         "contact_email": organisation["contact_email"],
         "administrators": [{"first_name": r["first_name"], "last_name": r["last_name"], "email": r["email"], "role": r["role"]} for r in rows],
     }
+
+
+# The audit action of a public search for administrators (ID-9), counted per caller's address.
+ADMINISTRATORS_SEARCHED = "organisation.administrators_searched"
+
+
+async def _count_public_search(connection: asyncpg.Connection, *, client: str, per_window: int, window_seconds: int) -> None:
+    """Anyone may ask (ID-9), but not the whole register of administrators in one go: at most
+    `per_window` searches per caller's address per window, counted in the audit log (PostgreSQL),
+    so every replica shares the count. The transaction-scoped lock orders one address's searches."""
+    await connection.execute("SELECT pg_advisory_xact_lock(hashtextextended('identity.administrator-searches:' || $1, 0))", client)
+    row = await connection.fetchrow(
+        "SELECT count(*) AS done, min(at) AS oldest, now() AS now FROM audit_log "
+        "WHERE action = $1 AND subject = $2 AND outcome = 'done' AND at > now() - make_interval(secs => $3)",
+        ADMINISTRATORS_SEARCHED,
+        client,
+        float(window_seconds),
+    )
+    domain.ensure_lookups_left(done_in_window=row["done"], oldest_in_window=row["oldest"], per_window=per_window, window_seconds=window_seconds, now=row["now"])
+
+
+async def refuse_public_search(connection: asyncpg.Connection, *, client: str, retry_after_seconds: int) -> None:
+    """The refused search in the audit log (ID-12), in a transaction of its own."""
+    await record_audit(
+        connection,
+        actor_id=None,
+        acting_for=None,
+        action=ADMINISTRATORS_SEARCHED,
+        outcome="denied",
+        subject=client,
+        reason=f"too many searches for administrators; retry after {retry_after_seconds} s",
+    )
+
+
+async def find_administrators(
+    connection: asyncpg.Connection,
+    *,
+    client: str,
+    enterprise_number: str | None,
+    name: str | None,
+    limit: int,
+    cursor: str | None,
+    per_window: int,
+    window_seconds: int,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """ID-9 for whoever does not know the organisation's id (the 1700 help line, a new staff
+    member): the organisations with this enterprise number or with this part in their name, in
+    name order, each with its (head) local administrators' names and contact addresses; never a
+    national register number, nothing else of the persons. Counted per caller (429 beyond it)."""
+    if (enterprise_number is None) == (name is None):
+        raise Invalid("give either the enterprise number or a part of the name", field="enterprise_number", rule="ID-9")
+    number = parse_enterprise_number(enterprise_number).value if enterprise_number else None
+    after = paging.decode_cursor(cursor, (paging.TEXT, paging.UUID_))
+    await _count_public_search(connection, client=client, per_window=per_window, window_seconds=window_seconds)
+    rows = await connection.fetch(
+        """
+        SELECT organisation_id, name, enterprise_number, contact_email FROM organisations
+        WHERE ($1::text IS NULL OR enterprise_number = $1) AND ($2::text IS NULL OR name ILIKE $2)
+          AND ($3::text IS NULL OR (name, organisation_id) > ($3, $4::uuid))
+        ORDER BY name, organisation_id LIMIT $5
+        """,
+        number,
+        _like(name) if name else None,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit + 1,
+    )
+    items, next_cursor = paging.page(rows, limit, lambda r: (r["name"], r["organisation_id"]))
+    administrators: dict[UUID, list[dict[str, Any]]] = {}
+    for row in await connection.fetch(
+        """
+        SELECT m.organisation_id, p.first_name, p.last_name, p.email, m.role FROM memberships m JOIN persons p USING (person_id)
+        WHERE m.organisation_id = ANY($1::uuid[]) AND m.role = ANY($2::text[])
+        ORDER BY m.role, p.last_name, p.first_name
+        """,
+        [r["organisation_id"] for r in items],
+        sorted(ADMINISTRATOR_ROLES),
+    ):
+        administrators.setdefault(row["organisation_id"], []).append(
+            {"first_name": row["first_name"], "last_name": row["last_name"], "email": row["email"], "role": row["role"]}
+        )
+    await record_audit(
+        connection,
+        actor_id=None,
+        acting_for=None,
+        action=ADMINISTRATORS_SEARCHED,
+        subject=client,
+        details={"by": "enterprise_number" if number else "name", "found": len(items)},
+    )
+    return [{**dict(r), "administrators": administrators.get(r["organisation_id"], [])} for r in items], next_cursor
