@@ -105,6 +105,7 @@ def page(request: Request[Any, Any, Any], template: str, *, status_code: int = 2
             "csrf_token": session.csrf_token,  # a callable: the session is stored only when a form needs it
             "csrf_field": CSRF_FIELD,
             "path": request.url.path,
+            "menu": menu(session),
             "errors": context.pop("errors", {}),
             "values": context.pop("values", {}),
             **context,
@@ -126,6 +127,34 @@ def form_errors(request: Request[Any, Any, Any], template: str, problem: ApiProb
         problem=None if errors else problem,
         **context,
     )
+
+
+# The areas of an organisation's menu and the rights that open them ("role@context"; "*" any context).
+AREAS = [
+    ("Gebruikersbeheer", "/organisatie/gebruikers", ("administrator",)),
+    ("Opleidingen (ODB)", "/opleidingen", ("dwse_organisation_officer@training_database",)),
+    ("Platos", "/platos", ("dwse_organisation_officer@platos",)),
+    ("Attesten opleidingsverlof", "/attesten", ("dwse_organisation_officer@training_database", "dwse_organisation_officer@training_leave")),
+    ("Werkbakken", "/departement", ("case_handler@*",)),
+    ("Helpdesk", "/helpdesk", ("operator@department",)),
+]
+
+
+def menu(session: PortalSession) -> list[tuple[str, str]]:
+    """(text, path) of the areas the chosen tile opens: for an organisation, by the person's rights
+    and administrator role; the services still decide every request."""
+    tile = session.acting_for
+    if not tile or tile.get("kind") != "organisation":
+        return []
+    rights = set(session.data.get("rights") or [])
+    roles = {right.split("@")[0] for right in rights}
+    administrator = tile.get("role") in ("head_administrator", "administrator")
+    shown = [("Start", "/organisatie")]
+    for text, path, needs in AREAS:
+        if any((need == "administrator" and administrator) or need in rights or (need.endswith("@*") and need[:-2] in roles) for need in needs):
+            shown.append((text, path))
+    shown.append(("Mijn gebruikersrechten", "/organisatie/mijn-rechten"))
+    return shown
 
 
 def redirect(path: str, *, message: str | None = None, request: Request[Any, Any, Any] | None = None) -> Redirect:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal.pages import administration, applications, attestations, department, platos, register, sign_in
+from portal.pages import administration, applications, attestations, department, helpdesk, platos, register, sign_in
 
 ROUTES: list[Any] = [
     *sign_in.ROUTES,
@@ -15,4 +15,5 @@ ROUTES: list[Any] = [
     *platos.ROUTES,
     *attestations.ROUTES,
     *department.ROUTES,
+    *helpdesk.ROUTES,
 ]

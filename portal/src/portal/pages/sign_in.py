@@ -116,6 +116,25 @@ async def _act_as(request: Request[Any, Any, Any], tile: dict[str, Any]) -> None
         token=token["access_token"],
         expires_at=now() + timedelta(seconds=int(token["expires_in"]) - 30),
     )
+    await refresh_rights(request)
+
+
+async def refresh_rights(request: Request[Any, Any, Any]) -> list[str]:
+    """The person's rights active today for the chosen organisation ("role@context"): the menu
+    shows only what they can use (the services still decide every request)."""
+    session = session_of(request)
+    organisation = session.organisation_id
+    rights: list[str] = []
+    if organisation is not None:
+        cursor: str | None = None
+        while True:
+            page_ = await api_of(request).get("identity", "/v1/me/rights", params={"limit": 100, "cursor": cursor})
+            rights += [f"{r['role']}@{r['context']}" for r in page_["items"] if r["organisation_id"] == organisation and r["active"]]
+            cursor = page_.get("next_cursor")
+            if not cursor:
+                break
+    session.set("rights", sorted(set(rights)))
+    return rights
 
 
 @get("/kies")
@@ -160,6 +179,7 @@ async def organisation_home(request: Request[Any, Any, Any]) -> Template | Redir
     tile = session.acting_for
     if not tile or tile.get("kind") != "organisation":
         return Redirect("/kies", status_code=303)
+    await refresh_rights(request)  # rights change: the start page is where the menu catches up
     return page(request, "pages/organisation_home.html", tile=tile)
 
 
