@@ -65,3 +65,27 @@ async def test_the_menu_shows_only_what_the_rights_open(page: Page, world: World
     # Not in the menu is not the only guard: the helpdesk's page itself is refused by identity.
     answer = await page.goto("/helpdesk?naam=x")
     assert answer is not None and answer.status == 403
+
+
+async def test_the_demo_people_of_dev_up_can_each_do_their_journeys(page: Page, browser_stack) -> None:
+    """`./dev up` makes demo people (devstack.demo) through identity's API; twice changes nothing."""
+    from devstack import demo
+    from devstack import stack as devstack
+
+    for _ in range(2):
+        demo.seed(browser_stack, devstack.DEVELOPMENT_OPERATOR["national_register_number"])
+    await sign_in(page, demo.OFFICER["national_register_number"], tile=demo.ORGANISATION["name"])
+    menu = page.get_by_role("navigation", name="Hoofdmenu")
+    await expect(menu.get_by_role("link")).to_have_text(["Start", "Opleidingen (ODB)", "Platos", "Attesten opleidingsverlof", "Mijn gebruikersrechten"])
+    await page.context.clear_cookies()
+    await sign_in(page, demo.CASE_HANDLER["national_register_number"], tile="Departement Werk en Sociale Economie")
+    await expect(menu.get_by_role("link", name="Werkbakken")).to_be_visible()
+    await page.context.clear_cookies()
+    await sign_in(page, demo.STUDENT["national_register_number"])
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Welkom, Lotte Leerling")
+
+
+async def test_a_test_person_signs_in_with_one_click(page: Page) -> None:
+    await page.goto("/aanmelden")
+    await page.get_by_role("button", name="Hanne Helpdesk: helpdesk van het departement").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Kies hoe je verder gaat")

@@ -34,6 +34,9 @@ class PortalSettings(BaseSettings):
     # The development identity provider's page to choose a test person (identity's /v1/dev-idp);
     # off in production, where sign-in goes to the configured OpenID Connect provider.
     development_sign_in: bool = True
+    # The test persons the development sign-in page lists ([{"name", "national_register_number"}]);
+    # `./dev up` sets the demo people (devstack.demo).
+    test_persons: list[dict[str, str]] = [{"name": "Hanne Helpdesk: helpdesk van het departement", "national_register_number": "85073003328"}]
     # Cookies are `Secure` everywhere but on local development over plain http.
     secure_cookies: bool | None = None
     max_upload_bytes: int = 200_000_000

@@ -13,10 +13,6 @@ from portal.api import ApiProblem
 from portal.sessions import now
 from portal.web import api_of, form_of, page, redirect, session_of, settings_of, signed_in, values
 
-# Test persons a development stack knows from the start (devstack's DEVELOPMENT_OPERATOR); others
-# are typed by their national register number.
-DEVELOPMENT_PERSONS = [{"name": "Hanne Helpdesk (helpdesk van het departement)", "national_register_number": "85073003328"}]
-
 
 def _safe_next(path: str | None) -> str:
     """Only a path of this portal (no other site after sign-in)."""
@@ -41,7 +37,7 @@ async def sign_in_page(request: Request[Any, Any, Any], volgende: str | None = N
         "pages/sign_in.html",
         next_path=_safe_next(volgende),
         development=settings_of(request).development_sign_in,
-        persons=DEVELOPMENT_PERSONS,
+        persons=settings_of(request).test_persons,
         expired=bool(session.data.get("expired")),
     )
 
@@ -62,7 +58,7 @@ async def sign_in(request: Request[Any, Any, Any]) -> Template | Redirect:
             status_code=status,
             next_path=next_path,
             development=settings.development_sign_in,
-            persons=DEVELOPMENT_PERSONS,
+            persons=settings_of(request).test_persons,
             errors=errors,
             values=typed,
             problem=problem,

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from devstack import clock, processes, stack
+from devstack import clock, demo, processes, stack
 from devstack.config import REPO_ROOT, SERVICES, StackConfig
 from devstack.processes import StackError
 
@@ -76,6 +76,10 @@ def _up(*, detach: bool) -> int:
     except BaseException:  # whatever stopped it, leave nothing half-started behind
         stack.down(config)
         raise
+    try:
+        demo.seed(config, stack.DEVELOPMENT_OPERATOR["national_register_number"])
+    except Exception as error:  # the stack runs; only the demo people are missing
+        print(f"./dev: the demo people could not be made ({error}); sign in as the helpdesk operator and make them in the portal.", file=sys.stderr)
     _print_status(config)
     if detach:
         print("\nRunning in the background: ./dev logs [service], ./dev status, ./dev down")

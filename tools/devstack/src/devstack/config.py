@@ -118,6 +118,7 @@ class StackConfig:
             "PORTAL_HTTP_HOST": "127.0.0.1",
             "PORTAL_ENVIRONMENT": "development" if self.name == "dev" else "test",
             **{f"PORTAL_{s.upper()}_URL": f"http://127.0.0.1:{self.service_ports[s]}" for s in SERVICES},
+            **({"PORTAL_TEST_PERSONS": json.dumps(_demo_persons())} if self.name == "dev" else {}),
         }
 
     def pii_env(self) -> dict[str, str]:
@@ -149,3 +150,9 @@ class StackConfig:
         if self.name in ("test", "browser"):
             return {"PLATFORM_ENVIRONMENT": "test"}
         return {}
+
+
+def _demo_persons() -> list[dict[str, str]]:
+    from devstack.demo import PERSONS
+
+    return PERSONS
