@@ -293,3 +293,23 @@ async def test_id9_who_is_my_local_administrator_without_signing_in(page: Page, 
     await page.get_by_role("button", name="Zoeken").click()
     await expect(page.locator("#zoek-fout")).to_contain_text("controlegetal")
     await accessible(page)
+
+
+async def test_id8_from_a_services_refusal_page_to_the_request_form_and_back(page: Page, world: World) -> None:
+    """Attestation refuses a member without dwse_organisation_officer (A-1) and names the right
+    (required_right); the refusal page's button opens the request form with that right chosen."""
+    organisation = await world.organisation()
+    member = await world.member(organisation, first_name="Sien")
+    await sign_in(page, member.national_register_number, tile=organisation.name)
+    answer = await page.goto("/attesten")
+    assert answer is not None and answer.status == 403
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Geen toegang")
+    await page.get_by_role("link", name="Gebruikersrecht aanvragen").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Gebruikersrecht aanvragen")
+    chosen = await page.get_by_label("Gebruikersrecht").input_value()
+    assert chosen.startswith("dwse_organisation_officer@"), chosen
+    await page.get_by_label("Reden").fill("Ik attesteer de inschrijvingen van onze cursisten.")
+    await page.get_by_role("button", name="Aanvragen").click()
+    await expect(flash(page)).to_contain_text("Je aanvraag is verstuurd")
+    await expect(page.get_by_role("link", name="Terug naar de pagina waar je was")).to_have_attribute("href", "/attesten")
+    await accessible(page)
