@@ -37,9 +37,22 @@ class PortalSettings(BaseSettings):
     # The test persons the development sign-in page lists ([{"name", "national_register_number"}]);
     # `./dev up` sets the demo people (devstack.demo).
     test_persons: list[dict[str, str]] = [{"name": "Hanne Helpdesk: helpdesk van het departement", "national_register_number": "85073003328"}]
+    # Sign-in with a digital key: the OpenID Connect provider (authorization code flow with PKCE);
+    # its ID token is the proof identity exchanges for a platform token (identity checks it with
+    # IDENTITY_IDENTITY_PROVIDER_JWKS_URL). Unset: only the development sign-in, where allowed.
+    oidc_authorization_endpoint: str | None = None
+    oidc_token_endpoint: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_redirect_uri: str | None = None  # https://<portal>/aanmelden/terug
+    oidc_scope: str = "openid profile"
     # Cookies are `Secure` everywhere but on local development over plain http.
     secure_cookies: bool | None = None
     max_upload_bytes: int = 200_000_000
+
+    @property
+    def oidc_configured(self) -> bool:
+        return bool(self.oidc_authorization_endpoint and self.oidc_token_endpoint and self.oidc_client_id and self.oidc_redirect_uri)
 
     @property
     def cookies_secure(self) -> bool:

@@ -3,10 +3,17 @@ provider), the tiles to choose whom to act for (ID-10), the start page of each t
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
+import secrets
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
+import httpx
 from litestar import Request, get, post
+from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
 from portal.api import ApiProblem
@@ -37,6 +44,7 @@ async def sign_in_page(request: Request[Any, Any, Any], volgende: str | None = N
         "pages/sign_in.html",
         next_path=_safe_next(volgende),
         development=settings_of(request).development_sign_in,
+        oidc=settings_of(request).oidc_configured,
         persons=settings_of(request).test_persons,
         expired=bool(session.data.get("expired")),
     )
@@ -44,12 +52,12 @@ async def sign_in_page(request: Request[Any, Any, Any], volgende: str | None = N
 
 @post("/aanmelden")
 async def sign_in(request: Request[Any, Any, Any]) -> Template | Redirect:
+    """The development identity provider: a test person by national register number."""
     form = await form_of(request)
     typed = values(form, "national_register_number", "volgende")
     next_path = _safe_next(typed["volgende"])
     settings = settings_of(request)
     api = api_of(request)
-    session = session_of(request)
 
     def again(errors: dict[str, str], problem: ApiProblem | None = None, status: int = 422) -> Template:
         return page(
@@ -58,7 +66,8 @@ async def sign_in(request: Request[Any, Any, Any]) -> Template | Redirect:
             status_code=status,
             next_path=next_path,
             development=settings.development_sign_in,
-            persons=settings_of(request).test_persons,
+            oidc=settings.oidc_configured,
+            persons=settings.test_persons,
             errors=errors,
             values=typed,
             problem=problem,
@@ -71,13 +80,99 @@ async def sign_in(request: Request[Any, Any, Any]) -> Template | Redirect:
         return again({"national_register_number": "Vul een rijksregisternummer in."})
     try:
         proof = await api.post("identity", "/v1/dev-idp/proofs", {"national_register_number": number}, signed=False)
-        token = await api.post("identity", "/v1/sign-in", {"proof": proof["proof"]}, signed=False)
+        return await _signed_in_with(request, proof["proof"], next_path)
     except ApiProblem as problem:
         if problem.status == 422:
             return again({"national_register_number": "Dit is geen geldig rijksregisternummer (controlegetal of geboortedatum klopt niet)."})
         if problem.status == 403:
             return again({}, problem, 403)
         raise
+
+
+@get("/aanmelden/digitale-sleutel")
+async def sign_in_with_digital_key(request: Request[Any, Any, Any], volgende: str | None = None) -> Redirect | Template:
+    """To the OpenID Connect provider (authorization code with PKCE; state and nonce kept in the session)."""
+    settings = settings_of(request)
+    if not settings.oidc_configured:
+        return page(
+            request, "pages/error.html", status_code=404, title="Niet beschikbaar", message="Aanmelden met een digitale sleutel is hier niet ingesteld."
+        )
+    verifier = secrets.token_urlsafe(48)
+    state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    session_of(request).set("oidc", {"state": state, "nonce": nonce, "verifier": verifier, "next": _safe_next(volgende)})
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": settings.oidc_client_id,
+            "redirect_uri": settings.oidc_redirect_uri,
+            "scope": settings.oidc_scope,
+            "state": state,
+            "nonce": nonce,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+    )
+    return Redirect(f"{settings.oidc_authorization_endpoint}?{query}", status_code=303)
+
+
+@get("/aanmelden/terug")
+async def back_from_digital_key(
+    request: Request[Any, Any, Any],
+    code: str | None = None,
+    returned_state: Annotated[str | None, Parameter(query="state")] = None,  # `state` is Litestar's own name
+    error: str | None = None,
+) -> Redirect | Template:
+    """The provider sends the browser back with a code: exchanged for the ID token, which identity
+    checks and exchanges for a platform token."""
+    settings = settings_of(request)
+    started = session_of(request).pop("oidc")
+
+    def refused(message: str) -> Template:
+        return page(request, "pages/error.html", status_code=400, title="Aanmelden niet gelukt", message=message)
+
+    if not settings.oidc_configured or not started or not returned_state or not secrets.compare_digest(returned_state, started["state"]):
+        return refused("Dit aanmeldverzoek is verlopen of komt niet van dit portaal. Meld je opnieuw aan.")
+    if error or not code:
+        return refused("Je hebt het aanmelden afgebroken, of de identiteitsprovider weigerde het. Probeer opnieuw.")
+    async with httpx.AsyncClient(timeout=settings.api_timeout_seconds) as client:
+        answer = await client.post(
+            str(settings.oidc_token_endpoint),
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": settings.oidc_redirect_uri,
+                "client_id": settings.oidc_client_id,
+                "code_verifier": started["verifier"],
+            },
+            auth=(str(settings.oidc_client_id), settings.oidc_client_secret) if settings.oidc_client_secret else None,
+        )
+    id_token = answer.json().get("id_token") if answer.status_code == 200 else None
+    if not isinstance(id_token, str) or _claims(id_token).get("nonce") != started["nonce"]:
+        return refused("De identiteitsprovider gaf geen geldig bewijs. Probeer opnieuw.")
+    try:
+        return await _signed_in_with(request, id_token, started["next"])  # identity checks the signature, issuer and audience
+    except ApiProblem as problem:
+        if problem.status == 403:
+            return page(request, "pages/error.html", status_code=403, title="Nog niet gekend", message=problem.detail)
+        raise
+
+
+def _claims(token: str) -> dict[str, Any]:
+    """The ID token's claims, unverified: only to compare the nonce; identity verifies the token."""
+    try:
+        payload = token.split(".")[1]
+        claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return claims
+    except (IndexError, ValueError):
+        return {}
+
+
+async def _signed_in_with(request: Request[Any, Any, Any], proof: str, next_path: str) -> Redirect:
+    """Exchange the proof for a platform token, then on to the tiles (or back where a token expired)."""
+    api = api_of(request)
+    session = session_of(request)
+    token = await api.post("identity", "/v1/sign-in", {"proof": proof}, signed=False)
     resume_tile = session.pop("resume_acting_for")
     session.sign_in(person_token=token["access_token"], expires_at=now() + timedelta(seconds=int(token["expires_in"]) - 30), person={})
     me = await api.get("identity", "/v1/me")
@@ -194,4 +289,17 @@ async def ready(request: Request[Any, Any, Any]) -> dict[str, str]:
     return {"status": "ready"}
 
 
-ROUTES = [home, sign_in_page, sign_in, tiles, choose, sign_out, signed_out, organisation_home, citizen_home, ready]
+ROUTES = [
+    home,
+    sign_in_page,
+    sign_in,
+    sign_in_with_digital_key,
+    back_from_digital_key,
+    tiles,
+    choose,
+    sign_out,
+    signed_out,
+    organisation_home,
+    citizen_home,
+    ready,
+]
