@@ -145,7 +145,7 @@ async def back_from_digital_key(
                 "client_id": settings.oidc_client_id,
                 "code_verifier": started["verifier"],
             },
-            auth=(str(settings.oidc_client_id), settings.oidc_client_secret) if settings.oidc_client_secret else None,
+            auth=httpx.BasicAuth(str(settings.oidc_client_id), settings.oidc_client_secret) if settings.oidc_client_secret else httpx.USE_CLIENT_DEFAULT,
         )
     id_token = answer.json().get("id_token") if answer.status_code == 200 else None
     if not isinstance(id_token, str) or _claims(id_token).get("nonce") != started["nonce"]:
