@@ -122,6 +122,10 @@ async def test_id4_id6_a_head_adds_a_person_grants_a_right_with_its_validity_and
     await page.get_by_role("row").filter(has_text=ODB).get_by_role("button", name="Intrekken").click()
     await expect(flash(page)).to_contain_text("ingetrokken")
     await expect(page.get_by_text("Nog geen gebruikersrechten.")).to_be_visible()
+    # ID-5: the person leaves the organisation.
+    await page.get_by_role("button", name="Verwijderen uit de organisatie").click()
+    await expect(flash(page)).to_contain_text("verwijderd uit je organisatie")
+    await expect(page.get_by_role("table", name="Gebruikers")).not_to_contain_text(newcomer.last_name)
 
 
 async def test_id4_a_known_person_is_added_only_with_their_own_name(page: Page, world: World) -> None:

@@ -462,6 +462,22 @@ async def revoke(request: Request[Any, Any, Any], person_id: UUID, right_id: UUI
     return redirect(f"/organisatie/gebruikers/{person_id}", message="Het gebruikersrecht is ingetrokken.", request=request)
 
 
+@post("/organisatie/gebruikers/{person_id:uuid}/verwijderen")
+async def remove_member(request: Request[Any, Any, Any], person_id: UUID) -> Template | Redirect:
+    """ID-5: the person leaves the organisation and loses every right and theme they had there."""
+    organisation = organisation_id(request)
+    await form_of(request)
+    if not _is_administrator(request):
+        return _not_administrator(request)
+    try:
+        await api_of(request).delete("identity", f"/v1/organisations/{organisation}/members/{person_id}")
+    except ApiProblem as problem:
+        if problem.status in (403, 409):
+            return _refused(request, problem, person_id)
+        raise
+    return redirect("/organisatie/gebruikers", message="De gebruiker is verwijderd uit je organisatie, met al zijn of haar rechten.", request=request)
+
+
 # ------------------------------------------------------------------------------- local administrators (ID-2)
 
 
@@ -856,6 +872,7 @@ ROUTES: list[Any] = [
     validity_page,
     change_validity,
     revoke,
+    remove_member,
     appoint,
     remove_administrator,
     grant_theme,
