@@ -149,3 +149,45 @@ async def test_a_second_portal_replica_serves_the_same_session(page: Page, brows
         replica.terminate()
         replica.wait(timeout=20)
         log.close()
+
+
+async def test_an_expired_platform_token_sends_to_sign_in_and_back_with_what_was_typed(page: Page, world: World, browser_stack) -> None:
+    """The platform token lives 15 minutes: when it has expired mid-step, posting the step sends
+    the person to sign in, and back to the same step, for the same organisation, with what they
+    typed. (The token's end is moved, not waited for: the session's record of it is put in the past.)"""
+    import hashlib
+
+    import asyncpg
+
+    organisation = await world.organisation()
+    member = await world.member(organisation)
+    await sign_in(page, member.national_register_number, tile=organisation.name)
+    await page.goto("/organisatie/mijn-rechten/aanvragen")
+    await page.get_by_label("Gebruikersrecht").select_option("dwse_organisation_officer@platos")
+    reason = "Ik dien de erkenningsaanvraag voor Platos in."
+    await page.get_by_label("Reden").fill(reason)
+
+    cookie = next(c["value"] for c in await page.context.cookies() if c["name"] == "wse_portal_session")
+    connection = await asyncpg.connect(browser_stack.database_url("portal"))
+    try:
+        moved = await connection.execute(
+            "UPDATE sessions SET data = jsonb_set(data, '{expires_at}', to_jsonb('2000-01-01T00:00:00+00:00'::text)) WHERE session_hash = $1",
+            hashlib.sha256(cookie.encode()).digest(),
+        )
+        assert moved == "UPDATE 1"
+    finally:
+        await connection.close()
+
+    await page.get_by_role("button", name="Aanvragen").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Aanmelden")
+    await expect(page.get_by_role("status")).to_contain_text("Je sessie was verlopen")
+    await accessible(page)
+    await page.get_by_label("Rijksregisternummer van de testpersoon").fill(member.national_register_number)
+    await page.get_by_role("button", name="Aanmelden").click()
+    # Back on the step, for the same organisation, with what was typed.
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Gebruikersrecht aanvragen")
+    await expect(page.get_by_label("Reden")).to_have_value(reason)
+    await expect(page.get_by_label("Gebruikersrecht")).to_have_value("dwse_organisation_officer@platos")
+    await expect(page.locator(".site-header__who")).to_contain_text(organisation.name)
+    await page.get_by_role("button", name="Aanvragen").click()
+    await expect(page.get_by_role("status")).to_contain_text("Je aanvraag is verstuurd")
