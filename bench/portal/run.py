@@ -218,7 +218,11 @@ async def _measure(
         PageUnderTest(
             "members (users)",
             "/organisatie/gebruikers",
-            [("identity", f"/v1/organisations/{organisation_id}/members"), ("identity", f"/v1/organisations/{organisation_id}/rights")],
+            [
+                ("identity", f"/v1/organisations/{organisation_id}/members?limit=50"),
+                ("identity", f"/v1/organisations/{organisation_id}/right-requests?status=pending&limit=100"),
+                ("identity", "/v1/catalogue?limit=100"),
+            ],
             "Griet",
         ),
     ]
