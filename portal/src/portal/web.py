@@ -148,7 +148,7 @@ def menu(session: PortalSession) -> list[tuple[str, str]]:
         return []
     rights = set(session.data.get("rights") or [])
     roles = {right.split("@")[0] for right in rights}
-    administrator = tile.get("role") in ("head_administrator", "administrator")
+    administrator = tile.get("role") in ("head_administrator", "local_administrator")
     shown = [("Start", "/organisatie")]
     for text, path, needs in AREAS:
         if any((need == "administrator" and administrator) or need in rights or (need.endswith("@*") and need[:-2] in roles) for need in needs):
