@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import uuid
 import zipfile
 
 import pytest
@@ -33,6 +34,7 @@ from registration.documents import (
     sniff,
 )
 from service_runtime.errors import Invalid
+from tests.registration.conftest import contact, deciding_body, draft, self_analysis, submit, training
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(17)
@@ -280,3 +282,35 @@ async def test_http_the_back_office_can_download_any_organisations_document(prov
     assert response.headers["etag"] == f'"{hashlib.sha256(PNG_BYTES).hexdigest()}"'
     # A provider cannot use the back office's route.
     assert (await provider.client.get(f"/v1/back-office/documents/{stored['document_id']}")).status_code == 403
+
+
+async def test_http_the_back_office_lists_a_dossiers_documents_with_their_names(provider, case_handler) -> None:
+    # the application's own documents; R-19: those of an answer; a portal names each one.
+    brochure = (await upload(provider, PDF_BYTES, filename="Brochure lassen.pdf")).json()
+    application = await draft(
+        provider,
+        contact=contact(),
+        training=training(),
+        self_analysis=self_analysis(),
+        deciding_body=deciding_body(),
+        documents={"document_ids": [brochure["document_id"]]},
+    )
+    assert (await submit(provider, application["application_id"])).status_code == 200
+    path = f"/v1/back-office/applications/{application['application_id']}"
+    asked = await case_handler.client.post(f"{path}/information-requests", json={"question": "Het lesrooster?"})
+    assert asked.status_code == 201, asked.text
+    schedule = (await upload(provider, PNG_BYTES, content_type="image/png", filename="rooster.png", purpose="answer")).json()
+    answered = await provider.client.post(
+        f"/v1/provider/applications/{application['application_id']}/answer", json={"answer": "In bijlage.", "document_ids": [schedule["document_id"]]}
+    )
+    assert answered.status_code == 200, answered.text
+
+    listed = await case_handler.client.get(f"{path}/documents")
+    assert listed.status_code == 200, listed.text
+    found = listed.json()
+    assert [(d["filename"], d["attached_to"]) for d in found] == [("Brochure lassen.pdf", "application"), ("rooster.png", "answer")]
+    assert found[0]["request_id"] is None and found[1]["request_id"] == asked.json()["information_requests"][0]["request_id"]
+    assert "content" not in found[0] and found[0]["sha256"] == brochure["sha256"]
+    # Only the back office; an unknown dossier is not found.
+    assert (await provider.client.get(f"{path}/documents")).status_code == 403
+    assert (await case_handler.client.get(f"/v1/back-office/applications/{uuid.uuid4()}/documents")).status_code == 404

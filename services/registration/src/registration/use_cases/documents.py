@@ -11,6 +11,7 @@ from uuid import UUID
 
 import asyncpg
 
+from registration import queries
 from registration.documents import MAX_DOCUMENT_BYTES, PURPOSES, inspect_upload
 from service_runtime import paging
 from service_runtime.errors import Forbidden, Invalid, NotFound
@@ -91,3 +92,26 @@ async def document(connection: asyncpg.Connection, *, document_id: UUID, organis
     if organisation_id is not None and row["organisation_id"] != organisation_id:
         raise Forbidden("this document belongs to another organisation")
     return {**_metadata(row), "organisation_id": row["organisation_id"], "content": bytes(row["content"])}
+
+
+async def documents_of_application(connection: asyncpg.Connection, *, application_id: UUID) -> list[dict[str, Any]]:
+    """A dossier's documents (metadata) for the back office: those attached to the application
+    (R-16) and to the answers to its questions (R-19), oldest first. 404 for an unknown dossier."""
+    await queries.application(connection, application_id)
+    rows = await connection.fetch(
+        f"""
+        SELECT {_METADATA}, 'application' AS attached_to, NULL::uuid AS request_id
+        FROM documents
+        WHERE document_id IN (
+            SELECT (jsonb_array_elements_text(sections->'documents'->'document_ids'))::uuid FROM applications WHERE application_id = $1
+        )
+        UNION ALL
+        SELECT d.document_id, d.organisation_id, d.purpose, d.filename, d.content_type, d.size_bytes, d.sha256, d.uploaded_by, d.uploaded_at,
+               'answer', q.request_id
+        FROM information_requests q JOIN documents d ON d.document_id = ANY(q.answer_documents)
+        WHERE q.application_id = $1
+        ORDER BY uploaded_at, document_id
+        """,
+        application_id,
+    )
+    return [{**_metadata(row), "attached_to": row["attached_to"], "request_id": row["request_id"]} for row in rows]

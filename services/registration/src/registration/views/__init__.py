@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from registration.views.back_office import AMEND_ROUTES, BackOfficeController
-from registration.views.documents import BackOfficeDocumentsController, ProviderDocumentsController
+from registration.views.documents import BackOfficeDocumentsController, DossierDocumentsController, ProviderDocumentsController
 from registration.views.provider import SECTION_ROUTES, ProviderController
 from registration.views.register import joint_committees, registered_training, search_trainings
 
@@ -15,6 +15,7 @@ ROUTES = [
     *AMEND_ROUTES,
     ProviderDocumentsController,
     BackOfficeDocumentsController,
+    DossierDocumentsController,
     joint_committees,
     search_trainings,
     registered_training,

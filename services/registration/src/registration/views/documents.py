@@ -27,7 +27,7 @@ from registration.documents import (
 )
 from registration.use_cases import documents
 from registration.views.common import PROVIDER, case_handler_access, provider_access
-from registration.views.schemas import DocumentOut
+from registration.views.schemas import DocumentOut, DossierDocumentOut
 from service_runtime import paging
 from service_runtime.api import Page, page_of, pick
 from service_runtime.errors import Invalid
@@ -218,3 +218,16 @@ class BackOfficeDocumentsController(Controller):
     async def download(self, ctx: Context, document_id: UUID) -> Response[bytes]:
         """Any organisation's document, for the case handlers."""
         return download_response(await ctx.run(documents.document, read_only=True, document_id=document_id, organisation_id=None))
+
+
+class DossierDocumentsController(Controller):
+    path = "/v1/back-office/applications"
+    tags = ["back office"]
+
+    @get("/{application_id:uuid}/documents", opt=case_handler_access(404))
+    async def documents_of_dossier(self, ctx: Context, application_id: UUID) -> list[DossierDocumentOut]:
+        """The dossier's documents (metadata, never content): attached to the application (R-16,
+        at most 20) and to the answers to its questions (R-19), oldest first; each downloads from
+        /v1/back-office/documents/{document_id}."""
+        found = await ctx.run(documents.documents_of_application, read_only=True, application_id=application_id)
+        return [pick(DossierDocumentOut, document) for document in found]

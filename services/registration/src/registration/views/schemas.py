@@ -213,6 +213,14 @@ class DocumentOut(Out):
     uploaded_at: datetime
 
 
+class DossierDocumentOut(DocumentOut):
+    """A document of a dossier, for the back office: attached to the application (R-16) or to
+    the answer to one of its questions (R-19)."""
+
+    attached_to: Literal["application", "answer"]
+    request_id: UUID | None = Field(description="the question whose answer carries it; null for the application's own documents")
+
+
 # ------------------------------------------------------------------------------- the public register
 # Documentation only: the register's answers are JSON that PostgreSQL writes
 # (`registration.register.ITEM` and `MODULES`), sent as they are; these models say exactly what
