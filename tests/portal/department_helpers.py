@@ -98,16 +98,30 @@ def training_section(name: str) -> dict[str, Any]:
     }
 
 
-async def submitted_application(world: World, provider: Provider, *, training_name: str, contact_email: str) -> dict[str, Any]:
-    """An ODB application with every section, submitted (R-17): in review, the decision due in three months."""
+PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+async def submitted_application(
+    world: World, provider: Provider, *, training_name: str, contact_email: str, documents: dict[str, bytes] | None = None
+) -> dict[str, Any]:
+    """An ODB application with every section (and `documents`, PDFs by name, R-16), submitted
+    (R-17): in review, the decision due in three months."""
     async with _client(world, "registration", provider.token) as client:
         created = await eventually(lambda: client.post("/v1/provider/applications"), expected=201, what="registration to learn the provider and its right")
         application_id = created.json()["application_id"]
+        document_ids = []
+        for filename, content in (documents or {}).items():
+            stored = await client.post(
+                "/v1/provider/documents", params={"purpose": "extra", "filename": filename}, content=content, headers={"content-type": "application/pdf"}
+            )
+            assert stored.status_code == 201, stored.text
+            document_ids.append(stored.json()["document_id"])
         sections = {
             "contact": {"name": "Info Opleidingen", "email": contact_email, "phone": "+32 2 123 45 67"},
             "training": training_section(training_name),
             "self_analysis": {"basic": [], "profession_specific": ["shortage_occupation"], "general_pillars": []},
             "deciding_body": {"aim": "several_professions"},
+            **({"documents": {"document_ids": document_ids}} if document_ids else {}),
         }
         for name, body in sections.items():
             saved = await client.put(f"/v1/provider/applications/{application_id}/sections/{name}", json=body)

@@ -13,12 +13,14 @@ import asyncio
 import time
 import uuid
 from datetime import date
+from pathlib import Path
 
 import pytest
 from playwright.async_api import Locator, Page, expect
 
 from tests.portal.conftest import World, accessible, screenshot, sign_in
 from tests.portal.department_helpers import (
+    PDF_BYTES,
     answer_question,
     case_handler,
     department,
@@ -83,7 +85,7 @@ async def test_r19_r15_r20_a_case_handler_asks_forwards_and_decides_a_dossier_an
     applicant = await provider(world)
     contact = f"odb-{uuid.uuid4().hex[:10]}@opleidingen.example"
     name = f"Heftruck veilig besturen {uuid.uuid4().hex[:6]}"
-    application = await submitted_application(world, applicant, training_name=name, contact_email=contact)
+    application = await submitted_application(world, applicant, training_name=name, contact_email=contact, documents={"Brochure heftruck.pdf": PDF_BYTES})
     assert application["status"] == "in_review"
     handler, _ = await case_handler(world)
 
@@ -103,6 +105,13 @@ async def test_r19_r15_r20_a_case_handler_asks_forwards_and_decides_a_dossier_an
     await expect(page.locator(".summary-list").first).to_contain_text("Beslissing uiterlijk")
     await expect(page.get_by_role("table", name="Geschiedenis, de laatste eerst")).to_contain_text("Ingediend")
     dossier_url = page.url
+
+    # the extra document, by its name, downloads as the provider sent it.
+    async with page.expect_download() as downloading:
+        await page.get_by_role("link", name="Brochure heftruck.pdf").click()
+    download = await downloading.value
+    assert download.suggested_filename == "Brochure heftruck.pdf"
+    assert Path(await download.path()).read_bytes() == PDF_BYTES
 
     # a question without text is refused next to its field; then asked.
     await page.get_by_role("link", name="Informatie vragen").click()

@@ -73,6 +73,7 @@ QUEUE_FILTERS = {
 
 ACTIONS_IN_HISTORY = {
     "started": "Aanvraag gestart",
+    "draft_created": "Aanvraag gestart",
     "submitted": "Ingediend",
     "released": "Vrijgegeven na kwaliteitsregistratie",
     "information_requested": "Informatie gevraagd",
@@ -213,14 +214,57 @@ def _title(area: str, dossier: dict[str, Any]) -> str:
     return str(project.get("project_title") or dossier.get("organisation_name") or "Aanvraag tot erkenning")
 
 
-def _documents(dossier: dict[str, Any]) -> list[dict[str, Any]]:
-    """The dossier's documents (R-16, R-19): attached to the application or to an answer."""
-    documents = [
-        {"document_id": d, "kind": "Bijlage bij de aanvraag"} for d in ((dossier.get("sections") or {}).get("documents") or {}).get("document_ids", [])
-    ]
-    for number, question in enumerate(dossier.get("information_requests") or [], start=1):
-        documents += [{"document_id": d, "kind": f"Bijlage bij het antwoord op vraag {number}"} for d in question.get("answer_documents") or []]
-    return documents
+async def _documents(api: Api, area: str, dossier: dict[str, Any]) -> list[dict[str, Any]]:
+    """The dossier's documents (R-16, R-19) with their names: attached to the application or to an answer."""
+    if area != "odb":
+        return []
+    found: list[dict[str, Any]] = await api.get("registration", f"/v1/back-office/applications/{dossier['application_id']}/documents")
+    questions = {q["request_id"]: number for number, q in enumerate(dossier.get("information_requests") or [], start=1)}
+    for document in found:
+        number = questions.get(document.get("request_id"))
+        document["kind"] = f"bij het antwoord op vraag {number}" if number else "bij de aanvraag"
+        document["size"] = f"{max(1, round(document['size_bytes'] / 1024))} kB"
+    return found
+
+
+DETAIL_LABELS = {
+    "outcome": "uitkomst",
+    "reasons": "motivering",
+    "odb_number": "ODB-nummer",
+    "advice": "advies",
+    "deciding_body": "beslissingsorgaan",
+    "due_on": "te beantwoorden tegen",
+    "question": "vraag",
+    "section": "onderdeel",
+    "reason": "reden",
+    "motivation": "motivering",
+    "decided_on": "beslist op",
+    "recognition_starts_on": "erkend vanaf",
+    "heard_on": "gehoord op",
+    "holds_from": "geregistreerd vanaf",
+}
+DETAIL_VALUES = {
+    "approved": "goedgekeurd",
+    "rejected": "afgewezen",
+    "commission": "Vlaamse opleidingscommissie",
+    "granted": "erkend",
+    "refused": "geweigerd",
+    "favourable": "gunstig",
+    "unfavourable": "ongunstig",
+}
+
+
+def _details(details: dict[str, Any]) -> list[str]:
+    """What an entry of the history changed, in words (the keys a case handler needs)."""
+    shown = []
+    for key, label in DETAIL_LABELS.items():
+        value = details.get(key)
+        if value in (None, "", [], {}):
+            continue
+        if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+            value = dutch_date(value)
+        shown.append(f"{label}: {DETAIL_VALUES.get(str(value), value)}")
+    return shown
 
 
 def _actor(dossier: dict[str, Any], actor_id: str | None, me: str | None) -> str:
@@ -266,7 +310,9 @@ async def dossier(request: Request[Any, Any, Any], area: str, application_id: UU
             raise
         log_refused = problem
     me = session.person.get("person_id")
-    history = [{**entry, "who": _actor(found, entry.get("actor_id"), me)} for entry in found.get("history") or []]
+    history = [
+        {**entry, "who": _actor(found, entry.get("actor_id"), me), "shown": _details(entry.get("details") or {})} for entry in found.get("history") or []
+    ]
     return page(
         request,
         f"department/{area}_dossier.html",
@@ -274,7 +320,7 @@ async def dossier(request: Request[Any, Any, Any], area: str, application_id: UU
         dossier=found,
         dossier_title=_title(area, found),
         history=list(reversed(history)),
-        documents=_documents(found) if area == "odb" else [],
+        documents=await _documents(api, area, found),
         notifications=notifications,
         log_refused=log_refused,
         steps=_steps(area, found["status"]),
