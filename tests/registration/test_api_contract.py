@@ -180,3 +180,14 @@ async def test_a_repeated_submission_answers_the_same_dossier(provider):
     again = await submit(provider, application["application_id"], key)
     assert first.status_code == again.status_code == 200
     assert first.json()["dossier_number"] == again.json()["dossier_number"] and set(again.json()) == set(ProviderApplication.model_fields)
+
+
+async def test_the_back_office_dossier_names_its_organisation_and_the_reference_of_its_emails(registration, provider, case_handler):
+    # N-1: a portal finds the dossier's emails in the notification log by this reference.
+    result = await submitted(provider)
+    dossier = (await case_handler.client.get(f"/v1/back-office/applications/{result['application_id']}")).json()
+    assert dossier["organisation_name"] == await registration.fetchval(
+        "SELECT name FROM organisations_projection WHERE organisation_id = $1", provider.organisation_id
+    )
+    requested = await registration.emails(dossier["notification_reference"])
+    assert [e["template_id"] for e in requested] == ["registration.application_submitted"]

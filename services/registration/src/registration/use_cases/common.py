@@ -109,6 +109,8 @@ async def dossier(connection: asyncpg.Connection, row: asyncpg.Record, *, back_o
     )
     if back_office:
         result["history"] = [dict(r) for r in history]
+        result["notification_reference"] = reference(row)
+        result["organisation_name"] = await connection.fetchval("SELECT name FROM organisations_projection WHERE organisation_id = $1", row["organisation_id"])
     result["timeline"] = [
         {"at": r["at"], "action": r["action"], "details": {k: v for k, v in (r["details"] or {}).items() if k in PROVIDER_HISTORY_DETAILS.get(r["action"], ())}}
         for r in history

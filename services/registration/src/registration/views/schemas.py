@@ -133,6 +133,8 @@ class BackOfficeApplication(ProviderApplication):
     advice: str | None
     forwarded_at: datetime | None
     history: list[HistoryEntry]
+    organisation_name: str | None = Field(description="as identity named the organisation; null until its event has arrived")
+    notification_reference: str = Field(description="the reference of the dossier's emails in the notification service (GET /v1/notifications?reference=)")
 
 
 class ApplicationSummary(Out):
