@@ -102,6 +102,7 @@ async def test_r19_r15_r20_a_case_handler_asks_forwards_and_decides_a_dossier_an
 
     await link.click()
     await expect(page.get_by_role("heading", level=1)).to_have_text(name)
+    await expect(page.locator(".lead")).to_contain_text(applicant.organisation.name)
     await expect(page.locator(".summary-list").first).to_contain_text("Beslissing uiterlijk")
     await expect(page.get_by_role("table", name="Geschiedenis, de laatste eerst")).to_contain_text("Ingediend")
     dossier_url = page.url
@@ -207,6 +208,30 @@ async def test_e5_a_recognition_application_is_judged_admissible_in_the_browser(
     emails = await _emails_with(world, contact, "is ontvankelijk")
     assert application["dossier_number"] in emails[0]["subject"]
     await accessible(page)
+
+    # E-6: the examination term starts the day that email was delivered; E-7: advice, then the minister's decision.
+    for _ in range(60):
+        await page.reload()
+        if await page.get_by_text("gestart op").count():
+            break
+        await asyncio.sleep(0.5)
+    await page.get_by_role("link", name="Advies aan de minister").click()
+    await page.get_by_label("Gunstig", exact=True).check()
+    await page.get_by_label("Motivering").fill("Voldoet aan alle voorwaarden: kwaliteitsregistratie, ervaring en gekwalificeerde begeleiders.")
+    await page.get_by_role("button", name="Advies bewaren").click()
+    await expect(page.locator(".lead")).to_contain_text("Advies bij de minister")
+    await page.get_by_role("link", name="Beslissing van de minister registreren").click()
+    await page.get_by_label("Geweigerd").check()
+    await page.get_by_label("Datum van de beslissing").fill(date.today().isoformat())
+    await page.get_by_role("button", name="Beslissing bewaren").click()
+    await expect(page.locator("#reasons-fout")).to_contain_text("E-7")  # a refusal gives its reasons
+    await accessible(page)
+    await page.get_by_label("Erkend", exact=True).check()
+    await page.get_by_label("Erkend vanaf").fill(date.today().isoformat())
+    await page.get_by_role("button", name="Beslissing bewaren").click()
+    await expect(page.locator(".lead")).to_contain_text("Erkend")
+    await expect(page.locator(".summary-list").first).to_contain_text("geldig van")
+    await _emails_with(world, contact, "Beslissing")
 
 
 async def test_id8_without_the_case_handler_rights_the_refusal_page_offers_to_request_them(page: Page, world: World) -> None:

@@ -203,8 +203,9 @@ async def _dossier(api: Api, area: str, application_id: UUID) -> dict[str, Any]:
 
 
 def _reference(area: str, dossier: dict[str, Any]) -> str:
-    """The reference the service gives the notification service for a dossier's emails."""
-    return f"ODB-dossier-{dossier['dossier_number']}" if area == "odb" else str(dossier["dossier_number"])
+    """The reference the service gives the notification service for a dossier's emails
+    (registration names it; recognition's emails carry the dossier number)."""
+    return str(dossier["notification_reference"]) if area == "odb" else str(dossier["dossier_number"])
 
 
 def _title(area: str, dossier: dict[str, Any]) -> str:
@@ -292,6 +293,9 @@ def _steps(area: str, status: str) -> list[tuple[str, str]]:
         "submitted": [("ontvankelijkheid", "Ontvankelijkheid beoordelen")],
         "in_examination": [("informatie-vragen", "Informatie vragen"), ("advies", "Advies aan de minister")],
         "advised": [("beslissen", "Beslissing van de minister registreren")],
+        "reconsideration_requested": [("hoorzitting", "Hoorzitting van de commissie registreren")],
+        "reconsideration_heard": [("advies-commissie", "Advies van de commissie registreren")],
+        "reconsideration_advised": [("nieuwe-beslissing", "Nieuwe beslissing van de minister registreren")],
     }.get(status, [])
 
 
@@ -437,6 +441,35 @@ STEPS: dict[tuple[str, str], Step] = {
             "reasons": _text(t, "reasons"),
         },
         "De beslissing is bewaard en de aanvrager krijgt een e-mail (N-3).",
+        "Beslissing bewaren",
+    ),
+    ("platos", "hoorzitting"): Step(
+        "Hoorzitting van de commissie registreren",
+        "reconsideration/hearing",
+        ("heard_on",),
+        lambda t: {"heard_on": t.get("heard_on") or None},
+        "De hoorzitting is bewaard: het advies van de commissie volgt binnen 45 dagen (E-10).",
+        "Bewaren",
+    ),
+    ("platos", "advies-commissie"): Step(
+        "Advies van de heroverwegingscommissie registreren",
+        "reconsideration/advice",
+        ("advice", "motivation"),
+        lambda t: {"advice": t.get("advice") or None, "motivation": t.get("motivation", "")},
+        "Het advies van de commissie is bewaard (E-10).",
+        "Advies bewaren",
+    ),
+    ("platos", "nieuwe-beslissing"): Step(
+        "Nieuwe beslissing van de minister registreren",
+        "reconsideration/decision",
+        ("outcome", "decided_on", "recognition_starts_on", "reasons"),
+        lambda t: {
+            "outcome": t.get("outcome") or None,
+            "decided_on": t.get("decided_on") or None,
+            "recognition_starts_on": _text(t, "recognition_starts_on"),
+            "reasons": _text(t, "reasons"),
+        },
+        "De nieuwe beslissing is bewaard en de aanvrager krijgt een e-mail (E-10, N-3).",
         "Beslissing bewaren",
     ),
 }
