@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from portal.messages import dutch
 from portal.sessions import PortalSession, now
 
 SERVICES = ("identity", "registration", "recognition", "attestation", "notification")
@@ -38,7 +39,7 @@ class ApiProblem(Exception):
         found: dict[str, str] = {}
         for error in self.errors:
             name = str(error.get("field", "body")).removeprefix("body.").removeprefix(prefix)
-            reason = str(error.get("reason", "ongeldig"))
+            reason = dutch(str(error.get("reason", "ongeldig")))
             if error.get("rule"):
                 reason = f"{reason} (regel {error['rule']})"
             found.setdefault(name, reason)

@@ -24,6 +24,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal.api import SERVICES, ApiProblem, SignInNeeded
+from portal.messages import dutch
 from portal.pages import ROUTES
 from portal.sessions import COOKIE, PortalSession, SessionStore
 from portal.settings import PortalSettings
@@ -178,6 +179,15 @@ def _on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> R
     return page(request, "pages/error.html", status_code=exc.status_code, title="Niet gelukt", message=str(exc.detail))
 
 
+def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A page that failed: logged with its traceback, and a calm page in Dutch instead of a stack trace."""
+    log.exception("page failed", path=request.url.path, error=repr(exc))
+    try:
+        return page(request, "pages/error.html", status_code=500, title="Er liep iets mis", message="Deze pagina kon niet getoond worden. Probeer het later opnieuw.")
+    except Exception:  # the error page itself failed: plain text
+        return Response("Er liep iets mis. Probeer het later opnieuw.", status_code=500, media_type="text/plain")
+
+
 def _on_unavailable(request: Request[Any, Any, Any], exc: httpx.TransportError) -> Template:
     log.warning("service unreachable", error=repr(exc), path=request.url.path)
     return page(request, "pages/error.html", status_code=503, title="Er liep iets mis", message="Een dienst is niet bereikbaar. Probeer het later opnieuw.")
@@ -219,6 +229,7 @@ def create_app(settings: PortalSettings | None = None) -> Litestar:
             NotFoundException: _on_not_found,
             HTTPException: _on_http_exception,
             httpx.TransportError: _on_unavailable,
+            Exception: _on_unexpected,
         },
         request_max_body_size=settings.max_upload_bytes,
         openapi_config=None,
@@ -228,5 +239,6 @@ def create_app(settings: PortalSettings | None = None) -> Litestar:
     engine = template_config.engine_instance
     if isinstance(engine, JinjaTemplateEngine):
         engine.engine.globals["nonce"] = lambda: secrets.token_urlsafe(8)
+        engine.engine.filters["dutch"] = lambda text: dutch(str(text)) if text else text  # the services' reasons, as a Flemish user reads them
         engine.engine.finalize = lambda value: "" if value is None else value
     return app
