@@ -123,6 +123,17 @@ async def _rotate_keys(runtime: ServiceRuntime, argv: list[str]) -> int:
     return 0
 
 
+async def _republish_persons(runtime: ServiceRuntime, argv: list[str]) -> int:
+    keys = pii.keys_for(_settings(runtime))  # the pseudonym key, as the running service has it
+    connection = await runtime.connect()
+    try:
+        count = await use_cases.republish_persons(connection, pseudonym_of=lambda number: pii.pseudonym(keys, number))
+    finally:
+        await connection.close()
+    print(f"published PersonRegisteredV1 for {count} persons (the outbox relay of a running identity sends them)")
+    return 0
+
+
 service = Service(
     name="identity",
     description="Who may act for an organisation: organisations, local administrators, persons, rights, sign-in, audit trail.",
@@ -149,5 +160,6 @@ service = Service(
     commands={
         "bootstrap": ("create the department and its first operator", _bootstrap),
         "rotate-keys": ("start signing with a new key; the old one stays published until its tokens expire", _rotate_keys),
+        "republish-persons": ("publish PersonRegisteredV1 (the student pseudonym) again for every person", _republish_persons),
     },
 )

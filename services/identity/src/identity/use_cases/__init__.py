@@ -15,7 +15,7 @@ from identity.use_cases.organisations import (
     register_organisation,
     search_organisations,
 )
-from identity.use_cases.persons import lookup_person, refuse_lookup, register_person
+from identity.use_cases.persons import lookup_person, refuse_lookup, register_person, republish_persons
 from identity.use_cases.right_requests import decide_right_request, my_right_requests, request_right, right_requests, withdraw_right_request
 from identity.use_cases.rights import (
     catalogue,
@@ -58,6 +58,7 @@ __all__ = [
     "refuse_public_search",
     "register_organisation",
     "register_person",
+    "republish_persons",
     "remove_administrator",
     "remove_member",
     "request_right",

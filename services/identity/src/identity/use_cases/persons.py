@@ -14,6 +14,7 @@ organisation, when; never the number) and limited per administrator, counted in 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -175,3 +176,22 @@ async def register_person(
         details={"disclosure": shown["disclosure"]},
     )
     return shown, False
+
+
+async def republish_persons(connection: asyncpg.Connection, *, pseudonym_of: Callable[[str], str], batch: int = 1000) -> int:
+    """PersonRegisteredV1 again for every person, each with their student pseudonym: for persons
+    registered before the event existed (or by `bootstrap`), so the attestation service can show
+    them their own training leave (ID-10). Consumers keep the latest per person, so sending it
+    twice changes nothing. One transaction per batch; returns how many were published."""
+    published, after = 0, uuid.UUID(int=0)
+    while True:
+        async with connection.transaction():
+            rows = await connection.fetch(
+                "SELECT person_id, national_register_number FROM persons WHERE person_id > $1 ORDER BY person_id LIMIT $2", after, batch
+            )
+            for row in rows:
+                await publish_event(connection, PersonRegisteredV1(person_id=row["person_id"], student_id=pseudonym_of(row["national_register_number"])))
+        if not rows:
+            return published
+        published += len(rows)
+        after = rows[-1]["person_id"]
