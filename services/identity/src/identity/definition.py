@@ -89,6 +89,7 @@ async def _bootstrap(runtime: ServiceRuntime, argv: list[str]) -> int:
     parser.add_argument("--date-of-birth", type=date.fromisoformat, required=True)
     parser.add_argument("--department-name", default="Departement Werk en Sociale Economie")
     args = parser.parse_args(argv)
+    keys = pii.keys_for(_settings(runtime))  # the operator's student pseudonym, as for every person
     await runtime.migrate()
     # The command run is one unit of work: its events and audit entries share a correlation id
     # that says where they came from (there is no request to take one from).
@@ -106,6 +107,7 @@ async def _bootstrap(runtime: ServiceRuntime, argv: list[str]) -> int:
                 date_of_birth=args.date_of_birth,
                 email=args.email,
                 today=calendar.today(runtime.clock),
+                student_pseudonym=pii.pseudonym(keys, args.national_register_number),
             )
     finally:
         await connection.close()

@@ -51,6 +51,7 @@ async def bootstrap_department(
     date_of_birth: date,
     email: str,
     today: date,
+    student_pseudonym: str | None = None,
 ) -> dict[str, Any]:
     """The department (once) and a head administrator of it who is its operator from today, so
     that the helpdesk can sign in and start. Running it again for the same person changes nothing."""
@@ -67,6 +68,7 @@ async def bootstrap_department(
         gender=gender,
         date_of_birth=date_of_birth,
         email=email,
+        student_pseudonym=student_pseudonym,
     )
     person_id = person["person_id"]
     await connection.execute(
