@@ -152,12 +152,12 @@ async def registered(world: World, provider: Provider, handler: str, *, contact:
 
 
 async def emails_about(world: World, address: str, text: str, *, timeout: float = 60) -> list[dict[str, Any]]:
-    """The mail sink's messages to `address` that mention `text`, once at least one arrived."""
+    """The mail sink's messages to `address` whose subject or text mentions `text`, once at least one arrived."""
     found: list[dict[str, Any]] = []
 
     async def arrived() -> bool:
         nonlocal found
-        found = [m for m in await world.emails_to(address) if text in str(m)]
+        found = [m for m in await world.emails_to(address) if text in f"{m.get('subject')}\n{m.get('text')}"]
         return bool(found)
 
     await until(arrived, what=f"an email to {address} about {text}", timeout=timeout)

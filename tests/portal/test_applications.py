@@ -136,7 +136,8 @@ async def test_r17_the_whole_application_in_steps_with_an_error_going_back_and_t
     await screenshot(page, "odb-confirmation")
 
     # N-1: the contact person's confirmation in the mail sink.
-    await emails_about(world, contact, dossier_number)
+    confirmation = await emails_about(world, contact, f"dossiernummer {dossier_number}")
+    assert confirmation[0]["subject"].startswith("Ontvangstbevestiging")
     # the contact is now the organisation's, and proposed for the next application.
     async with client(world, "registration", provider_.token) as registration:
         assert (await registration.get("/v1/provider/organisation")).json()["contact"]["email"] == contact
@@ -197,7 +198,7 @@ async def test_r8_an_inadmissible_application_shows_its_rule(page: Page, world: 
     await expect(page.get_by_role("heading", level=1)).to_have_text("Uw aanvraag is onontvankelijk")
     await expect(page.locator(".notice--error")).to_contain_text("regel R-8")
     await accessible(page)
-    await emails_about(world, contact, str(application["dossier_number"]))
+    await emails_about(world, contact, f"is onontvankelijk (dossiernummer {application['dossier_number']})")
 
 
 async def test_r19_answering_a_request_for_information_with_a_document(page: Page, world: World) -> None:
@@ -209,7 +210,9 @@ async def test_r19_answering_a_request_for_information_with_a_document(page: Pag
     async with client(world, "registration", handler) as back_office:
         asked = await back_office.post(f"{path}/information-requests", json={"question": "Bezorg ons het volledige lesprogramma."})
         assert asked.status_code == 201, asked.text
-    await emails_about(world, contact, str(application["dossier_number"]))
+    await emails_about(
+        world, contact, f"Vraag om bijkomende informatie: registratieaanvraag Lastechnieken voor beginners (dossiernummer {application['dossier_number']})"
+    )
 
     await sign_in(page, provider_.officer.national_register_number, tile=provider_.organisation.name)
     await page.goto("/opleidingen")
@@ -270,12 +273,13 @@ async def test_r23_stopping_a_training_and_r24_applying_for_its_replacement(page
     shown = stop_on.strftime("%d/%m/%Y")
     await expect(page.get_by_role("status")).to_contain_text(f"stopgezet vanaf {shown}")
     await expect(page.locator(".summary-list")).to_contain_text(f"Vanaf {shown}: Wordt niet meer georganiseerd")
-    await emails_about(world, contact, odb_number)
+    await emails_about(world, contact, f"Bevestiging stopzetting {odb_number}")
 
 
 async def test_the_application_with_javascript_off_is_held_without_a_quality_registration(browser: Browser, portal_url: str, world: World) -> None:
     provider_ = await provider(world, quality_registered=False)
     contact = contact_address()
+    # axe-core needs JavaScript in the page: these pages are checked in the journeys above.
     context = await browser.new_context(java_script_enabled=False, base_url=portal_url, locale="nl-BE")
     try:
         page = await context.new_page()
@@ -300,12 +304,10 @@ async def test_the_application_with_javascript_off_is_held_without_a_quality_reg
         await page.get_by_role("button", name="Volgende stap").click()
         await page.get_by_role("button", name="Volgende stap").click()  # no extra documents
         await expect(page.get_by_role("heading", level=1)).to_contain_text("Aanvraag bevestigen")
-        await accessible(page)
         await page.get_by_role("button", name="Bewaren").click()
         await expect(page.get_by_role("heading", level=1)).to_have_text("Uw aanvraag is ingediend")
         await expect(page.locator(".notice--success")).to_contain_text("In wacht: kwaliteitsregistratie")
         await expect(page.locator("main")).to_contain_text("regel R-2")
-        await accessible(page)
     finally:
         await context.close()
-    await emails_about(world, contact, "Heftruck")
+    await emails_about(world, contact, "Ontvangstbevestiging: registratieaanvraag Heftruck veilig besturen")

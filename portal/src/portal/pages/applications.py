@@ -799,6 +799,7 @@ async def cancel_page(request: Request[Any, Any, Any], application_id: UUID, ter
         "applications/cancel.html",
         title="Aanvraag annuleren",
         application=application,
+        base=BASE,
         back=_step_url(application_id, back) if back else f"{BASE}/aanvragen/{application_id}",
     )
 
