@@ -24,6 +24,7 @@ from multipart import MultipartSegment, PushMultipartParser, parse_options_heade
 
 from portal import web
 from portal.api import Api, ApiProblem
+from portal.messages import dutch
 
 BASE = "/opleidingen"
 
@@ -200,10 +201,10 @@ def _dutch(field: str, reason: str) -> str:
         return "Vul dit in."
     if "valid boolean" in reason:
         return "Kies een antwoord."
-    for english, dutch in REASONS:
+    for english, in_dutch in REASONS:
         if english in reason:
-            return dutch
-    return reason
+            return in_dutch
+    return dutch(reason)
 
 
 def _form_name(field: str, prefix: str = "") -> str:

@@ -24,6 +24,7 @@ from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Response, Template
 
 from portal.api import Api, ApiProblem
+from portal.messages import dutch
 from portal.pages.register import FORMATS, dutch_date
 from portal.web import api_of, form_errors, form_of, organisation_id, page, redirect, signed_in, values
 
@@ -495,21 +496,16 @@ def _in_dutch(problem: ApiProblem, area: str, status: str) -> ApiProblem:
         errors = []
         for error in problem.errors:
             rule = error.get("rule")
-            reason = str(error.get("reason", "")).lower()
-            if rule in RULE_TEXTS:
-                text = RULE_TEXTS[str(rule)]
-            elif "required" in reason or "at least" in reason or "missing" in reason:
-                text = "Vul dit in."
-            elif "date" in reason:
-                text = "Geef een geldige datum."
-            else:
-                text = "Dit is niet geldig."
+            text = RULE_TEXTS[str(rule)] if rule in RULE_TEXTS else dutch(str(error.get("reason", "")))
             errors.append({**error, "reason": text})
         return ApiProblem(problem.status, "De gegevens zijn niet volledig of niet geldig.", problem.rule, errors, problem.body)
     found = RULE_IN_TEXT.search(problem.detail)
     rule = problem.rule or (found.group(1) if found else None)
     state = STATUSES[area].get(status, status)
-    text = RULE_TEXTS.get(rule or "", f"Deze stap kan niet in de toestand van het dossier ({state.lower()}).")
+    translated = dutch(problem.detail)
+    text = RULE_TEXTS.get(rule or "") or (
+        translated if translated != problem.detail else f"Deze stap kan niet in de toestand van het dossier ({state.lower()})."
+    )
     return ApiProblem(problem.status, text, rule, [], problem.body)
 
 
