@@ -183,7 +183,9 @@ def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[
     """A page that failed: logged with its traceback, and a calm page in Dutch instead of a stack trace."""
     log.exception("page failed", path=request.url.path, error=repr(exc))
     try:
-        return page(request, "pages/error.html", status_code=500, title="Er liep iets mis", message="Deze pagina kon niet getoond worden. Probeer het later opnieuw.")
+        return page(
+            request, "pages/error.html", status_code=500, title="Er liep iets mis", message="Deze pagina kon niet getoond worden. Probeer het later opnieuw."
+        )
     except Exception:  # the error page itself failed: plain text
         return Response("Er liep iets mis. Probeer het later opnieuw.", status_code=500, media_type="text/plain")
 

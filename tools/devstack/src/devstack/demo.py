@@ -14,11 +14,46 @@ import httpx
 from devstack.config import StackConfig
 
 ORGANISATION = {"name": "Vormingscentrum Gent vzw", "kind": "training_provider", "enterprise_number": "0456789034", "contact_email": "info@vcgent.example"}
-HEAD = {"national_register_number": "90021412303", "first_name": "Griet", "last_name": "Goossens", "gender": "female", "date_of_birth": "1990-02-14", "email": "griet@vcgent.example"}
-OFFICER = {"national_register_number": "93052704566", "first_name": "Bram", "last_name": "Baert", "gender": "male", "date_of_birth": "1993-05-27", "email": "bram@vcgent.example"}
-NEWCOMER = {"national_register_number": "88091107749", "first_name": "Sara", "last_name": "Segers", "gender": "female", "date_of_birth": "1988-09-11", "email": "sara@vcgent.example"}
-CASE_HANDLER = {"national_register_number": "76030220195", "first_name": "Dirk", "last_name": "Dossier", "gender": "male", "date_of_birth": "1976-03-02", "email": "dirk@wse.example"}
-STUDENT = {"national_register_number": "99010101207", "first_name": "Lotte", "last_name": "Leerling", "gender": "female", "date_of_birth": "1999-01-01", "email": "lotte@example.org"}
+HEAD = {
+    "national_register_number": "90021412303",
+    "first_name": "Griet",
+    "last_name": "Goossens",
+    "gender": "female",
+    "date_of_birth": "1990-02-14",
+    "email": "griet@vcgent.example",
+}
+OFFICER = {
+    "national_register_number": "93052704566",
+    "first_name": "Bram",
+    "last_name": "Baert",
+    "gender": "male",
+    "date_of_birth": "1993-05-27",
+    "email": "bram@vcgent.example",
+}
+NEWCOMER = {
+    "national_register_number": "88091107749",
+    "first_name": "Sara",
+    "last_name": "Segers",
+    "gender": "female",
+    "date_of_birth": "1988-09-11",
+    "email": "sara@vcgent.example",
+}
+CASE_HANDLER = {
+    "national_register_number": "76030220195",
+    "first_name": "Dirk",
+    "last_name": "Dossier",
+    "gender": "male",
+    "date_of_birth": "1976-03-02",
+    "email": "dirk@wse.example",
+}
+STUDENT = {
+    "national_register_number": "99010101207",
+    "first_name": "Lotte",
+    "last_name": "Leerling",
+    "gender": "female",
+    "date_of_birth": "1999-01-01",
+    "email": "lotte@example.org",
+}
 
 OFFICER_RIGHTS = [("dwse_organisation_officer", "training_database"), ("dwse_organisation_officer", "training_leave"), ("dwse_organisation_officer", "platos")]
 CASE_HANDLER_RIGHTS = [("case_handler", "training_database"), ("case_handler", "training_leave"), ("case_handler", "platos")]
@@ -27,8 +62,14 @@ CASE_HANDLER_RIGHTS = [("case_handler", "training_database"), ("case_handler", "
 PERSONS = [
     {"name": "Hanne Helpdesk: helpdesk van het departement", "national_register_number": "85073003328"},
     {"name": "Griet Goossens: hoofd lokale beheerder van Vormingscentrum Gent vzw", "national_register_number": HEAD["national_register_number"]},
-    {"name": "Bram Baert: medewerker van Vormingscentrum Gent vzw (opleidingen, Platos, attesten)", "national_register_number": OFFICER["national_register_number"]},
-    {"name": "Sara Segers: nieuwe medewerker van Vormingscentrum Gent vzw, nog zonder rechten", "national_register_number": NEWCOMER["national_register_number"]},
+    {
+        "name": "Bram Baert: medewerker van Vormingscentrum Gent vzw (opleidingen, Platos, attesten)",
+        "national_register_number": OFFICER["national_register_number"],
+    },
+    {
+        "name": "Sara Segers: nieuwe medewerker van Vormingscentrum Gent vzw, nog zonder rechten",
+        "national_register_number": NEWCOMER["national_register_number"],
+    },
     {"name": "Dirk Dossier: dossierbehandelaar van het departement", "national_register_number": CASE_HANDLER["national_register_number"]},
     {"name": "Lotte Leerling: cursist (burger)", "national_register_number": STUDENT["national_register_number"]},
 ]
@@ -85,4 +126,9 @@ def seed(config: StackConfig, operator_number: str) -> None:
             identity.post(head, f"/v1/organisations/{organisation}/rights", right, allowed=(409,))
     identity.post(operator, f"/v1/organisations/{department}/members", {"person_id": people["Dirk"]}, allowed=(409,))
     for role, context in CASE_HANDLER_RIGHTS:
-        identity.post(operator, f"/v1/organisations/{department}/rights", {"person_id": people["Dirk"], "role": role, "context": context, "valid_from": today}, allowed=(409,))
+        identity.post(
+            operator,
+            f"/v1/organisations/{department}/rights",
+            {"person_id": people["Dirk"], "role": role, "context": context, "valid_from": today},
+            allowed=(409,),
+        )
