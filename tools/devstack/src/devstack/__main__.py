@@ -119,7 +119,8 @@ def _print_status(config: StackConfig) -> None:
         print(f"  {name:<{width}}  {state:<22}  {where}")
     print(f"\n  the portal: http://127.0.0.1:{config.portal_port}  (open it in a browser)")
     print(f"  logs: {config.logs_dir}   OpenAPI: http://127.0.0.1:<port>/schema   metrics: /metrics")
-    print(f"  sign in as the helpdesk operator: national register number {stack.DEVELOPMENT_OPERATOR['national_register_number']} (README: Identity)")
+    print(f"  sign in as the helpdesk operator: national register number {stack.DEVELOPMENT_OPERATOR['national_register_number']} (README: Identity);")
+    print("  in the portal, the demo people are one click away on its sign-in page")
 
 
 def _logs(config: StackConfig, name: str | None, *, follow: bool) -> int:
