@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from devstack import clock, demo, processes, stack
+from devstack import clock, demo, manifests, processes, stack
 from devstack.config import REPO_ROOT, SERVICES, StackConfig
 from devstack.processes import StackError
 
@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     test.add_argument("pytest_args", nargs=argparse.REMAINDER)
     commands.add_parser("docs", help="write each service's AsyncAPI document to docs/asyncapi/")
     commands.add_parser("lint", help="ruff (lint and format check) and mypy, as CI runs them")
+    commands.add_parser("manifests", help="write the Kubernetes manifests generated from the contracts (deploy/kubernetes/base/kafka/topics.yaml)")
     clock_command = commands.add_parser("clock", help="show or move the clock of every running service (never in production)")
     clock_command.add_argument("action", choices=["show", "advance", "set", "reset"])
     clock_command.add_argument("duration", nargs="?", help="advance/set: 40d, 8d12h, 90m, 3600s")
@@ -59,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
             return _docs()
         if args.command == "lint":
             return _lint()
+        if args.command == "manifests":
+            return manifests.main()
         if args.command == "clock":
             return clock.main(StackConfig.dev(), args.action, args.duration)
         if args.command == "bench":
