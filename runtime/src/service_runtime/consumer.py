@@ -28,7 +28,7 @@ from aiokafka import TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 from service_runtime.clock import Clock, SystemClock, handlers_on
 from service_runtime.failpoints import failpoint
@@ -52,6 +52,10 @@ CONSUMED = Counter(
 )
 BATCH_SECONDS = Histogram("consumer_batch_seconds", "Time to handle one batch and commit it.", ["consumer"])
 BATCH_FAILURES = Counter("consumer_batch_failures_total", "Batches rolled back and re-read.", ["consumer"])
+# Per partition this replica is assigned: the partition's end (highwater, as of the last fetch)
+# minus the offset this consumer has handled up to. Partitions the group moved to another
+# replica are removed from this replica's series, so a sum over replicas counts each once.
+LAG = Gauge("consumer_lag", "Records not yet handled, by consumer group, topic and partition (this replica's assignment).", ["consumer", "topic", "partition"])
 
 DEAD_LETTER_EVENT_TYPE = "be.vlaanderen.wse.runtime.dead_letter.v1"
 
@@ -125,6 +129,10 @@ class ConsumerRunner:
         self._clock = clock or SystemClock()
         self._pending_commit: asyncio.Task[None] | None = None
         self._retry_budget_ends = 0.0
+        self._positions: dict[TopicPartition, int] = {}  # the next offset to handle, per partition handled here
+        # Exported at 0 from the start: the first dead letter is an increase Prometheus can see.
+        CONSUMED.labels(self.group_id, "dead_lettered")
+        BATCH_FAILURES.labels(self.group_id)
 
     def subscribe(self, broker: KafkaBroker, *, max_records: int, batch_timeout_ms: int) -> None:
         subscriber = broker.subscriber(
@@ -149,6 +157,7 @@ class ConsumerRunner:
                 await self.handle_batch([_Record(r) for r in records])
             except Exception:
                 BATCH_FAILURES.labels(self.group_id).inc()
+                self._observe_lag(message.consumer, {})  # stuck on this batch: the lag still shows the highwater moving on
                 log.exception("batch rolled back, will be read again", consumer=self.group_id)
                 await message.nack()  # seek back to the first record of each partition
                 await asyncio.sleep(self._retry.initial_seconds)
@@ -157,6 +166,7 @@ class ConsumerRunner:
             for record in records:
                 partition = TopicPartition(record.topic, record.partition)
                 offsets[partition] = max(offsets.get(partition, 0), record.offset + 1)
+            self._observe_lag(message.consumer, offsets)
             commit = self._commit_after(self._pending_commit, message.consumer, offsets)
             if subscriber.running:
                 # The offset commit is a broker round trip (the group coordinator writes it to its
@@ -167,6 +177,24 @@ class ConsumerRunner:
             else:
                 self._pending_commit = None
                 await commit  # shutting down: the last batch's offsets go out before the consumer stops
+
+    def _observe_lag(self, kafka_consumer: Any, offsets: dict[TopicPartition, int]) -> None:
+        """consumer_lag for the partitions assigned here: the highwater the last fetch saw minus
+        the next offset to handle. Cheap: both are in the client's memory, no broker round trip."""
+        self._positions.update(offsets)
+        try:
+            assigned = set(kafka_consumer.assignment())
+        except Exception:
+            return
+        for partition in list(self._positions):
+            if partition not in assigned:  # rebalanced away: another replica reports it now
+                del self._positions[partition]
+                with contextlib.suppress(KeyError):
+                    LAG.remove(self.group_id, partition.topic, str(partition.partition))
+        for partition, position in self._positions.items():
+            highwater = kafka_consumer.highwater(partition)
+            if highwater is not None:
+                LAG.labels(self.group_id, partition.topic, str(partition.partition)).set(max(highwater - position, 0))
 
     async def _commit_after(self, previous: asyncio.Task[None] | None, kafka_consumer: Any, offsets: dict[TopicPartition, int]) -> None:
         if previous is not None:

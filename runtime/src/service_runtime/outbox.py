@@ -42,6 +42,11 @@ OUTBOX_PUBLISHED = Counter("outbox_published_total", "Events the relay published
 OUTBOX_PENDING = Gauge("outbox_pending", "Outbox rows not yet published (as last seen by the relay).", ["service"])
 OUTBOX_PUBLISH_SECONDS = Histogram("outbox_publish_batch_seconds", "Time to publish one relay batch and mark it.", ["service"])
 OUTBOX_ERRORS = Counter("outbox_publish_errors_total", "Relay batches that failed and will be retried.", ["service"])
+OUTBOX_OLDEST_AGE = Gauge(
+    "outbox_oldest_pending_age_seconds",
+    "How long the oldest unpublished outbox row has waited, as last seen by the publishing relay (0: none).",
+    ["service"],
+)
 
 
 class NotInTransaction(RuntimeError):
@@ -157,6 +162,7 @@ class OutboxRelay:
         # Export the series from the start, not only after the first batch.
         OUTBOX_PENDING.labels(service)
         OUTBOX_PUBLISHED.labels(service)
+        OUTBOX_OLDEST_AGE.labels(service)
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"{self._service}-outbox-relay")
@@ -229,13 +235,18 @@ class OutboxRelay:
 
     async def _relay_batch(self, producer: AIOKafkaProducer) -> int:
         async with self._pool.acquire() as connection:
+            # The oldest row's age comes with the rows (the first, in id order): no query of its own.
             rows = await connection.fetch(
-                "SELECT id, topic, key, value, headers FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1",
+                "SELECT id, topic, key, value, headers, extract(epoch FROM now() - created_at)::float8 AS age_seconds "
+                "FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1",
                 self._batch_size,
             )
             if not rows:
                 OUTBOX_PENDING.labels(self._service).set(0)
+                OUTBOX_OLDEST_AGE.labels(self._service).set(0)
                 return 0
+            # Set before publishing: while Kafka refuses the batch, every retry reads it again and the age grows.
+            OUTBOX_OLDEST_AGE.labels(self._service).set(max(rows[0]["age_seconds"], 0.0))
             with OUTBOX_PUBLISH_SECONDS.labels(self._service).time():
                 failpoint("relay.before_publish")
                 sends = []
@@ -253,6 +264,8 @@ class OutboxRelay:
                 await connection.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", [row["id"] for row in rows])
             OUTBOX_PUBLISHED.labels(self._service).inc(len(rows))
             OUTBOX_PENDING.labels(self._service).set(len(rows) if len(rows) == self._batch_size else 0)
+            if len(rows) < self._batch_size:
+                OUTBOX_OLDEST_AGE.labels(self._service).set(0)  # all published (a full batch: the next round reads on)
             return len(rows)
 
 

@@ -8,6 +8,7 @@ broker, the outbox relay and the scheduler, and starts and stops them with the H
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -23,7 +24,9 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, ScalarRenderPlugin
 from litestar.plugins.prometheus import PrometheusController
 from litestar.response import Response
+from prometheus_client import Gauge
 
+from service_runtime import calendar
 from service_runtime.asyncapi import complete_asyncapi
 from service_runtime.auth import JwksKeys, KeySource, TokenVerifier
 from service_runtime.clock import AdjustableClock, Clock, SystemClock, enable_offset_in_logs, format_offset
@@ -42,6 +45,16 @@ from wse_contracts import TOPICS, Event
 from wse_contracts.topics import dead_letter_topic
 
 log = structlog.get_logger(__name__)
+
+READY = Gauge("service_ready", "1 when the last readiness check found the database and Kafka reachable, else 0.", ["service"])
+OVERDUE = Gauge(
+    "work_queue_overdue",
+    "Cases in a work queue whose statutory deadline has passed (before today, Brussels time, by the service's clock).",
+    ["service", "queue"],
+)
+# How often the work queues' overdue counts are refreshed (one indexed COUNT per queue).
+OVERDUE_REFRESH_SECONDS = 60.0
+READY_CHECK = Gauge("service_ready_check", "The last readiness check, by dependency: 1 reachable, 0 not.", ["service", "check"])
 
 
 @dataclass
@@ -68,6 +81,9 @@ class Service:
     on_start: Callable[[ServiceRuntime], Awaitable[None]] | None = None
     # Called before the runtime stops its pool (close what on_start opened).
     on_stop: Callable[[ServiceRuntime], Awaitable[None]] | None = None
+    # Work queues with statutory deadlines: queue name -> a query counting the cases overdue on
+    # date $1 (today). Exported as work_queue_overdue, refreshed every minute; keep each one on an index.
+    overdue_queries: dict[str, str] = field(default_factory=dict)
 
     def all_consumers(self) -> list[Consumer]:
         """The projections' consumers, then the service's own."""
@@ -119,6 +135,7 @@ class ServiceRuntime:
         self.runners: list[ConsumerRunner] = []
         self.relay: OutboxRelay | None = None
         self.scheduler: Scheduler | None = None
+        self._overdue_task: asyncio.Task[None] | None = None
         self._declare_publishers()
 
     # -- Kafka side ---------------------------------------------------------------------------
@@ -215,9 +232,31 @@ class ServiceRuntime:
             await arm_housekeeping(connection, now=self.clock.now())
         self.scheduler = Scheduler(pool=self.pool, handlers=jobs, clock=self.clock, poll_seconds=settings.scheduler_poll_seconds)
         await self.scheduler.start()
+        if self.service.overdue_queries:
+            for queue in self.service.overdue_queries:
+                OVERDUE.labels(self.service.name, queue)
+            self._overdue_task = asyncio.create_task(self._refresh_overdue_forever(), name=f"{self.service.name}-work-queue-overdue")
         if self.service.on_start:
             await self.service.on_start(self)
         log.info("service started", http=f"http://{settings.http_host}:{settings.http_port}")
+
+    async def refresh_overdue(self) -> dict[str, int]:
+        """work_queue_overdue now: each queue's count of cases past their statutory deadline."""
+        today = calendar.today(self.clock)
+        counts = {}
+        async with self.db().acquire() as connection:
+            for queue, query in self.service.overdue_queries.items():
+                counts[queue] = int(await connection.fetchval(query, today))
+                OVERDUE.labels(self.service.name, queue).set(counts[queue])
+        return counts
+
+    async def _refresh_overdue_forever(self) -> None:
+        while True:
+            try:
+                await self.refresh_overdue()
+            except Exception as error:
+                log.warning("could not count the overdue cases of the work queues", error=repr(error))
+            await asyncio.sleep(OVERDUE_REFRESH_SECONDS)
 
     def _clock_moved(self) -> None:
         # Jobs that became due run now, not at the next poll.
@@ -232,6 +271,11 @@ class ServiceRuntime:
             await self.broker.stop()
         if self.scheduler:
             await self.scheduler.stop()
+        if self._overdue_task:
+            self._overdue_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._overdue_task
+            self._overdue_task = None
         if self.service.on_stop:
             with contextlib.suppress(Exception):
                 await self.service.on_stop(self)
@@ -257,7 +301,11 @@ class ServiceRuntime:
                     database = await connection.fetchval("SELECT true", timeout=2)
         with contextlib.suppress(Exception):
             kafka = await self.broker.ping(timeout=2)
-        return {"database": bool(database), "kafka": bool(kafka)}
+        checks = {"database": bool(database), "kafka": bool(kafka)}
+        for name, ok in checks.items():
+            READY_CHECK.labels(self.service.name, name).set(1 if ok else 0)
+        READY.labels(self.service.name).set(1 if all(checks.values()) else 0)
+        return checks
 
     # -- HTTP side ----------------------------------------------------------------------------
 

@@ -44,6 +44,14 @@ service = Service(
     ],
     consumers=[handlers.deliveries_consumer()],
     jobs=handlers.JOBS,
+    # The running statutory term (admissibility, examination, advice) passed; counted on the work
+    # queue's index (applications_queue: the same status list and deadline expression).
+    overdue_queries={
+        "applications": "SELECT count(*) FROM applications WHERE status IN ("
+        "'submitted', 'in_examination', 'awaiting_information', 'advised', "
+        "'reconsideration_requested', 'reconsideration_heard', 'reconsideration_advised') "
+        "AND coalesce(deadline, 'infinity'::date) < $1"
+    },
     publishes=[
         RecognitionApplicationSubmittedV1,
         RecognitionApplicationAdmissibleV1,

@@ -45,6 +45,11 @@ service = Service(
         ),
     ],
     jobs=handlers.JOBS,
+    # The decision term (three months from submission) passed on an open dossier; the
+    # predicate is the work queue index's (applications_queue), so this is an index-only count.
+    overdue_queries={
+        "applications": "SELECT count(*) FROM applications WHERE status NOT IN ('draft', 'inadmissible', 'approved', 'rejected') AND decision_due_on < $1"
+    },
     publishes=[
         ApplicationSubmittedV1,
         ApplicationInadmissibleV1,
