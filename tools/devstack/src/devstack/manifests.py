@@ -19,9 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from wse_contracts.topics import TOPICS, dead_letter_topic
-
 from devstack.config import REPO_ROOT, SERVICES
+from wse_contracts.topics import TOPICS, dead_letter_topic
 
 TOPICS_FILE = REPO_ROOT / "deploy" / "kubernetes" / "base" / "kafka" / "topics.yaml"
 KAFKA_CLUSTER = "wse"  # the Strimzi Kafka's metadata.name (deploy/kubernetes/base/kafka/kafka.yaml)
