@@ -86,6 +86,7 @@ def render_topics() -> str:
             f"  name: {spec.name.replace('.', '-')}",
             "  labels:",
             f"    strimzi.io/cluster: {KAFKA_CLUSTER}",
+            "    app.kubernetes.io/component: kafka",
             "  annotations:",
             f"    wse.vlaanderen.be/description: {_quote(spec.description)}",
             "spec:",
