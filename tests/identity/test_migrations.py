@@ -88,7 +88,8 @@ async def test_id_13_themes_given_before_the_catalogue_join_it_and_no_grant_is_l
             "INSERT INTO theme_grants (organisation_id, person_id, theme) VALUES ($1, $2, 'personeel'), ($1, $2, 'Oud Thema')", organisation, person
         )
 
-        assert await apply_migrations(connection, migrations) == ["identity/0004_theme_catalogue.sql"]
+        up_to_4 = [m for m in migrations if not (m.component == "identity" and m.version > 4)]
+        assert await apply_migrations(connection, up_to_4) == ["identity/0004_theme_catalogue.sql"]
 
         assert await connection.fetchval("SELECT count(*) FROM theme_grants") == 2
         themes = {r["theme"]: r["description"] for r in await connection.fetch("SELECT theme, description FROM themes")}
