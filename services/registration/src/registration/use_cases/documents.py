@@ -96,21 +96,22 @@ async def document(connection: asyncpg.Connection, *, document_id: UUID, organis
 
 async def documents_of_application(connection: asyncpg.Connection, *, application_id: UUID) -> list[dict[str, Any]]:
     """A dossier's documents (metadata) for the back office: those attached to the application
-    (R-16) and to the answers to its questions (R-19), oldest first. 404 for an unknown dossier."""
+    (R-16), then those of the answers to its questions (R-19), each oldest first (two uploaded in the
+same instant by their id). 404 for an unknown dossier."""
     await queries.application(connection, application_id)
     rows = await connection.fetch(
         f"""
-        SELECT {_METADATA}, 'application' AS attached_to, NULL::uuid AS request_id
+        SELECT {_METADATA}, 'application' AS attached_to, NULL::uuid AS request_id, 0 AS part
         FROM documents
         WHERE document_id IN (
             SELECT (jsonb_array_elements_text(sections->'documents'->'document_ids'))::uuid FROM applications WHERE application_id = $1
         )
         UNION ALL
         SELECT d.document_id, d.organisation_id, d.purpose, d.filename, d.content_type, d.size_bytes, d.sha256, d.uploaded_by, d.uploaded_at,
-               'answer', q.request_id
+               'answer', q.request_id, 1
         FROM information_requests q JOIN documents d ON d.document_id = ANY(q.answer_documents)
         WHERE q.application_id = $1
-        ORDER BY uploaded_at, document_id
+        ORDER BY part, uploaded_at, document_id
         """,
         application_id,
     )
