@@ -3,6 +3,7 @@ headers, and what a person sees when something goes wrong."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -198,6 +199,18 @@ def _on_unavailable(request: Request[Any, Any, Any], exc: httpx.TransportError) 
 # ------------------------------------------------------------------------------- the application
 
 
+async def _sweep_sessions(store: SessionStore, every_seconds: float = 600) -> None:
+    """Ended sessions are deleted every ten minutes (any replica may do it; deleting twice is harmless)."""
+    while True:
+        await asyncio.sleep(every_seconds)
+        try:
+            swept = await store.delete_expired()
+            if swept:
+                log.info("expired sessions deleted", count=swept)
+        except Exception as error:  # the database away for a moment: try again next round
+            log.warning("expired sessions not deleted", error=repr(error))
+
+
 def create_app(settings: PortalSettings | None = None) -> Litestar:
     settings = settings or PortalSettings()
 
@@ -210,9 +223,11 @@ def create_app(settings: PortalSettings | None = None) -> Litestar:
         }
         app.state.sessions = SessionStore(pool, idle=timedelta(minutes=settings.session_idle_minutes), maximum=timedelta(hours=settings.session_max_hours))
         app.state.clients = clients
+        sweeper = asyncio.create_task(_sweep_sessions(app.state.sessions), name="portal-session-sweeper")
         try:
             yield
         finally:
+            sweeper.cancel()
             for client in clients.values():
                 await client.aclose()
             await pool.close()

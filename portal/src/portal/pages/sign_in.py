@@ -23,8 +23,8 @@ from portal.web import api_of, form_of, page, redirect, session_of, settings_of,
 
 def _safe_next(path: str | None) -> str:
     """Only a path of this portal (no other site after sign-in)."""
-    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
-        return "/"
+    if not path or not path.startswith("/") or path.startswith("//") or any(c == "\\" or ord(c) < 0x21 or ord(c) == 0x7F for c in path):
+        return "/"  # also no tab or newline: browsers drop them, and "/\t/evil.example" would become "//evil.example"
     return path
 
 
