@@ -96,8 +96,8 @@ async def document(connection: asyncpg.Connection, *, document_id: UUID, organis
 
 async def documents_of_application(connection: asyncpg.Connection, *, application_id: UUID) -> list[dict[str, Any]]:
     """A dossier's documents (metadata) for the back office: those attached to the application
-    (R-16), then those of the answers to its questions (R-19), each oldest first (two uploaded in the
-same instant by their id). 404 for an unknown dossier."""
+    (R-16), then those of the answers to its questions (R-19), each oldest first (two uploaded in
+    the same instant by their id). 404 for an unknown dossier."""
     await queries.application(connection, application_id)
     rows = await connection.fetch(
         f"""
