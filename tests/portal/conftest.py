@@ -31,6 +31,7 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from devstack import stack as devstack
 from devstack.config import REPO_ROOT, StackConfig
+from tests.identity.conftest import national_register_number as identity_number
 
 pytestmark = pytest.mark.slow
 
@@ -54,10 +55,9 @@ OPERATOR_NUMBER = devstack.DEVELOPMENT_OPERATOR["national_register_number"]
 
 
 def national_register_number(born: date | None = None) -> str:
-    """A valid national register number of nobody real (born before 2000: mod 97 of the 9 digits)."""
+    """A valid national register number of nobody real, born before 2000 (identity's test helper)."""
     born = born or date(random.randint(1960, 1999), random.randint(1, 12), random.randint(1, 28))
-    base = int(born.strftime("%y%m%d")) * 1000 + random.randint(1, 997)
-    return f"{base:09d}{97 - base % 97:02d}"
+    return identity_number(born, random.randint(1, 997))
 
 
 def enterprise_number() -> str:

@@ -24,6 +24,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from portal import formats
 from portal.api import SERVICES, ApiProblem, SignInNeeded
 from portal.messages import dutch
 from portal.pages import ROUTES
@@ -256,6 +257,7 @@ def create_app(settings: PortalSettings | None = None) -> Litestar:
     engine = template_config.engine_instance
     if isinstance(engine, JinjaTemplateEngine):
         engine.engine.globals["nonce"] = lambda: secrets.token_urlsafe(8)
+        engine.engine.filters["datum"] = formats.day
         engine.engine.filters["dutch"] = lambda text: dutch(str(text)) if text else text  # the services' reasons, as a Flemish user reads them
         engine.engine.finalize = lambda value: "" if value is None else value
     return app

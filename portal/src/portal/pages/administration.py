@@ -20,6 +20,7 @@ import httpx
 from litestar import Request, get, post
 from litestar.response import Redirect, Stream, Template
 
+from portal import formats
 from portal.api import Api, ApiProblem, SignInNeeded
 from portal.web import api_of, form_errors, form_of, organisation_id, page, redirect, session_of, signed_in, values
 
@@ -71,14 +72,7 @@ FIELD_LABELS = {
 # ------------------------------------------------------------------------------- small helpers
 
 
-def _day(value: str | None) -> str:
-    """2026-05-04 -> 04/05/2026, as Flemish pages write a date."""
-    if not value:
-        return ""
-    try:
-        return date.fromisoformat(value[:10]).strftime("%d/%m/%Y")
-    except ValueError:
-        return value
+_day = formats.day
 
 
 def _moment(value: str | None) -> str:
@@ -465,17 +459,14 @@ async def revoke(request: Request[Any, Any, Any], person_id: UUID, right_id: UUI
 @post("/organisatie/gebruikers/{person_id:uuid}/verwijderen")
 async def remove_member(request: Request[Any, Any, Any], person_id: UUID) -> Template | Redirect:
     """ID-5: the person leaves the organisation and loses every right and theme they had there."""
-    organisation = organisation_id(request)
-    await form_of(request)
-    if not _is_administrator(request):
-        return _not_administrator(request)
-    try:
-        await api_of(request).delete("identity", f"/v1/organisations/{organisation}/members/{person_id}")
-    except ApiProblem as problem:
-        if problem.status in (403, 409):
-            return _refused(request, problem, person_id)
-        raise
-    return redirect("/organisatie/gebruikers", message="De gebruiker is verwijderd uit je organisatie, met al zijn of haar rechten.", request=request)
+    return await _member_action(
+        request,
+        person_id,
+        "DELETE",
+        "members/{person_id}",
+        back="/organisatie/gebruikers",
+        message="De gebruiker is verwijderd uit je organisatie, met al zijn of haar rechten.",
+    )
 
 
 # ------------------------------------------------------------------------------- local administrators (ID-2)
@@ -484,32 +475,34 @@ async def remove_member(request: Request[Any, Any, Any], person_id: UUID) -> Tem
 @post("/organisatie/gebruikers/{person_id:uuid}/beheerder")
 async def appoint(request: Request[Any, Any, Any], person_id: UUID) -> Template | Redirect:
     """ID-2: only the head local administrator appoints local administrators; the service decides."""
-    organisation = organisation_id(request)
-    await form_of(request)
-    if not _is_administrator(request):
-        return _not_administrator(request)
-    try:
-        await api_of(request).post("identity", f"/v1/organisations/{organisation}/administrators", {"person_id": str(person_id)})
-    except ApiProblem as problem:
-        if problem.status in (403, 409):
-            return _refused(request, problem, person_id)
-        raise
-    return redirect(f"/organisatie/gebruikers/{person_id}", message="Aangesteld als lokale beheerder.", request=request)
+    return await _member_action(request, person_id, "POST", "administrators", message="Aangesteld als lokale beheerder.")
 
 
 @post("/organisatie/gebruikers/{person_id:uuid}/beheerder/verwijderen")
 async def remove_administrator(request: Request[Any, Any, Any], person_id: UUID) -> Template | Redirect:
+    return await _member_action(request, person_id, "DELETE", "administrators/{person_id}", message="Is geen lokale beheerder meer, wel nog gebruiker.")
+
+
+async def _member_action(
+    request: Request[Any, Any, Any], person_id: UUID, method: str, path: str, *, message: str, back: str | None = None
+) -> Template | Redirect:
+    """An administrator's action on a member (a form with only its CSRF token): identity decides;
+    a refusal (403, 409) is shown on the member's page with its rule."""
     organisation = organisation_id(request)
     await form_of(request)
     if not _is_administrator(request):
         return _not_administrator(request)
+    target = f"/v1/organisations/{organisation}/" + path.format(person_id=person_id)
     try:
-        await api_of(request).delete("identity", f"/v1/organisations/{organisation}/administrators/{person_id}")
+        if method == "POST":
+            await api_of(request).post("identity", target, {"person_id": str(person_id)})
+        else:
+            await api_of(request).delete("identity", target)
     except ApiProblem as problem:
         if problem.status in (403, 409):
             return _refused(request, problem, person_id)
         raise
-    return redirect(f"/organisatie/gebruikers/{person_id}", message="Is geen lokale beheerder meer, wel nog gebruiker.", request=request)
+    return redirect(back or f"/organisatie/gebruikers/{person_id}", message=message, request=request)
 
 
 def _refused(request: Request[Any, Any, Any], problem: ApiProblem, person_id: UUID) -> Template:

@@ -22,7 +22,7 @@ from litestar.datastructures import FormMultiDict
 from litestar.response import Redirect, Template
 from multipart import MultipartSegment, PushMultipartParser, parse_options_header  # type: ignore[import-untyped]  # litestar's own multipart parser, untyped
 
-from portal import web
+from portal import formats, web
 from portal.api import Api, ApiProblem
 from portal.messages import dutch
 
@@ -967,8 +967,7 @@ async def stop(request: Request[Any, Any, Any], odb_number: str) -> Template | R
     )
 
 
-def _date(iso: str) -> str:
-    return f"{iso[8:10]}/{iso[5:7]}/{iso[:4]}" if len(iso) >= 10 else iso
+_date = formats.day
 
 
 ROUTES: list[Any] = [
