@@ -150,12 +150,15 @@ def _wire_names(request: Request) -> dict[str, str]:
     return names
 
 
-_BODY_MODELS: dict[int, Any] = {}
+_BODY_MODELS: dict[Any, Any] = {}  # route function -> its body model (or None)
 
 
 def _body_model(handler: Any) -> Any:
     """The Pydantic model a route handler takes as its body (`data`), or None."""
-    key = id(handler)
+    # Keyed by the route's function, which lives as long as its module: a handler object's id()
+    # can be reused once an app built for a moment (an OpenAPI document) is collected, and the
+    # cache then gave one route another route's body model (a CI run refused a valid body so).
+    key = handler.fn
     if key not in _BODY_MODELS:
         try:
             hints = typing.get_type_hints(handler.fn)
