@@ -66,7 +66,9 @@ def start_services(config: StackConfig) -> None:
         processes.require_free_port(config.service_ports[service], f"the {service} service", config.port_variable(service.upper()))
         processes.start(config, service, [sys.executable, "-m", service, "serve"], env=config.service_env(service), cwd=REPO_ROOT)
     for service in SERVICES:
-        _wait_http(f"http://127.0.0.1:{config.service_ports[service]}/health/ready", service, config, timeout=60)
+        # 120 s: on a fresh Kafka, a busy machine can take over a minute to coordinate the consumer
+        # groups a service joins before it is ready (a CI run saw attestation miss 60 s).
+        _wait_http(f"http://127.0.0.1:{config.service_ports[service]}/health/ready", service, config, timeout=120)
     start_portal(config)
 
 
