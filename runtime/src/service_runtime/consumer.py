@@ -134,13 +134,23 @@ class ConsumerRunner:
         CONSUMED.labels(self.group_id, "dead_lettered")
         BATCH_FAILURES.labels(self.group_id)
 
-    def subscribe(self, broker: KafkaBroker, *, max_records: int, batch_timeout_ms: int) -> None:
+    def subscribe(
+        self,
+        broker: KafkaBroker,
+        *,
+        max_records: int,
+        batch_timeout_ms: int,
+        session_timeout_ms: int = 10_000,
+        heartbeat_interval_ms: int = 3_000,
+    ) -> None:
         subscriber = broker.subscriber(
             *self.consumer.topics,
             group_id=self.group_id,
             batch=True,
             max_records=max_records,
             batch_timeout_ms=batch_timeout_ms,
+            session_timeout_ms=session_timeout_ms,
+            heartbeat_interval_ms=heartbeat_interval_ms,
             ack_policy=AckPolicy.MANUAL,  # offsets are committed after the database commit, never before
             auto_offset_reset="earliest",
             title=self.group_id,

@@ -168,6 +168,8 @@ class ServiceRuntime:
                 self.broker,
                 max_records=self.settings.consumer_max_batch,
                 batch_timeout_ms=self.settings.consumer_batch_timeout_ms,
+                session_timeout_ms=self.settings.consumer_session_timeout_ms,
+                heartbeat_interval_ms=self.settings.consumer_heartbeat_interval_ms,
             )
             self.runners.append(runner)
 
