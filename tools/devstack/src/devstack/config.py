@@ -108,6 +108,7 @@ class StackConfig:
             "NOTIFICATION_SMTP_PORT": str(self.smtp_port),
             **self.clock_env(),
             **self.pii_env(),
+            **self.traces_env(),
         }
 
     def portal_env(self) -> dict[str, str]:
@@ -119,6 +120,18 @@ class StackConfig:
             "PORTAL_ENVIRONMENT": "development" if self.name == "dev" else "test",
             **{f"PORTAL_{s.upper()}_URL": f"http://127.0.0.1:{self.service_ports[s]}" for s in SERVICES},
             **({"PORTAL_TEST_PERSONS": json.dumps(_demo_persons())} if self.name == "dev" else {}),
+            **self.traces_env(),
+        }
+
+    def traces_env(self) -> dict[str, str]:
+        """The browser stack exports traces (OTLP over HTTP) to its mail sink, which keeps them for
+        the trace test; the other stacks trace only when the caller's environment sets
+        OTEL_EXPORTER_OTLP_ENDPOINT (tracing is off by default, as in production)."""
+        if self.name != "browser":
+            return {}
+        return {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{self.smtp_http_port}",
+            "OTEL_BSP_SCHEDULE_DELAY": "200",  # spans leave within 0.2 s, so the test waits little
         }
 
     def pii_env(self) -> dict[str, str]:
