@@ -22,6 +22,13 @@ class Envelope(BaseModel):
     datacontenttype: Literal["application/json"] = "application/json"
     correlationid: str = Field(description="Id of the user action or request that started the chain.")
     causationid: str | None = Field(default=None, description="Id of the event or request that directly caused this one.")
+    # The CloudEvents distributed-tracing extension: the W3C trace context of the span that wrote
+    # the event (an HTTP request, a consumer), so the consumer's span continues the same trace.
+    # Present only when the producing service traces (OpenTelemetry configured).
+    traceparent: str | None = Field(
+        default=None, description="W3C traceparent of the span that wrote the event (CloudEvents distributed tracing); only when tracing is on."
+    )
+    tracestate: str | None = Field(default=None, description="W3C tracestate that goes with traceparent, if any.")
     data: dict[str, Any]
 
 
@@ -35,6 +42,8 @@ def new_envelope(
     causation_id: str | None = None,
     time: datetime | None = None,
     id: str | None = None,
+    traceparent: str | None = None,
+    tracestate: str | None = None,
 ) -> Envelope:
     return Envelope(
         id=id or str(uuid.uuid4()),
@@ -44,5 +53,7 @@ def new_envelope(
         time=time or datetime.now(UTC),
         correlationid=correlation_id,
         causationid=causation_id,
+        traceparent=traceparent,
+        tracestate=tracestate,
         data=data,
     )

@@ -14,7 +14,8 @@ from datetime import datetime
 
 from wse_contracts.envelope import Envelope
 
-_ATTRIBUTES = ("specversion", "id", "source", "type", "subject", "time", "correlationid", "causationid")
+# traceparent and tracestate: the CloudEvents distributed-tracing extension (ce_traceparent).
+_ATTRIBUTES = ("specversion", "id", "source", "type", "subject", "time", "correlationid", "causationid", "traceparent", "tracestate")
 
 
 @dataclass(frozen=True, slots=True)

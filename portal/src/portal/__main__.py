@@ -10,6 +10,7 @@ import sys
 import asyncpg
 
 from portal.settings import PortalSettings
+from service_runtime import tracing
 from service_runtime.logging import configure_logging
 from service_runtime.migrations import apply_migrations, discover
 
@@ -37,7 +38,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from portal.app import create_app
 
-    uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port, log_level="warning", access_log=False, proxy_headers=True)
+    # Before the app is built: it installs the tracing middleware only when tracing is on.
+    tracing.configure(service="portal", endpoint=settings.otel_exporter_otlp_endpoint, traces_endpoint_url=settings.otel_exporter_otlp_traces_endpoint)
+    try:
+        uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port, log_level="warning", access_log=False, proxy_headers=True)
+    finally:
+        tracing.shutdown()  # the last spans leave before the process does
     return 0
 
 

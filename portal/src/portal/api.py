@@ -14,6 +14,8 @@ import httpx
 
 from portal.messages import dutch
 from portal.sessions import PortalSession, now
+from service_runtime import tracing
+from service_runtime.logging import mask_national_register_numbers_in
 
 SERVICES = ("identity", "registration", "recognition", "attestation", "notification")
 
@@ -83,9 +85,17 @@ class Api:
         content: Any = None,
     ) -> httpx.Response:
         clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
-        response = await self._clients[service].request(
-            method, path, json=json, params=clean, headers=self._headers(signed=signed, extra=headers), content=content
-        )
+        sent_headers = self._headers(signed=signed, extra=headers)
+        # Traced, the call is a client span and the service's span continues it (traceparent).
+        with tracing.span(
+            f"{method} {service}",
+            kind=tracing.CLIENT,
+            attributes={"http.request.method": method, "server.address": service, "url.path": mask_national_register_numbers_in(path)},
+        ) as span:
+            tracing.inject(sent_headers)
+            response = await self._clients[service].request(method, path, json=json, params=clean, headers=sent_headers, content=content)
+            if span is not None:
+                span.set_attribute("http.response.status_code", response.status_code)
         if response.status_code == 401:
             raise SignInNeeded()
         if response.status_code >= 400:

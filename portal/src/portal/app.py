@@ -31,6 +31,7 @@ from portal.pages import ROUTES
 from portal.sessions import COOKIE, PortalSession, SessionStore
 from portal.settings import PortalSettings
 from portal.web import CsrfRefused, NotActingFor, page, session_of, sign_in_url
+from service_runtime import tracing
 
 HERE = Path(__file__).parent
 log = structlog.get_logger(__name__)
@@ -237,7 +238,7 @@ def create_app(settings: PortalSettings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=[*ROUTES, create_static_files_router(path="/static", directories=[HERE / "static"], opt={"static": True})],
         lifespan=[lifespan],
-        middleware=[cross_site_guard, session_middleware],
+        middleware=[*tracing.middleware(), cross_site_guard, session_middleware],
         template_config=template_config,
         exception_handlers={
             SignInNeeded: _on_sign_in_needed,

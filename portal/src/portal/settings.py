@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -27,6 +27,12 @@ class PortalSettings(BaseSettings):
     attestation_url: str = "http://127.0.0.1:8004"
     notification_url: str = "http://127.0.0.1:8005"
     api_timeout_seconds: float = 15.0
+    # Traces (service_runtime.tracing), off unless an OTLP/HTTP endpoint is set: the standard
+    # OpenTelemetry variables, as the services read them (PORTAL_OTEL_... for the portal alone).
+    otel_exporter_otlp_endpoint: str = Field(default="", validation_alias=AliasChoices("PORTAL_OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"))
+    otel_exporter_otlp_traces_endpoint: str = Field(
+        default="", validation_alias=AliasChoices("PORTAL_OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    )
 
     # A session ends after this long without a request, and at the latest after `session_max_hours`.
     session_idle_minutes: int = Field(default=60, ge=1)

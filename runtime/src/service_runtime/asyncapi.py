@@ -34,6 +34,11 @@ CLOUDEVENTS_HEADERS: dict[str, Any] = {
         "ce_time": {"type": "string", "format": "date-time"},
         "ce_correlationid": {"type": "string", "description": "The request or event that started the chain (X-Correlation-ID)."},
         "ce_causationid": {"type": "string", "description": "The event whose handling published this one, if any."},
+        "ce_traceparent": {
+            "type": "string",
+            "description": "W3C traceparent of the span that wrote the event (CloudEvents distributed-tracing extension); only when the producer traces.",
+        },
+        "ce_tracestate": {"type": "string", "description": "W3C tracestate that goes with ce_traceparent, if any."},
         "content-type": {"type": "string", "const": "application/json"},
     },
     "required": ["ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "ce_correlationid", "content-type"],

@@ -9,6 +9,7 @@ import sys
 
 import uvicorn
 
+from service_runtime import tracing
 from service_runtime.clock import format_offset
 from service_runtime.clock_control import move_clock
 from service_runtime.dead_letters import list_dead_letters, replay_dead_letter
@@ -51,6 +52,13 @@ def main(service: Service, argv: list[str] | None = None) -> int:
     runtime = service.runtime(settings)
 
     if args.command in (None, "serve"):
+        # Before the app is built: it installs the tracing middleware only when tracing is on.
+        tracing.configure(
+            service=service.name,
+            version=service.version,
+            endpoint=settings.otel_exporter_otlp_endpoint,
+            traces_endpoint_url=settings.otel_exporter_otlp_traces_endpoint,
+        )
         config = uvicorn.Config(
             runtime.app(),
             host=settings.http_host,
@@ -60,7 +68,10 @@ def main(service: Service, argv: list[str] | None = None) -> int:
             timeout_graceful_shutdown=int(settings.graceful_shutdown_seconds),
             lifespan="on",
         )
-        uvicorn.Server(config).run()
+        try:
+            uvicorn.Server(config).run()
+        finally:
+            tracing.shutdown()  # the last spans leave before the process does
         return 0
     if args.command == "migrate":
         applied = asyncio.run(runtime.migrate())

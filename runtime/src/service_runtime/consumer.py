@@ -19,6 +19,7 @@ import contextlib
 import itertools
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from prometheus_client import Counter, Gauge, Histogram
 
+from service_runtime import tracing
 from service_runtime.clock import Clock, SystemClock, handlers_on
 from service_runtime.failpoints import failpoint
 from service_runtime.logging import correlation_id_var
@@ -58,6 +60,21 @@ BATCH_FAILURES = Counter("consumer_batch_failures_total", "Batches rolled back a
 LAG = Gauge("consumer_lag", "Records not yet handled, by consumer group, topic and partition (this replica's assignment).", ["consumer", "topic", "partition"])
 
 DEAD_LETTER_EVENT_TYPE = "be.vlaanderen.wse.runtime.dead_letter.v1"
+
+# While a batch handler runs with tracing on: each traced event's id -> the traceparent of the span
+# that processes it (trace_context_of_event).
+_batch_trace_contexts: ContextVar[dict[str, str] | None] = ContextVar("batch_trace_contexts", default=None)
+
+
+def trace_context_of_event(envelope: Envelope) -> str | None:
+    """The traceparent that work caused by this event continues (a batch handler storing a row
+    that is acted on later, an email): the span processing it, else the event's own; None when
+    tracing is off or the event was not traced."""
+    if not tracing.enabled:
+        return None
+    contexts = _batch_trace_contexts.get()
+    return (contexts or {}).get(envelope.id) or envelope.traceparent
+
 
 # Not the event's fault: the batch is rolled back and read again, never dead-lettered.
 CONNECTION_LOST = (asyncpg.InterfaceError, asyncpg.exceptions.ConnectionDoesNotExistError, OSError)
@@ -272,7 +289,10 @@ class ConsumerRunner:
         for event_type, group in itertools.groupby(todo, key=lambda envelope: envelope.type):
             run = list(group)
             if batch_handler := self.consumer.batch_handlers.get(event_type):
-                with structlog.contextvars.bound_contextvars(event_type=event_type, consumer=self.group_id, events=len(run)):
+                with (
+                    structlog.contextvars.bound_contextvars(event_type=event_type, consumer=self.group_id, events=len(run)),
+                    self._batch_spans(run),
+                ):
                     await batch_handler(connection, run)
             else:
                 for envelope in run:
@@ -281,9 +301,74 @@ class ConsumerRunner:
         return {"ignored": len(records) - len(envelopes), "duplicate": len(envelopes) - len(todo), "processed": len(todo)}
 
     async def _call(self, connection: asyncpg.Connection, envelope: Envelope, handler: EventHandler) -> None:
-        with self._about(envelope):
+        with self._about(envelope), self._span(envelope):
             await handler(connection, envelope)
             log.debug("event handled", outcome="processed")
+
+    def _span_attributes(self, envelope: Envelope) -> dict[str, Any]:
+        return {
+            "messaging.system": "kafka",
+            "messaging.operation.type": "process",
+            "messaging.consumer.group.name": self.group_id,
+            "messaging.message.id": envelope.id,
+            "cloudevents.event_type": envelope.type,
+            "wse.correlation_id": envelope.correlationid,
+        }
+
+    @contextlib.contextmanager
+    def _span(self, envelope: Envelope) -> Iterator[None]:
+        """The consumer's span for one event, continuing the trace the event was written in; the
+        current span while its handler runs, so what the handler publishes continues it too."""
+        if not tracing.enabled or not envelope.traceparent:
+            yield
+            return
+        with tracing.span(
+            f"process {envelope.type}",
+            kind=tracing.CONSUMER,
+            parent=envelope.traceparent,
+            tracestate=envelope.tracestate,
+            attributes=self._span_attributes(envelope),
+        ):
+            yield
+
+    @contextlib.contextmanager
+    def _batch_spans(self, run: list[Envelope]) -> Iterator[None]:
+        """A batch handler's events: one span each, all open while the handler runs. A run of one
+        event makes its span current (what the handler publishes continues it); otherwise the
+        handler asks for an event's context with trace_context_of_event."""
+        traced = [envelope for envelope in run if envelope.traceparent] if tracing.enabled else []
+        if not traced:
+            yield
+            return
+        if len(run) == 1:
+            with self._span(run[0]):
+                token = _batch_trace_contexts.set({run[0].id: tracing.current_trace_context()[0] or ""})
+                try:
+                    yield
+                finally:
+                    _batch_trace_contexts.reset(token)
+            return
+        spans = {
+            envelope.id: tracing.start_span(
+                f"process {envelope.type}",
+                kind=tracing.CONSUMER,
+                parent=envelope.traceparent,
+                tracestate=envelope.tracestate,
+                attributes=self._span_attributes(envelope),
+            )
+            for envelope in traced
+        }
+        token = _batch_trace_contexts.set({event_id: tracing.trace_context_of(span) or "" for event_id, span in spans.items()})
+        error: str | None = None
+        try:
+            yield
+        except BaseException as exception:
+            error = repr(exception)
+            raise
+        finally:
+            _batch_trace_contexts.reset(token)
+            for span in spans.values():
+                tracing.end_span(span, error=error, attributes={"messaging.batch.message_count": len(run)})
 
     @contextlib.contextmanager
     def _about(self, envelope: Envelope) -> Iterator[None]:
@@ -309,7 +394,7 @@ class ConsumerRunner:
         if handler is None:
             CONSUMED.labels(self.group_id, "ignored").inc()
             return
-        with self._about(envelope):
+        with self._about(envelope), self._span(envelope):
             await self._handle_with_retries(connection, record, envelope, handler)
 
     async def _handle_with_retries(self, connection: asyncpg.Connection, record: _Record, envelope: Envelope, handler: EventHandler) -> None:
@@ -424,6 +509,8 @@ class ConsumerRunner:
                 },
                 correlation_id=envelope.correlationid if envelope else "none",
                 causation_id=envelope.id if envelope else None,
+                traceparent=envelope.traceparent if envelope else None,
+                tracestate=envelope.tracestate if envelope else None,
             ),
             topic=dead_letter_topic(self.service),
         )

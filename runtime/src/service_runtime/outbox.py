@@ -23,6 +23,7 @@ import structlog
 from aiokafka import AIOKafkaProducer
 from prometheus_client import Counter, Gauge, Histogram
 
+from service_runtime import tracing
 from service_runtime.db import service_of
 from service_runtime.failpoints import failpoint
 from service_runtime.logging import correlation_id_var
@@ -99,11 +100,15 @@ async def publish_event(
     The source is the service whose database this is (`/wse/<service>`, from the connection).
     The correlation id defaults to the one of the request or event being handled, and the
     causation id to the event being handled, so a chain of events can be followed in the logs.
+    When tracing is on, the event carries the current span's trace context (ce_traceparent).
     """
+    traceparent, tracestate = tracing.current_trace_context() if tracing.enabled else (None, None)
     envelope = event.to_envelope(
         source=source or event_source(connection),
         correlation_id=correlation_id or correlation_id_var.get() or "none",
         causation_id=causation_id or causation_id_var.get(),
+        traceparent=traceparent,
+        tracestate=tracestate,
     )
     return await add_to_outbox(connection, envelope, topic=event.topic)
 
@@ -249,6 +254,7 @@ class OutboxRelay:
             OUTBOX_OLDEST_AGE.labels(self._service).set(max(rows[0]["age_seconds"], 0.0))
             with OUTBOX_PUBLISH_SECONDS.labels(self._service).time():
                 failpoint("relay.before_publish")
+                spans = self._publish_spans(rows) if tracing.enabled else []
                 sends = []
                 for row in rows:
                     sends.append(
@@ -259,7 +265,14 @@ class OutboxRelay:
                             headers=[(name, value.encode()) for name, value in row["headers"]],
                         )
                     )
-                await asyncio.gather(*sends)
+                try:
+                    await asyncio.gather(*sends)
+                except Exception as error:
+                    for span in spans:
+                        tracing.end_span(span, error=repr(error))
+                    raise
+                for span in spans:
+                    tracing.end_span(span)
                 failpoint("relay.after_publish")
                 await connection.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", [row["id"] for row in rows])
             OUTBOX_PUBLISHED.labels(self._service).inc(len(rows))
@@ -267,6 +280,32 @@ class OutboxRelay:
             if len(rows) < self._batch_size:
                 OUTBOX_OLDEST_AGE.labels(self._service).set(0)  # all published (a full batch: the next round reads on)
             return len(rows)
+
+    def _publish_spans(self, rows: list[asyncpg.Record]) -> list[Any]:
+        """A producer span per traced row, continuing the trace the event was written in (its
+        ce_traceparent), from the send until Kafka acknowledged it. The record keeps the writer's
+        traceparent, as the CloudEvents extension asks: consumers continue the writer's trace."""
+        spans = []
+        for row in rows:
+            headers = dict(row["headers"])
+            if parent := headers.get("ce_traceparent"):
+                spans.append(
+                    tracing.start_span(
+                        f"send {row['topic']}",
+                        kind=tracing.PRODUCER,
+                        parent=parent,
+                        tracestate=headers.get("ce_tracestate"),
+                        attributes={
+                            "messaging.system": "kafka",
+                            "messaging.operation.type": "send",
+                            "messaging.destination.name": row["topic"],
+                            "messaging.message.id": headers.get("ce_id", ""),
+                            "cloudevents.event_type": headers.get("ce_type", ""),
+                            "wse.service": self._service,
+                        },
+                    )
+                )
+        return spans
 
 
 async def ensure_topics(bootstrap_servers: str, topics: dict[str, int], *, replication_factor: int = 1) -> None:

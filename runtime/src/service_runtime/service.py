@@ -26,7 +26,7 @@ from litestar.plugins.prometheus import PrometheusController
 from litestar.response import Response
 from prometheus_client import Gauge
 
-from service_runtime import calendar
+from service_runtime import calendar, tracing
 from service_runtime.asyncapi import complete_asyncapi
 from service_runtime.auth import JwksKeys, KeySource, TokenVerifier
 from service_runtime.clock import AdjustableClock, Clock, SystemClock, enable_offset_in_logs, format_offset
@@ -341,7 +341,7 @@ class ServiceRuntime:
 
         app = Litestar(
             route_handlers=[live, ready, Metrics, *self.service.route_handlers],
-            middleware=[DefineMiddleware(RequestMiddleware, app_name=self.service.name)],
+            middleware=[*tracing.middleware(), DefineMiddleware(RequestMiddleware, app_name=self.service.name)],
             guards=[access_guard],
             dependencies=DEPENDENCIES,
             exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

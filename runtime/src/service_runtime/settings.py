@@ -64,6 +64,11 @@ class ServiceSettings(BaseSettings):
     outbox_retention_hours: int = 72
     inbox_retention_days: int = 30
 
+    # Traces (service_runtime.tracing): off unless an OTLP/HTTP endpoint is set, by the standard
+    # OpenTelemetry variables (OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318).
+    otel_exporter_otlp_endpoint: str = ""
+    otel_exporter_otlp_traces_endpoint: str = ""
+
     scheduler_poll_seconds: float = 1.0
     graceful_shutdown_seconds: float = 15.0
 

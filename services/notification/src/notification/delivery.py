@@ -32,6 +32,7 @@ from notification import queries
 from notification.domain import Answer, RetryPolicy, Status, Step
 from notification.mime import Email, UndeliverableAddress, build_email
 from notification.smtp import PermanentFailure, ServerUnreachable, SmtpSender, TemporaryFailure
+from service_runtime import tracing
 from service_runtime.clock import Clock
 from service_runtime.consumer import CONNECTION_LOST
 from service_runtime.failpoints import failpoint
@@ -201,12 +202,36 @@ class Deliverer:
             except Exception as error:
                 log.exception("could not write the email", notification_id=str(row["notification_id"]))
                 results[index] = (Answer.NOT_SENT, f"the email could not be written: {type(error).__name__}: {error}")
+        spans = self._send_spans(claimed, emails) if tracing.enabled else {}
         sent = await self._sender.send_all([email for _, email in emails], within_seconds=settings.lease_seconds / 2)
         for (index, _), result in zip(emails, sent, strict=True):
             results[index] = result
+        for index, span in spans.items():
+            answer, detail = _answer(results[index])
+            tracing.end_span(span, error=None if answer == Answer.ACCEPTED else f"{answer}: {detail}", attributes={"wse.delivery.answer": str(answer)})
         failpoint("notification.after_send")  # tests: killed between the server's 250 and the commit
         await self._record(claimed, results)
         return len(claimed)
+
+    def _send_spans(self, claimed: list[asyncpg.Record], emails: list[tuple[int, Email]]) -> dict[int, object]:
+        """A span per email whose request was traced, continuing that trace, from the batch's
+        send until the server answered. It names the notification, never the address or subject."""
+        spans = {}
+        for index, _ in emails:
+            row = claimed[index]
+            if row["traceparent"]:
+                spans[index] = tracing.start_span(
+                    "smtp send",
+                    kind=tracing.CLIENT,
+                    parent=row["traceparent"],
+                    attributes={
+                        "wse.notification_id": str(row["notification_id"]),
+                        "wse.template_id": row["template_id"],
+                        "wse.delivery.attempt": row["attempts"],
+                        "wse.correlation_id": row["correlation_id"] or "",
+                    },
+                )
+        return spans
 
     def _email(self, row: asyncpg.Record, now: datetime) -> Email:
         return build_email(

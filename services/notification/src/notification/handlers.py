@@ -13,7 +13,7 @@ from notification.delivery import Deliverer, DeliverySettings
 from notification.domain import RetryPolicy
 from notification.smtp import SmtpSender
 from service_runtime.clock import current_clock
-from service_runtime.consumer import Consumer
+from service_runtime.consumer import Consumer, trace_context_of_event
 from service_runtime.service import ServiceRuntime
 from wse_contracts import Envelope
 from wse_contracts.notification import NotificationRequestedV1
@@ -23,7 +23,12 @@ if TYPE_CHECKING:  # the definition imports this module
 
 
 async def requested(connection: asyncpg.Connection, envelopes: list[Envelope]) -> None:
-    requests = [use_cases.Accepted(NotificationRequestedV1.model_validate(envelope.data), correlation_id=envelope.correlationid) for envelope in envelopes]
+    requests = [
+        use_cases.Accepted(
+            NotificationRequestedV1.model_validate(envelope.data), correlation_id=envelope.correlationid, traceparent=trace_context_of_event(envelope)
+        )
+        for envelope in envelopes
+    ]
     await use_cases.accept_requests(connection, requests=requests, now=current_clock().now())
 
 

@@ -38,18 +38,19 @@ ACCEPT_COLUMNS = (
     "status",
     "last_answer",
     "correlation_id",
+    "traceparent",
 )
 # One row per request and recipient, in one statement; the same request again (same requesting
 # service, idempotency key and recipient) creates nothing. Only a `created` one is due.
 ACCEPT = f"""
     INSERT INTO notifications (notification_id, requested_by, idempotency_key, reference, template_id, template_version,
         recipient_email, recipient_name, personalisation, subject, body_text, body_html, status, last_answer, correlation_id,
-        created_at, updated_at, next_attempt_at)
-    SELECT r.*, $16, $16, CASE WHEN r.status = '{Status.CREATED}' THEN $16::timestamptz END
+        traceparent, created_at, updated_at, next_attempt_at)
+    SELECT r.*, $17, $17, CASE WHEN r.status = '{Status.CREATED}' THEN $17::timestamptz END
     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::text[], $9::jsonb[],
-                $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[])
+                $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[])
          AS r(notification_id, requested_by, idempotency_key, reference, template_id, template_version, recipient_email,
-              recipient_name, personalisation, subject, body_text, body_html, status, last_answer, correlation_id)
+              recipient_name, personalisation, subject, body_text, body_html, status, last_answer, correlation_id, traceparent)
     ON CONFLICT (requested_by, idempotency_key, recipient_email) DO NOTHING
     RETURNING notification_id, reference, template_id, requested_by, idempotency_key, status, last_answer, correlation_id
 """
@@ -68,7 +69,7 @@ CLAIM = f"""
     ), claimed AS (
         UPDATE notifications n SET status = '{Status.SENDING}', attempts = n.attempts + 1, next_attempt_at = $3, updated_at = $1
         FROM due WHERE n.notification_id = due.notification_id
-        RETURNING n.notification_id, n.reference, n.template_id, n.requested_by, n.idempotency_key, n.correlation_id,
+        RETURNING n.notification_id, n.reference, n.template_id, n.requested_by, n.idempotency_key, n.correlation_id, n.traceparent,
                   n.recipient_email, n.recipient_name, n.subject, n.body_text, n.body_html, n.attempts, n.created_at, due.previous_status
     ), logged AS (
         INSERT INTO delivery_log (notification_id, at, status, detail)

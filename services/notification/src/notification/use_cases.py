@@ -15,7 +15,7 @@ import structlog
 
 from notification import queries, templates
 from notification.domain import ContractError, Status, UnknownEmail, check_personalisation
-from service_runtime import paging
+from service_runtime import paging, tracing
 from service_runtime.errors import Invalid, NotFound
 from wse_contracts.notification import NotificationRequestedV1
 
@@ -29,6 +29,8 @@ log = structlog.get_logger(__name__)
 class Accepted:
     request: NotificationRequestedV1
     correlation_id: str | None = None
+    # The trace the email continues when tracing is on (the span that accepted the request).
+    traceparent: str | None = None
 
 
 def _rendered(request: NotificationRequestedV1) -> tuple[templates.Rendered | None, str | None]:
@@ -66,6 +68,7 @@ async def accept_requests(connection: asyncpg.Connection, *, requests: list[Acce
                 ("status", Status.CREATED if rendered else Status.TECHNICAL_FAILURE),
                 ("last_answer", failure),
                 ("correlation_id", accepted.correlation_id),
+                ("traceparent", accepted.traceparent),
             ):
                 columns[name].append(value)
     if not columns["notification_id"]:
@@ -90,7 +93,7 @@ async def accept_requests(connection: asyncpg.Connection, *, requests: list[Acce
 
 
 async def accept_request(connection: asyncpg.Connection, *, request: NotificationRequestedV1, now: datetime) -> list[UUID]:
-    return await accept_requests(connection, requests=[Accepted(request)], now=now)
+    return await accept_requests(connection, requests=[Accepted(request, traceparent=tracing.current_trace_context()[0])], now=now)
 
 
 # ------------------------------------------------------------------------------- the back office

@@ -14,6 +14,10 @@ only) on the same event loop:
 * ``GET|POST /api/faults``: fault injection, e.g. ``{"mode": "temporary",
   "count": 2}`` makes the next two DATA commands answer 451, ``"permanent"``
   answers 550, ``{"mode": "none"}`` clears;
+* ``POST /v1/traces``: an OTLP/HTTP trace receiver (protobuf, as OpenTelemetry's exporter sends
+  it; gzip or not): the browser stack's services export their spans here, and ``GET
+  /api/spans[?trace_id=hex]`` lists them (``DELETE /api/spans`` forgets them), so the trace test
+  can follow one trace from a portal request to the email without a collector of its own;
 * ``GET /health``.
 
 With ``--store DIR`` each message is also written to ``DIR/<id>.eml`` (envelope
@@ -125,6 +129,7 @@ class MailSink:
         self.messages: list[Message] = []
         self.fault_mode = "none"
         self.fault_count = 0
+        self.spans: list[dict[str, Any]] = []  # the last MAX_SPANS received over OTLP
         if store is not None:
             store.mkdir(parents=True, exist_ok=True)
             for path in sorted(store.glob("*.eml"), key=lambda p: int(p.stem)):
@@ -215,7 +220,48 @@ def render_message(m: Message) -> str:
     return PAGE.format(title=esc(m.subject), body=body)
 
 
-async def route(sink: MailSink, method: str, target: str, body: bytes) -> tuple[int, Any]:
+MAX_SPANS = 50_000
+_SPAN_KINDS = {0: "unspecified", 1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
+
+
+def _attribute_value(value: Any) -> Any:
+    kind = value.WhichOneof("value")
+    return getattr(value, kind) if kind in ("string_value", "bool_value", "int_value", "double_value") else str(getattr(value, kind, ""))
+
+
+def receive_spans(sink: MailSink, body: bytes, encoding: str) -> int:
+    """Keep the spans of one OTLP/HTTP export request; returns how many."""
+    import gzip
+
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    request = ExportTraceServiceRequest()
+    request.ParseFromString(gzip.decompress(body) if encoding == "gzip" else body)
+    received = 0
+    for resource_spans in request.resource_spans:
+        resource = {a.key: _attribute_value(a.value) for a in resource_spans.resource.attributes}
+        for scope_spans in resource_spans.scope_spans:
+            for span in scope_spans.spans:
+                sink.spans.append(
+                    {
+                        "trace_id": span.trace_id.hex(),
+                        "span_id": span.span_id.hex(),
+                        "parent_span_id": span.parent_span_id.hex() or None,
+                        "name": span.name,
+                        "kind": _SPAN_KINDS.get(span.kind, str(span.kind)),
+                        "service": resource.get("service.name"),
+                        "start_unix_nano": span.start_time_unix_nano,
+                        "end_unix_nano": span.end_time_unix_nano,
+                        "status": {0: "unset", 1: "ok", 2: "error"}.get(span.status.code, str(span.status.code)),
+                        "attributes": {a.key: _attribute_value(a.value) for a in span.attributes},
+                    }
+                )
+                received += 1
+    del sink.spans[:-MAX_SPANS]
+    return received
+
+
+async def route(sink: MailSink, method: str, target: str, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, Any]:
     """Return (status, payload); a str payload is HTML, bytes a raw message, anything else is JSON."""
     url = urlsplit(target)
     path = url.path.rstrip("/") or "/"
@@ -245,6 +291,18 @@ async def route(sink: MailSink, method: str, target: str, body: bytes) -> tuple[
     if method == "GET" and len(parts) == 4 and parts[:2] == ["api", "messages"] and parts[2].isdigit() and parts[3] == "raw":
         found = [m for m in sink.messages if m.id == int(parts[2])]
         return (200, found[0].raw) if found else (404, {"error": "no such message"})
+    if (method, path) == ("POST", "/v1/traces"):
+        try:
+            return 200, {"received": receive_spans(sink, body, (headers or {}).get("content-encoding", ""))}
+        except Exception as exc:  # not OTLP protobuf: the exporter logs the 400
+            return 400, {"error": f"not an OTLP trace export: {exc}"}
+    if path == "/api/spans":
+        if method == "DELETE":
+            sink.spans.clear()
+            return 200, {"deleted": True}
+        if method == "GET":
+            trace_id = parse_qs(url.query).get("trace_id", [None])[0]
+            return 200, [span for span in sink.spans if trace_id is None or span["trace_id"] == trace_id]
     if path == "/api/faults" and method == "GET":
         return 200, sink.faults()
     if path == "/api/faults" and method == "POST":
@@ -266,7 +324,7 @@ async def handle_http(sink: MailSink, reader: asyncio.StreamReader, writer: asyn
         headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in header_lines if h)}
         length = int(headers.get("content-length", "0"))
         body = await asyncio.wait_for(reader.readexactly(length), 10) if length else b""
-        status, payload = await route(sink, method.upper(), target, body)
+        status, payload = await route(sink, method.upper(), target, body, headers)
     except (ValueError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError):
         pass
     except Exception:  # never let one request kill the sink
