@@ -267,6 +267,21 @@ def test_network_policies_deny_by_default_and_allow_only_the_architecture(overla
     assert clients == set(SERVICES)
 
 
+def test_production_exports_traces_to_the_collector_and_dev_does_not() -> None:
+    # Issue 15, traces: off by default (dev, and the runtime's own default); production's
+    # components/tracing sets the OTLP endpoint for every service and the portal, and opens only
+    # the collector's OTLP/HTTP port to them.
+    for app in APPS:
+        assert "OTEL_EXPORTER_OTLP_ENDPOINT" in _environment("production", app), app
+        assert "OTEL_EXPORTER_OTLP_ENDPOINT" not in _environment("dev", app), app
+    policy = named("production", "NetworkPolicy", "allow-otlp")["spec"]
+    assert policy["policyTypes"] == ["Egress"] and "ingress" not in policy
+    (selected,) = policy["podSelector"]["matchExpressions"]
+    assert selected["key"] == "app.kubernetes.io/name" and selected["operator"] == "In" and set(selected["values"]) == set(APPS)
+    assert _peers(policy["egress"], "to") == [("ns=observability", frozenset({4318}))]
+    assert not [p for p in of_kind("dev", "NetworkPolicy") if p["metadata"]["name"] == "allow-otlp"]
+
+
 def test_the_ingress_serves_the_portal_and_the_public_apis() -> None:
     for overlay in OVERLAYS:
         ingress = named(overlay, "Ingress", "wse")["spec"]
