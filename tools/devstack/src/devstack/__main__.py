@@ -11,7 +11,7 @@ import sys
 import time
 
 from devstack import clock, demo, manifests, processes, stack
-from devstack.config import REPO_ROOT, SERVICES, StackConfig
+from devstack.config import MAX_REPLICAS, REPO_ROOT, SERVICES, StackConfig, parse_replicas
 from devstack.processes import StackError
 
 
@@ -20,10 +20,17 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     up = commands.add_parser("up", help="start everything; Ctrl-C stops it")
     up.add_argument("-d", "--detach", action="store_true", help="start in the background and return once healthy")
+    up.add_argument(
+        "--replicas",
+        type=_replicas,
+        default={},
+        metavar="SERVICE=N[,...]",
+        help=f"run N processes of a service (1 to {MAX_REPLICAS}; default 1): replica n is <service>-n on the service's port + 100*(n-1)",
+    )
     commands.add_parser("down", help="stop everything ./dev up started")
     commands.add_parser("status", help="what runs, where, and whether it is healthy")
     logs = commands.add_parser("logs", help="follow the logs (of one component)")
-    logs.add_argument("name", nargs="?", choices=[*SERVICES, "kafka", "postgres", "mailsink"])
+    logs.add_argument("name", nargs="?", help=f"one of {', '.join(SERVICES)}, kafka, postgres, mailsink, portal, or a replica (notification-2)")
     logs.add_argument("--no-follow", action="store_true")
     test = commands.add_parser("test", help="run the whole test suite on a stack of its own")
     test.add_argument("pytest_args", nargs=argparse.REMAINDER)
@@ -44,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.command == "up":
-            return _up(detach=args.detach)
+            return _up(detach=args.detach, replicas=args.replicas)
         if args.command == "down":
             stack.down(StackConfig.dev())
             print("Stopped.")
@@ -72,10 +79,17 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
-def _up(*, detach: bool) -> int:
+def _replicas(text: str) -> dict[str, int]:
+    try:
+        return parse_replicas(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _up(*, detach: bool, replicas: dict[str, int]) -> int:
     config = StackConfig.dev()
     try:
-        stack.up(config)
+        stack.up(config, replicas)
     except BaseException:  # whatever stopped it, leave nothing half-started behind
         stack.down(config)
         raise
@@ -88,7 +102,7 @@ def _up(*, detach: bool) -> int:
         print("\nRunning in the background: ./dev logs [service], ./dev status, ./dev down")
         return 0
     print("\nFollowing the logs; Ctrl-C stops everything.\n")
-    follower = subprocess.Popen(["tail", "-n", "0", "-F", *[str(processes.log_file(config, n)) for n in (*SERVICES, stack.PORTAL)]])
+    follower = subprocess.Popen(["tail", "-n", "0", "-F", *[str(processes.log_file(config, n)) for n in (*stack.component_names(config), stack.PORTAL)]])
     stopping = False
 
     def request_stop(*_: object) -> None:
@@ -97,7 +111,7 @@ def _up(*, detach: bool) -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    components = [*SERVICES, stack.PORTAL, "kafka", "mailsink"]
+    components = [*stack.component_names(config), stack.PORTAL, "kafka", "mailsink"]
     try:
         ticks = 0
         while not stopping:
@@ -127,10 +141,10 @@ def _print_status(config: StackConfig) -> None:
 
 
 def _logs(config: StackConfig, name: str | None, *, follow: bool) -> int:
-    names = [name] if name else [*SERVICES, "kafka", "mailsink"]
+    names = [name] if name else [*stack.component_names(config), "kafka", "mailsink"]
     files = [str(processes.log_file(config, n)) for n in names if processes.log_file(config, n).exists()]
     if not files:
-        print("No logs yet: ./dev up first.")
+        print(f"No logs of {name} yet (./dev status lists what runs)." if name else "No logs yet: ./dev up first.")
         return 1
     return subprocess.call(["tail", "-n", "100", *(["-F"] if follow else []), *files])
 

@@ -11,6 +11,35 @@ SERVICES = ("identity", "registration", "recognition", "attestation", "notificat
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
 
+# Replicas of a service on one machine (`./dev up --replicas notification=2`): replica 1 is the
+# service itself (`notification`, its usual port); replica n is `notification-n`, on the usual port
+# plus 100 * (n - 1) (notification 8005, 8105, 8205 ...; registration 8002, 8102 ...), with a pid
+# file and a log of its own. Nine at most, so no replica reaches the Kafka ports (9092).
+MAX_REPLICAS = 9
+REPLICA_PORT_STEP = 100
+
+
+def replica_name(service: str, number: int) -> str:
+    """`notification` for replica 1, `notification-2` for the second ..."""
+    if not 1 <= number <= MAX_REPLICAS:
+        raise ValueError(f"replica numbers go from 1 to {MAX_REPLICAS}, not {number}")
+    return service if number == 1 else f"{service}-{number}"
+
+
+def parse_replicas(text: str) -> dict[str, int]:
+    """`registration=3,notification=2` -> {"registration": 3, "notification": 2}; ValueError names
+    what is wrong (an unknown service, a count outside 1..MAX_REPLICAS)."""
+    counts: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        service, equals, count = part.partition("=")
+        service = service.strip()
+        if service not in SERVICES:
+            raise ValueError(f"{service!r} is not a service (one of {', '.join(SERVICES)})")
+        if not equals or not count.strip().isdigit() or not 1 <= int(count) <= MAX_REPLICAS:
+            raise ValueError(f"{part!r}: say how many replicas of {service}, 1 to {MAX_REPLICAS} ({service}=2)")
+        counts[service] = int(count)
+    return counts
+
 
 def _port(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
@@ -72,6 +101,14 @@ class StackConfig:
             service_ports={s: port(s.upper(), 8001 + i) for i, s in enumerate(SERVICES)},
             portal_port=port("PORTAL", 8000),
         )
+
+    def replica_port(self, service: str, number: int) -> int:
+        replica_name(service, number)  # checks the number
+        return self.service_ports[service] + REPLICA_PORT_STEP * (number - 1)
+
+    def replica_env(self, service: str, number: int) -> dict[str, str]:
+        """A replica's settings: the service's (same database, same consumer groups), its own port."""
+        return {**self.service_env(service), f"{service.upper()}_HTTP_PORT": str(self.replica_port(service, number))}
 
     def port_variable(self, what: str) -> str:
         """The variable that moves one of this stack's ports, for error messages."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -9,7 +10,7 @@ import time
 import httpx
 
 from devstack import kafka, postgres, processes
-from devstack.config import REPO_ROOT, SERVICES, StackConfig
+from devstack.config import REPO_ROOT, SERVICES, StackConfig, replica_name
 from devstack.processes import StackError
 
 MAILSINK = "mailsink"
@@ -59,17 +60,72 @@ def migrate_services(config: StackConfig) -> None:
         raise StackError(f"Migrations of the portal failed:\n{result.stdout}{result.stderr}")
 
 
-def start_services(config: StackConfig) -> None:
+def start_services(config: StackConfig, replicas: dict[str, int] | None = None) -> None:
+    """Every service, and `replicas[service] - 1` more processes of the services named there."""
+    replicas = replicas or {}
     for service in SERVICES:
-        if processes.running_pid(config, service):
-            continue
-        processes.require_free_port(config.service_ports[service], f"the {service} service", config.port_variable(service.upper()))
-        processes.start(config, service, [sys.executable, "-m", service, "serve"], env=config.service_env(service), cwd=REPO_ROOT)
+        for number in range(1, replicas.get(service, 1) + 1):
+            start_replica(config, service, number, wait=False)
     for service in SERVICES:
-        # 120 s: on a fresh Kafka, a busy machine can take over a minute to coordinate the consumer
-        # groups a service joins before it is ready (a CI run saw attestation miss 60 s).
-        _wait_http(f"http://127.0.0.1:{config.service_ports[service]}/health/ready", service, config, timeout=120)
+        for number in range(1, replicas.get(service, 1) + 1):
+            wait_replica(config, service, number)
     start_portal(config)
+
+
+# ------------------------------------------------------------------------------------- replicas
+# Replica 1 of a service is the service itself; replica n is `<service>-n` on its own port
+# (config.replica_port), with the same settings otherwise: the same database, the same consumer
+# groups. Tests and benchmarks start, kill and start replicas mid-run with these.
+
+
+def start_replica(config: StackConfig, service: str, number: int, *, env: dict[str, str] | None = None, wait: bool = True) -> int:
+    """Start replica `number` of `service` (unless it runs); `env` adds to or overrides its settings.
+    Returns its pid; with `wait`, once it is ready (/health/ready)."""
+    name = replica_name(service, number)
+    pid = processes.running_pid(config, name)
+    if pid is None:
+        port = config.replica_port(service, number)
+        what = f"the {service} service" if number == 1 else f"replica {number} of {service} (its port + {port - config.service_ports[service]})"
+        processes.require_free_port(port, what, config.port_variable(service.upper()))
+        pid = processes.start(config, name, [sys.executable, "-m", service, "serve"], env={**config.replica_env(service, number), **(env or {})}, cwd=REPO_ROOT)
+    if wait:
+        wait_replica(config, service, number)
+    return pid
+
+
+def wait_replica(config: StackConfig, service: str, number: int, *, timeout: float = 120) -> None:
+    # 120 s: on a fresh Kafka, a busy machine can take over a minute to coordinate the consumer
+    # groups a service joins before it is ready (a CI run saw attestation miss 60 s).
+    _wait_http(f"http://127.0.0.1:{config.replica_port(service, number)}/health/ready", replica_name(service, number), config, timeout=timeout)
+
+
+def kill_replica(config: StackConfig, service: str, number: int) -> int | None:
+    """SIGKILL, as a lost node or the kernel's OOM killer would: no graceful shutdown, no leaving
+    the consumer groups. Returns the pid it killed (None: it was not running)."""
+    name = replica_name(service, number)
+    pid = processes.running_pid(config, name)
+    processes.stop(config, name, sig=signal.SIGKILL)
+    return pid
+
+
+def stop_replica(config: StackConfig, service: str, number: int) -> None:
+    """SIGTERM: the replica finishes its work in flight and leaves its consumer groups."""
+    processes.stop(config, replica_name(service, number))
+
+
+def replica_numbers(config: StackConfig, service: str) -> list[int]:
+    """The replicas of `service` this stack has a pid file for (running or not), 1 first."""
+    numbers = {1} if processes.pid_file(config, service).exists() else set()
+    for path in config.pids_dir.glob(f"{service}-*.pid"):
+        suffix = path.stem.removeprefix(f"{service}-")
+        if suffix.isdigit():
+            numbers.add(int(suffix))
+    return sorted(numbers)
+
+
+def component_names(config: StackConfig) -> list[str]:
+    """The services and their extra replicas, as processes knows them (logs, pids)."""
+    return [replica_name(s, n) for s in SERVICES for n in sorted({1, *replica_numbers(config, s)})]
 
 
 def start_portal(config: StackConfig) -> None:
@@ -101,17 +157,18 @@ def bootstrap_identity(config: StackConfig) -> None:
         raise StackError(f"Bootstrapping identity failed:\n{result.stdout}{result.stderr}")
 
 
-def up(config: StackConfig) -> None:
+def up(config: StackConfig, replicas: dict[str, int] | None = None) -> None:
     start_infrastructure(config)
     migrate_services(config)
     bootstrap_identity(config)
-    start_services(config)
+    start_services(config, replicas)
 
 
 def down(config: StackConfig) -> None:
     processes.stop(config, PORTAL)
     for service in reversed(SERVICES):
-        processes.stop(config, service)
+        for number in reversed(sorted({1, *replica_numbers(config, service)})):
+            processes.stop(config, replica_name(service, number))
     processes.stop(config, MAILSINK)
     kafka.stop(config)
     postgres.stop(config)
@@ -131,6 +188,10 @@ def status(config: StackConfig) -> list[tuple[str, str, str]]:
     for service in SERVICES:
         url = f"http://127.0.0.1:{config.service_ports[service]}"
         rows.append((service, _state(config, service, url + "/health/ready"), url))
+        for number in replica_numbers(config, service):
+            if number > 1:
+                name, url = replica_name(service, number), f"http://127.0.0.1:{config.replica_port(service, number)}"
+                rows.append((name, _state(config, name, url + "/health/ready"), url))
     return rows
 
 
