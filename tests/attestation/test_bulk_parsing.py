@@ -316,6 +316,32 @@ def test_a_batchs_outbox_rows_are_the_rows_the_runtime_writes_for_the_same_event
         assert row == attest.outbox_row_of(envelope, event.topic)
 
 
+def test_traced_a_batchs_outbox_rows_carry_the_requests_trace_as_the_runtimes_do():
+    # Issue 15, traces: a bulk upload's events continue the upload request's trace (ce_traceparent), in the runtime's header order.
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from service_runtime import tracing
+
+    assert tracing.configure(service="attestation", exporter=InMemorySpanExporter())
+    try:
+        with tracing.span("POST /v1/provider/bulk", kind=tracing.SERVER):
+            traceparent, _ = tracing.current_trace_context()
+            outbox = attest._Outbox(None, source="/wse/attestation")  # type: ignore[arg-type]
+        events = _events()
+        for event in events:
+            _fast(outbox, event)
+    finally:
+        tracing.shutdown()
+    assert traceparent
+    for i, event in enumerate(events):
+        row = outbox.row(i)
+        envelope = event.to_envelope(
+            source="/wse/attestation", correlation_id="none", id=row[4], time=datetime.fromisoformat(outbox.time), traceparent=traceparent
+        )
+        assert row == attest.outbox_row_of(envelope, event.topic)
+        assert ["ce_traceparent", traceparent] in row[3]
+
+
 def test_the_outbox_rows_copy_text_reads_back_as_written():
     outbox = attest._Outbox(None, source="/wse/attestation")  # type: ignore[arg-type]
     events = _events()

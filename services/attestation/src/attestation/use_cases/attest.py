@@ -41,7 +41,7 @@ from asyncpg.pgproto.pgproto import UUID as FastUUID  # what asyncpg returns for
 from attestation import domain
 from attestation.domain import Enrolled, Kind, Outcome, Status, Training
 from attestation.rows import Row
-from service_runtime import pii
+from service_runtime import pii, tracing
 from service_runtime.calendar import SchoolYear
 from service_runtime.errors import Violation
 from service_runtime.logging import correlation_id_var
@@ -616,6 +616,9 @@ class _Outbox:
         self._headers: tuple[str, str] | None = None
         self._correlation = json.dumps(correlation_id_var.get() or "none")
         self.time = datetime.now(UTC).isoformat()  # the batch's events are made together
+        # Traced (service_runtime.tracing), the events continue the request's trace, as publish_event's do.
+        traceparent, tracestate = tracing.current_trace_context()
+        self._trace = "".join(f'["ce_{name}",{json.dumps(value)}],' for name, value in (("traceparent", traceparent), ("tracestate", tracestate)) if value)
 
     def add(self, event: Event) -> None:
         self.add_json(type(event), event.key, _json(event.model_dump(mode="json")))
@@ -628,7 +631,7 @@ class _Outbox:
                 self.source = event_source(self.connection)
             self._headers = (
                 f'["ce_source",{json.dumps(self.source)}],["ce_type","',
-                f'["ce_time","{self.time}"],["ce_correlationid",{self._correlation}],["content-type","application/json"]]',
+                f'["ce_time","{self.time}"],["ce_correlationid",{self._correlation}],{self._trace}["content-type","application/json"]]',
             )
         source, rest = self._headers
         event_id = str(new_id())
