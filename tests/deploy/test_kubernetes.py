@@ -267,6 +267,20 @@ def test_network_policies_deny_by_default_and_allow_only_the_architecture(overla
     assert clients == set(SERVICES)
 
 
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_a_topic_a_service_creates_itself_gets_the_replication_the_kafka_topics_declare(overlay: str) -> None:
+    # A service started before Strimzi's topic operator made a topic creates it (ensure_topics):
+    # with the same replication as the KafkaTopics and the brokers' default, never silently 1.
+    platform = next(c for c in of_kind(overlay, "ConfigMap") if c["metadata"]["name"].startswith("platform-config"))
+    factor = int(platform["data"]["KAFKA_TOPIC_REPLICATION_FACTOR"])
+    assert {t["spec"]["replicas"] for t in of_kind(overlay, "KafkaTopic")} == {factor}
+    kafka = named(overlay, "Kafka", "wse")["spec"]["kafka"]["config"]
+    assert int(kafka["default.replication.factor"]) == factor
+    nodes = sum(pool["spec"]["replicas"] for pool in of_kind(overlay, "KafkaNodePool"))
+    assert factor <= nodes
+    assert factor == (3 if overlay == "production" else 1)
+
+
 def test_production_exports_traces_to_the_collector_and_dev_does_not() -> None:
     # Issue 15, traces: off by default (dev, and the runtime's own default); production's
     # components/tracing sets the OTLP endpoint for every service and the portal, and opens only

@@ -213,7 +213,7 @@ class ServiceRuntime:
         self.pool = await create_pool(
             settings.database_url, service=self.service.name, min_size=settings.database_pool_min, max_size=settings.database_pool_max
         )
-        await ensure_topics(settings.kafka_bootstrap_servers, self.topics_to_create())
+        await ensure_topics(settings.kafka_bootstrap_servers, self.topics_to_create(), replication_factor=settings.kafka_topic_replication_factor)
         self.declare_consumers(self.pool)
         await self.broker.start()
         self.relay = OutboxRelay(

@@ -24,6 +24,11 @@ class ServiceSettings(BaseSettings):
     database_pool_min: int = 2
     database_pool_max: int = 10
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # A topic the service finds missing at start is created with this many replicas. On a cluster
+    # the topics are declared first (Strimzi KafkaTopics, replication 3), but a service started
+    # before the topic operator made them must not create them with one replica: a cluster's
+    # configuration says 3 (deploy/kubernetes), one broker (./dev, docker-compose) keeps 1.
+    kafka_topic_replication_factor: int = Field(default=1, ge=1)
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     log_level: str = "INFO"
