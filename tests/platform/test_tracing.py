@@ -102,6 +102,25 @@ def test_a_request_continues_the_callers_trace_named_by_its_route_template(spans
     assert second.parent is None and second.status.status_code.name == "ERROR"
 
 
+def test_a_log_line_names_its_trace_and_a_requests_span_its_correlation_id(spans: InMemorySpanExporter) -> None:
+    from service_runtime.logging import _add_trace_ids
+
+    assert _add_trace_ids(None, "info", {"event": "outside"}) == {"event": "outside"}
+    with tracing.span("work") as span:
+        tracing.annotate(**{"wse.correlation_id": "c-42"})
+        line = _add_trace_ids(None, "info", {"event": "inside"})
+    assert line["trace_id"] == f"{span.context.trace_id:032x}" and line["span_id"] == f"{span.context.span_id:016x}"
+    assert spans.get_finished_spans()[0].attributes["wse.correlation_id"] == "c-42"
+
+
+def test_off_a_log_line_has_no_trace_ids() -> None:
+    from service_runtime.logging import _add_trace_ids
+
+    assert not tracing.enabled
+    assert _add_trace_ids(None, "info", {"event": "x"}) == {"event": "x"}
+    tracing.annotate(anything=1)  # nothing to annotate, no error
+
+
 def _runner() -> ConsumerRunner:
     return ConsumerRunner(consumer=Consumer(name="things", topics=["probe"]), service="probe", pool=None, retry=RetryPolicy())  # type: ignore[arg-type]
 

@@ -82,6 +82,7 @@ async def test_one_trace_from_a_portal_request_through_identity_the_outbox_kafka
     assert served["service"] == "identity" and served["kind"] == "server"
     assert served["name"] == "POST /v1/organisations/{organisation_id}/right-requests", served["name"]
     assert served["attributes"]["http.response.status_code"] == 201
+    assert served["attributes"]["wse.correlation_id"]  # a problem's correlation_id finds its trace
     call = by_id[served["parent_span_id"]]
     assert call["service"] == "portal" and call["kind"] == "client" and call["attributes"]["server.address"] == "identity"
     assert call["parent_span_id"] == form["span_id"]

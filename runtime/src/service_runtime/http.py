@@ -25,7 +25,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import Counter, Gauge, Histogram
 from pydantic import ValidationError
 
-from service_runtime import calendar
+from service_runtime import calendar, tracing
 from service_runtime.audit import record_audit
 from service_runtime.auth import Actor, InvalidToken, Principal, holds_right
 from service_runtime.clock import Clock
@@ -343,6 +343,8 @@ class RequestMiddleware:
             await send(message)
 
         token = correlation_id_var.set(correlation_id)
+        if tracing.enabled:
+            tracing.annotate(**{"wse.correlation_id": correlation_id})  # a problem's correlation_id finds its trace
         if not measured:
             try:
                 await self.app(scope, receive, send_with_header)

@@ -12,6 +12,7 @@ from typing import Any
 
 import structlog
 
+from service_runtime import tracing
 from service_runtime.clock import format_offset, process_clock_offset
 
 correlation_id_var: ContextVar[str | None] = ContextVar("correlation_id", default=None)
@@ -61,10 +62,21 @@ def _add_clock_offset(_logger: Any, _method: str, event_dict: MutableMapping[str
     return event_dict
 
 
+def _add_trace_ids(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    # Traced, a line names its trace and span, so an operator goes from a log line to its trace
+    # and back. Off, one attribute read.
+    if tracing.enabled and "trace_id" not in event_dict:
+        ids = tracing.current_ids()
+        if ids is not None:
+            event_dict["trace_id"], event_dict["span_id"] = ids
+    return event_dict
+
+
 def configure_logging(*, service: str, level: str = "INFO", json: bool = True) -> None:
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         _add_correlation_id,
+        _add_trace_ids,
         _add_clock_offset,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

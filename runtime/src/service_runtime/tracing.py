@@ -107,6 +107,27 @@ def current_trace_context() -> tuple[str | None, str | None]:
     return carrier.get("traceparent"), carrier.get("tracestate")
 
 
+def current_ids() -> tuple[str, str] | None:
+    """The current span's trace and span id in hex (for log lines), or None."""
+    if not enabled:
+        return None
+    from opentelemetry import trace
+
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return None
+    return f"{context.trace_id:032x}", f"{context.span_id:016x}"
+
+
+def annotate(**attributes: Any) -> None:
+    """Add attributes to the current span (nothing when off or outside a span)."""
+    if not enabled:
+        return
+    from opentelemetry import trace
+
+    trace.get_current_span().set_attributes(attributes)
+
+
 def trace_context_of(span: Any) -> str | None:
     """The traceparent of a span (one from `start_span`), for what continues after it."""
     if span is None:
