@@ -199,3 +199,35 @@ def test_raw_bytes_of_a_message_as_smtp_carried_them(sink: Sink) -> None:
     assert response.content == raw
     assert message["subject"] == "Zoë Ōtsuka" and message["size"] == len(raw)
     assert sink.http.get("/api/messages/9999/raw").status_code == 404
+
+
+def test_otlp_spans_are_received_listed_by_trace_and_shown_as_a_tree(sink: Sink) -> None:
+    # Issue 15, traces: the stack's mail sink is its OTLP/HTTP receiver, fed by OpenTelemetry's own exporter.
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    provider = TracerProvider(resource=Resource.create({"service.name": "probe"}))
+    provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=str(sink.http.base_url.join("/v1/traces")))))
+    tracer = provider.get_tracer("test")
+    with (
+        tracer.start_as_current_span("POST /things <b>") as parent,
+        tracer.start_as_current_span("send things", attributes={"messaging.destination.name": "things"}),
+    ):
+        pass
+    provider.shutdown()
+    trace_id = f"{parent.get_span_context().trace_id:032x}"
+    spans = sink.http.get("/api/spans", params={"trace_id": trace_id}).json()
+    assert [(s["name"], s["service"]) for s in spans] == [("send things", "probe"), ("POST /things <b>", "probe")]
+    child, root = spans
+    assert child["parent_span_id"] == root["span_id"] and root["parent_span_id"] is None
+    assert child["attributes"] == {"messaging.destination.name": "things"}
+    assert sink.http.get("/api/spans", params={"trace_id": "0" * 32}).json() == []
+    assert trace_id in sink.http.get("/traces").text
+    tree = sink.http.get(f"/traces/{trace_id}").text
+    assert "POST /things &lt;b&gt;" in tree and "POST /things <b>" not in tree  # escaped
+    assert tree.index("POST /things") < tree.index("send things")
+    assert sink.http.post("/v1/traces", content=b"not protobuf", headers={"content-type": "application/x-protobuf"}).status_code == 400
+    assert sink.http.delete("/api/spans").json() == {"deleted": True}
+    assert sink.http.get("/api/spans").json() == []

@@ -18,6 +18,8 @@ only) on the same event loop:
   it; gzip or not): the browser stack's services export their spans here, and ``GET
   /api/spans[?trace_id=hex]`` lists them (``DELETE /api/spans`` forgets them), so the trace test
   can follow one trace from a portal request to the email without a collector of its own;
+  ``GET /traces`` and ``GET /traces/<trace id>`` show them to people, each trace as a tree
+  (``OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:8025 ./dev up`` sends the dev stack's there);
 * ``GET /health``.
 
 With ``--store DIR`` each message is also written to ``DIR/<id>.eml`` (envelope
@@ -202,8 +204,62 @@ def render_index(sink: MailSink) -> str:
         f'<td><a href="/messages/{m.id}">{esc(m.subject) or "(no subject)"}</a></td></tr>'
         for m in reversed(sink.messages)
     )
-    body = f"<h1>Mail sink: {len(sink.messages)} message(s)</h1><table><tr><th>Received</th><th>From</th><th>To</th><th>Subject</th></tr>{rows}</table>"
+    body = f'<p><a href="/traces">Traces</a></p><h1>Mail sink: {len(sink.messages)} message(s)</h1><table><tr><th>Received</th><th>From</th><th>To</th><th>Subject</th></tr>{rows}</table>'
     return PAGE.format(title="Mail sink", body=body)
+
+
+def render_traces(sink: MailSink) -> str:
+    """The last 50 traces, newest first: each a link to its tree."""
+    traces: dict[str, list[dict[str, Any]]] = {}
+    for span in sink.spans:
+        traces.setdefault(span["trace_id"], []).append(span)
+    newest = sorted(traces.items(), key=lambda item: max(s["end_unix_nano"] for s in item[1]), reverse=True)[:50]
+    rows = []
+    for trace_id, spans in newest:
+        ids = {s["span_id"] for s in spans}
+        roots = [s for s in spans if s["parent_span_id"] not in ids] or spans
+        root = min(roots, key=lambda s: s["start_unix_nano"])
+        services = sorted({str(s["service"]) for s in spans})
+        rows.append(
+            f'<tr><td><a href="/traces/{esc(trace_id)}">{esc(str(root["service"]))}: {esc(root["name"])}</a></td>'
+            f"<td>{len(spans)}</td><td>{esc(', '.join(services))}</td><td><code>{esc(trace_id)}</code></td></tr>"
+        )
+    body = (
+        f'<p><a href="/">&larr; messages</a></p><h1>Traces: {len(traces)} ({len(sink.spans)} spans)</h1>'
+        f"<table><tr><th>Root span</th><th>Spans</th><th>Services</th><th>Trace id</th></tr>{''.join(rows)}</table>"
+    )
+    return PAGE.format(title="Traces", body=body)
+
+
+def render_trace(sink: MailSink, trace_id: str) -> str:
+    """One trace as a tree: each span under its parent, with its service, duration and attributes."""
+    spans = [s for s in sink.spans if s["trace_id"] == trace_id]
+    ids = {s["span_id"] for s in spans}
+    children: dict[str | None, list[dict[str, Any]]] = {}
+    for span in sorted(spans, key=lambda s: s["start_unix_nano"]):
+        children.setdefault(span["parent_span_id"] if span["parent_span_id"] in ids else None, []).append(span)
+    start = min((s["start_unix_nano"] for s in spans), default=0)
+    rows: list[str] = []
+
+    def walk(parent: str | None, depth: int) -> None:
+        for span in children.get(parent, []):
+            took = (span["end_unix_nano"] - span["start_unix_nano"]) / 1e6
+            at = (span["start_unix_nano"] - start) / 1e6
+            attributes = ", ".join(f"{k}={v}" for k, v in span["attributes"].items())
+            rows.append(
+                f'<tr><td style="padding-left:{depth * 1.5 + 0.8}em">{esc(span["name"])}</td><td>{esc(str(span["service"]))}</td>'
+                f"<td>{esc(span['kind'])}</td><td>+{at:.1f} ms</td><td>{took:.1f} ms</td><td>{esc(span['status'])}</td>"
+                f"<td><small>{esc(attributes)}</small></td></tr>"
+            )
+            walk(span["span_id"], depth + 1)
+
+    walk(None, 0)
+    body = (
+        f'<p><a href="/traces">&larr; all traces</a></p><h1>Trace <code>{esc(trace_id)}</code>: {len(spans)} spans</h1>'
+        "<table><tr><th>Span</th><th>Service</th><th>Kind</th><th>Start</th><th>Took</th><th>Status</th><th>Attributes</th></tr>"
+        f"{''.join(rows)}</table>"
+    )
+    return PAGE.format(title=f"Trace {trace_id}", body=body)
 
 
 def render_message(m: Message) -> str:
@@ -270,6 +326,10 @@ async def route(sink: MailSink, method: str, target: str, body: bytes, headers: 
         return 200, {"status": "ok"}
     if (method, path) == ("GET", "/"):
         return 200, render_index(sink)
+    if (method, path) == ("GET", "/traces"):
+        return 200, render_traces(sink)
+    if method == "GET" and len(parts) == 2 and parts[0] == "traces":
+        return 200, render_trace(sink, parts[1])
     if method == "GET" and len(parts) == 2 and parts[0] == "messages" and parts[1].isdigit():
         found = [m for m in sink.messages if m.id == int(parts[1])]
         return (200, render_message(found[0])) if found else (404, {"error": "no such message"})
