@@ -86,15 +86,14 @@ class Api:
     ) -> httpx.Response:
         clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
         sent_headers = self._headers(signed=signed, extra=headers)
-        # Traced, the call is a client span and the service's span continues it (traceparent).
-        with tracing.span(
-            f"{method} {service}",
-            kind=tracing.CLIENT,
-            attributes={"http.request.method": method, "server.address": service, "url.path": mask_national_register_numbers_in(path)},
-        ) as span:
-            tracing.inject(sent_headers)
-            response = await self._clients[service].request(method, path, json=json, params=clean, headers=sent_headers, content=content)
-            if span is not None:
+        client = self._clients[service]
+        if not tracing.enabled:
+            response = await client.request(method, path, json=json, params=clean, headers=sent_headers, content=content)
+        else:  # the call is a client span, and the service's span continues it (traceparent)
+            attributes = {"http.request.method": method, "server.address": service, "url.path": mask_national_register_numbers_in(path)}
+            with tracing.span(f"{method} {service}", kind=tracing.CLIENT, attributes=attributes) as span:
+                tracing.inject(sent_headers)
+                response = await client.request(method, path, json=json, params=clean, headers=sent_headers, content=content)
                 span.set_attribute("http.response.status_code", response.status_code)
         if response.status_code == 401:
             raise SignInNeeded()

@@ -61,6 +61,8 @@ LAG = Gauge("consumer_lag", "Records not yet handled, by consumer group, topic a
 
 DEAD_LETTER_EVENT_TYPE = "be.vlaanderen.wse.runtime.dead_letter.v1"
 
+_NO_SPAN = contextlib.nullcontext()  # reusable: what an untraced event gets, at no cost
+
 # While a batch handler runs with tracing on: each traced event's id -> the traceparent of the span
 # that processes it (trace_context_of_event).
 _batch_trace_contexts: ContextVar[dict[str, str] | None] = ContextVar("batch_trace_contexts", default=None)
@@ -315,31 +317,31 @@ class ConsumerRunner:
             "wse.correlation_id": envelope.correlationid,
         }
 
-    @contextlib.contextmanager
-    def _span(self, envelope: Envelope) -> Iterator[None]:
+    def _span(self, envelope: Envelope) -> contextlib.AbstractContextManager[Any]:
         """The consumer's span for one event, continuing the trace the event was written in; the
-        current span while its handler runs, so what the handler publishes continues it too."""
+        current span while its handler runs, so what the handler publishes continues it too.
+        Untraced (tracing off, or an event written without it): a shared no-op, nothing made."""
         if not tracing.enabled or not envelope.traceparent:
-            yield
-            return
-        with tracing.span(
+            return _NO_SPAN
+        return tracing.span(
             f"process {envelope.type}",
             kind=tracing.CONSUMER,
             parent=envelope.traceparent,
             tracestate=envelope.tracestate,
             attributes=self._span_attributes(envelope),
-        ):
-            yield
+        )
+
+    def _batch_spans(self, run: list[Envelope]) -> contextlib.AbstractContextManager[Any]:
+        if not tracing.enabled:
+            return _NO_SPAN
+        traced = [envelope for envelope in run if envelope.traceparent]
+        return self._traced_batch(run, traced) if traced else _NO_SPAN
 
     @contextlib.contextmanager
-    def _batch_spans(self, run: list[Envelope]) -> Iterator[None]:
+    def _traced_batch(self, run: list[Envelope], traced: list[Envelope]) -> Iterator[None]:
         """A batch handler's events: one span each, all open while the handler runs. A run of one
         event makes its span current (what the handler publishes continues it); otherwise the
         handler asks for an event's context with trace_context_of_event."""
-        traced = [envelope for envelope in run if envelope.traceparent] if tracing.enabled else []
-        if not traced:
-            yield
-            return
         if len(run) == 1:
             with self._span(run[0]):
                 token = _batch_trace_contexts.set({run[0].id: tracing.current_trace_context()[0] or ""})
