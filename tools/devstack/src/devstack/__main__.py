@@ -164,6 +164,7 @@ FAST_TESTS = [
     "tests/platform/test_calendar.py",
     "tests/platform/test_paging.py",
     "tests/platform/test_pii.py",
+    "tests/test_devstack_replicas.py",
 ]
 
 
