@@ -8,7 +8,7 @@ partition the dead replica held has been handled again by a live replica (their 
 polled every 0.1 s: devstack.replicas). The same, in the same run, with aiokafka's defaults
 (session 10 s, heartbeat 3 s) as the baseline, against the runtime's settings (6 s, 1.5 s).
 
-    uv run python bench/replicas/run.py              # about 5 minutes; --help for the options
+    uv run python bench/replicas/run.py              # about 3 minutes; --help for the options
 
 It prints a table and writes bench/replicas/results/latest.json. Its own stack: infrastructure
 from devstack in .run/bench-replicas (WSE_BENCH_STATE_DIR) on the bench ports moved by
