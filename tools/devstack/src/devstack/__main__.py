@@ -164,6 +164,7 @@ FAST_TESTS = [
     "tests/platform/test_calendar.py",
     "tests/platform/test_paging.py",
     "tests/platform/test_pii.py",
+    "tests/platform/test_tracing.py",
     "tests/test_devstack_replicas.py",
 ]
 
