@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from devstack.__main__ import main
@@ -37,3 +39,23 @@ def test_every_replica_of_every_service_has_a_port_of_its_own(stack):
     assert all(config.replica_env(s, 1)[f"{s.upper()}_HTTP_PORT"] == str(config.service_ports[s]) for s in SERVICES)
     with pytest.raises(ValueError):
         config.replica_port("notification", MAX_REPLICAS + 1)
+
+
+@pytest.mark.parametrize("stack", [StackConfig.dev, StackConfig.test, StackConfig.browser, StackConfig.bench])
+def test_no_stack_listens_in_the_ephemeral_port_range_or_on_another_stacks_port(stack, monkeypatch):
+    # A listening port inside the range the kernel hands out to outgoing connections can be taken
+    # for a moment by any client's local end, and the stack then fails to start.
+    for variable in [v for v in os.environ if v.startswith("WSE_")]:
+        monkeypatch.delenv(variable)
+    low, high = 32768, 60999  # Linux's default net.ipv4.ip_local_port_range
+    config = stack()
+    ports = _ports(config)
+    assert not [p for p in ports if low <= p <= high], f"{config.name}: ports in the ephemeral range"
+    for other in (StackConfig.dev(), StackConfig.test(), StackConfig.browser(), StackConfig.bench()):
+        if other.name != config.name:
+            assert not ports & _ports(other), f"{config.name} and {other.name} share ports"
+
+
+def _ports(config: StackConfig) -> set[int]:
+    fixed = {config.kafka_port, config.kafka_controller_port, config.postgres_port, config.smtp_port, config.smtp_http_port, config.portal_port}
+    return fixed | {config.replica_port(s, n) for s in SERVICES for n in range(1, MAX_REPLICAS + 1)}

@@ -2,7 +2,7 @@
 
 `browser_stack` (session): a whole stack of its own, as `./dev up` runs it (PostgreSQL, Kafka,
 the mail sink, the five services and the portal as processes), on the browser ports
-(devstack.config: `StackConfig.browser()`, the portal on 38000) and apart from the test stack,
+(devstack.config: `StackConfig.browser()`, the portal on 10000) and apart from the test stack,
 whose Kafka the in-process runtimes share. `WSE_BROWSER_REUSE_STACK=1` keeps it between runs.
 
 `world` prepares what a journey starts from through the services' public APIs (an organisation,

@@ -72,8 +72,11 @@ class StackConfig:
     @classmethod
     def browser(cls) -> StackConfig:
         """The browser tests' whole stack (services and portal as processes), apart from the test
-        stack whose Kafka the in-process runtimes use."""
-        return cls._from_environment("browser", base=30000)
+        stack whose Kafka the in-process runtimes use. Its ports (3025, 7433, 10000-10025, 11092) stay
+        below the kernel's ephemeral range (32768-60999): a port in it can be taken for a moment as
+        the local end of any outgoing connection (a CI run's browser stack found its attestation
+        port, 38004, taken so while the services before it connected to Kafka)."""
+        return cls._from_environment("browser", base=2000)
 
     @classmethod
     def bench(cls) -> StackConfig:
