@@ -128,7 +128,7 @@ async def test_r17_the_whole_application_in_steps_with_an_error_going_back_and_t
     await screenshot(page, "odb-overview")
     await page.get_by_role("button", name="Bewaren").click()
 
-    await expect(page.get_by_role("heading", level=1)).to_have_text("Uw aanvraag is ingediend")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Je aanvraag is ingediend")
     await expect(page.locator(".notice--success")).to_contain_text("In behandeling")
     dossier_number = (await page.locator(".notice--success strong").first.inner_text()).strip()
     assert dossier_number.isdigit()
@@ -142,7 +142,7 @@ async def test_r17_the_whole_application_in_steps_with_an_error_going_back_and_t
     async with client(world, "registration", provider_.token) as registration:
         assert (await registration.get("/v1/provider/organisation")).json()["contact"]["email"] == contact
     # The dossier is on the start page, with its deadline.
-    await page.get_by_role("link", name="Naar uw lopende dossiers").click()
+    await page.get_by_role("link", name="Naar je lopende dossiers").click()
     row = page.get_by_role("row").filter(has_text=f"Dossier {dossier_number}")
     await expect(row).to_contain_text("In behandeling")
     await row.get_by_role("link").click()
@@ -195,7 +195,7 @@ async def test_r8_an_inadmissible_application_shows_its_rule(page: Page, world: 
     await sign_in(page, provider_.officer.national_register_number, tile=provider_.organisation.name)
     await page.goto(f"/opleidingen/aanvragen/{application['application_id']}/overzicht")
     await page.get_by_role("button", name="Bewaren").click()
-    await expect(page.get_by_role("heading", level=1)).to_have_text("Uw aanvraag is onontvankelijk")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Je aanvraag is onontvankelijk")
     await expect(page.locator(".notice--error")).to_contain_text("regel R-8")
     await accessible(page)
     await emails_about(world, contact, f"is onontvankelijk (dossiernummer {application['dossier_number']})")
@@ -222,12 +222,12 @@ async def test_r19_answering_a_request_for_information_with_a_document(page: Pag
     await accessible(page)
     # Without an answer: named next to the field.
     await page.get_by_role("button", name="Antwoord versturen").click()
-    await expect(page.locator("#antwoord-fout")).to_contain_text("Vul uw antwoord in.")
+    await expect(page.locator("#antwoord-fout")).to_contain_text("Vul je antwoord in.")
     await accessible(page)
-    await page.get_by_label("Uw antwoord").fill("Het lesprogramma zit in bijlage.")
+    await page.get_by_label("Je antwoord").fill("Het lesprogramma zit in bijlage.")
     await page.get_by_label("Document bij het antwoord").set_input_files({"name": "lesprogramma.pdf", "mimeType": "application/pdf", "buffer": PDF})
     await page.get_by_role("button", name="Antwoord versturen").click()
-    await expect(page.get_by_role("status")).to_contain_text("Uw antwoord is verstuurd")
+    await expect(page.get_by_role("status")).to_contain_text("Je antwoord is verstuurd")
     await expect(page.locator(".odb-answered")).to_contain_text("Het lesprogramma zit in bijlage.")
     await expect(page.locator(".odb-answered")).to_contain_text("lesprogramma.pdf")
     await expect(page.get_by_role("table")).to_contain_text("Antwoord ontvangen")
@@ -305,7 +305,7 @@ async def test_the_application_with_javascript_off_is_held_without_a_quality_reg
         await page.get_by_role("button", name="Volgende stap").click()  # no extra documents
         await expect(page.get_by_role("heading", level=1)).to_contain_text("Aanvraag bevestigen")
         await page.get_by_role("button", name="Bewaren").click()
-        await expect(page.get_by_role("heading", level=1)).to_have_text("Uw aanvraag is ingediend")
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Je aanvraag is ingediend")
         await expect(page.locator(".notice--success")).to_contain_text("In wacht: kwaliteitsregistratie")
         await expect(page.locator("main")).to_contain_text("regel R-2")
     finally:

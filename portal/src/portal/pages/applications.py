@@ -108,7 +108,7 @@ SELF_ANALYSIS = {
 }
 AIMS = [
     ("several_professions", "Vaardigheden aanleren die nuttig zijn voor meerdere beroepen (Vlaamse opleidingscommissie)"),
-    ("one_profession", "De opleiding is gericht op een specifiek beroep (u kunt een paritair comité kiezen)"),
+    ("one_profession", "De opleiding is gericht op een specifiek beroep (je kunt een paritair comité kiezen)"),
 ]
 LABELS = {
     "name": "Naam",
@@ -138,7 +138,7 @@ LABELS = {
     "bestand": "Document",
     "stop_on": "Datum stopzetting",
     "reason": "Stopzettingsreden",
-    "antwoord": "Uw antwoord",
+    "antwoord": "Je antwoord",
 }
 MODULE_LABELS = {
     "name": "naam",
@@ -174,8 +174,8 @@ REASONS = [
     ("registered with 16 hours", "Een EVC-traject wordt geregistreerd met 16 uur."),
     ("marked as mentor training", "Duid aan dat een EVC-traject een mentoropleiding is."),
     ("name an EVC trajectory", "Noem een EVC-traject 'BK EVC-traject <naam>' of 'EVC-traject <naam>'."),
-    ("submitted as modules", "Een opleiding over meerdere schooljaren dient u in als modules."),
-    ("can only be named for a training aimed at one profession", "Een paritair comité kiest u alleen voor een opleiding gericht op een specifiek beroep."),
+    ("submitted as modules", "Een opleiding over meerdere schooljaren dien je in als modules."),
+    ("can only be named for a training aimed at one profession", "Een paritair comité kies je alleen voor een opleiding gericht op een specifiek beroep."),
     ("not on the list of committees", "Dit paritair comité staat niet op de lijst; kies de Vlaamse opleidingscommissie."),
     ("unique per provider", "Deze eigen referentie is al in gebruik; elke opleiding heeft een eigen unieke referentie."),
     ("valid email", "Geef een geldig e-mailadres, bv. info@organisatie.be."),
@@ -451,7 +451,7 @@ async def new_application(request: Request[Any, Any, Any]) -> Redirect:
     except ApiProblem as problem:
         if problem.status == 404:
             return web.redirect(
-                BASE, message="Uw organisatie is nog niet gekend in de opleidingsdatabank. Probeer het binnen enkele ogenblikken opnieuw.", request=request
+                BASE, message="Je organisatie is nog niet gekend in de opleidingsdatabank. Probeer het binnen enkele ogenblikken opnieuw.", request=request
             )
         if problem.status in (409, 422):
             web.session_of(request).flash(f"Een vervangende aanvraag kan niet: {problem.detail} (regel R-24).", kind="error")
@@ -534,7 +534,7 @@ async def save_step(request: Request[Any, Any, Any], application_id: UUID) -> Te
             # going back keeps what was typed, also what is not right yet (saved once it is).
             session.set(_typed_key(application_id, section), typed)
             previous = _step_url(application_id, STEPS[index - 1][0]) if index > 0 else f"{BASE}/aanvragen/{application_id}"
-            return web.redirect(previous, message="Wat u in de vorige stap typte, is bewaard; het is nog niet volledig of correct.", request=request)
+            return web.redirect(previous, message="Wat je in de vorige stap typte, is bewaard; het is nog niet volledig of correct.", request=request)
         application = await _draft(api, application_id)
         return web.form_errors(
             request,
@@ -864,7 +864,7 @@ async def answer(request: Request[Any, Any, Any], application_id: UUID) -> Templ
     fields, stored, problem = await _stream_upload(request, api, purpose="answer", needs="antwoord")
     errors: dict[str, str] = {}
     if not fields.get("antwoord"):
-        errors["antwoord"] = "Vul uw antwoord in."
+        errors["antwoord"] = "Vul je antwoord in."
     if problem is not None:
         errors["bestand"] = _upload_error(problem)
     if not errors:
@@ -881,7 +881,7 @@ async def answer(request: Request[Any, Any, Any], application_id: UUID) -> Templ
             return await _render_dossier(
                 request, api, application, problem=refused, values={"antwoord": fields.get("antwoord", "")}, status_code=refused.status
             )
-        return web.redirect(f"{BASE}/dossiers/{application_id}", message="Uw antwoord is verstuurd naar het team opleidingsdatabank.", request=request)
+        return web.redirect(f"{BASE}/dossiers/{application_id}", message="Je antwoord is verstuurd naar het team opleidingsdatabank.", request=request)
     application = await _draft(api, application_id)
     return await _render_dossier(request, api, application, errors=errors, values={"antwoord": fields.get("antwoord", "")}, status_code=422)
 
