@@ -128,6 +128,64 @@ async def test_searches_are_counted_per_caller_and_refused_with_429_beyond_the_a
         limited.stop()
 
 
+async def test_behind_a_trusted_proxy_each_forwarded_caller_has_an_allowance_and_a_spoofed_header_counts_for_nothing(world, helpline, stack, tmp_path):
+    """ID-9's limit per caller behind the portal or the ingress: the address a trusted proxy forwards
+    (uvicorn's FORWARDED_ALLOW_IPS) is the caller; X-Forwarded-For from anyone else is ignored."""
+    searched = {"name": "Helplijn"}
+    connection = await connect(world.identity.env["IDENTITY_DATABASE_URL"])
+    try:
+        before = await connection.fetchval("SELECT coalesce(max(id), 0) FROM audit_log")
+    finally:
+        await connection.close()
+
+    async def searches_since() -> list[tuple[str, str]]:
+        connection = await connect(world.identity.env["IDENTITY_DATABASE_URL"])
+        try:
+            rows = await connection.fetch(
+                "SELECT subject, outcome FROM audit_log WHERE action = 'organisation.administrators_searched' AND id > $1 ORDER BY id", before
+            )
+        finally:
+            await connection.close()
+        return [(r["subject"], r["outcome"]) for r in rows]
+
+    trusting = IdentityProcess(
+        stack,
+        world.identity.env["IDENTITY_DATABASE_URL"],
+        tmp_path / "trusting.log",
+        IDENTITY_ADMINISTRATOR_SEARCHES_PER_WINDOW="2",
+        IDENTITY_ADMINISTRATOR_SEARCHES_WINDOW_SECONDS="60",
+        FORWARDED_ALLOW_IPS="127.0.0.1",  # the test plays the portal, on loopback
+    ).start()
+    first, second = "203.0.113.7", "198.51.100.23"
+    try:
+        url = f"{trusting.url}/v1/organisations/administrators"
+        # A proxy's own hop after the person's is skipped (it is trusted); a window may hold earlier runs' searches.
+        answers = [httpx.get(url, params=searched, headers={"x-forwarded-for": f"{first}, 127.0.0.1"}).status_code for _ in range(3)]
+        assert answers[-1] == 429 and set(answers[:-1]) <= {200, 429}
+        # Another person behind the same portal has an allowance of their own.
+        assert httpx.get(url, params=searched, headers={"x-forwarded-for": second}).status_code == 200
+    finally:
+        trusting.stop()
+    searches = await searches_since()
+    assert (first, "denied") in searches and (second, "done") in searches
+    assert not [subject for subject, _ in searches if subject == "127.0.0.1"]
+
+    untrusting = IdentityProcess(
+        stack,
+        world.identity.env["IDENTITY_DATABASE_URL"],
+        tmp_path / "untrusting.log",
+        IDENTITY_ADMINISTRATOR_SEARCHES_PER_WINDOW="1000",
+        FORWARDED_ALLOW_IPS="",  # no proxy trusted
+    ).start()
+    try:
+        spoofed = "192.0.2.99"
+        assert httpx.get(f"{untrusting.url}/v1/organisations/administrators", params=searched, headers={"x-forwarded-for": spoofed}).status_code == 200
+    finally:
+        untrusting.stop()
+    latest = (await searches_since())[-1]
+    assert latest == ("127.0.0.1", "done")  # the header is the caller's own word, and ignored
+
+
 def test_the_search_is_in_the_openapi_document(world):
     document = httpx.get(world.url + "/schema/openapi.json").json()
     operation = document["paths"]["/v1/organisations/administrators"]["get"]

@@ -57,13 +57,17 @@ class ApiProblem(Exception):
 class Api:
     """One request's view of the services: `await api.get("registration", "/v1/register/trainings")`."""
 
-    def __init__(self, clients: dict[str, httpx.AsyncClient], session: PortalSession | None, correlation_id: str | None = None) -> None:
-        self._clients, self._session, self._correlation_id = clients, session, correlation_id
+    def __init__(
+        self, clients: dict[str, httpx.AsyncClient], session: PortalSession | None, correlation_id: str | None = None, *, client: str | None = None
+    ) -> None:
+        self._clients, self._session, self._correlation_id, self._client = clients, session, correlation_id, client
 
     def _headers(self, *, signed: bool, extra: dict[str, str] | None = None) -> dict[str, str]:
         headers = dict(extra or {})
         if self._correlation_id:
             headers["X-Correlation-ID"] = self._correlation_id
+        if self._client:
+            headers["X-Forwarded-For"] = self._client  # the person's address, for limits per caller
         if signed:
             token = self._session.token() if self._session else None
             # An expired token is not sent: sign in again first (a service would answer 401 anyway).

@@ -39,7 +39,10 @@ def settings_of(request: Request[Any, Any, Any]) -> PortalSettings:
 
 
 def api_of(request: Request[Any, Any, Any]) -> Api:
-    return Api(request.app.state.clients, session_of(request), request.headers.get("x-correlation-id"))
+    # The browser's address (uvicorn's proxy_headers resolved it behind the ingress) goes to the
+    # services as X-Forwarded-For: a limit per caller counts people, not the portal.
+    client = request.client.host if request.client else None
+    return Api(request.app.state.clients, session_of(request), request.headers.get("x-correlation-id"), client=client)
 
 
 def signed_in(request: Request[Any, Any, Any]) -> PortalSession:

@@ -48,7 +48,10 @@ class Settings(ServiceSettings):
     person_lookups_per_window: int = Field(default=20, ge=1)
     person_lookups_window_seconds: int = Field(default=600, ge=1)
     # ID-9: public searches for an organisation's administrators (GET /v1/organisations/administrators)
-    # per caller's address per window; beyond it, 429. A portal in front of it is one caller.
+    # per caller's address per window; beyond it, 429. Behind a proxy (the ingress controller, the
+    # portal) the caller is the address the proxy forwards when uvicorn trusts it: set
+    # FORWARDED_ALLOW_IPS to the proxies' networks (loopback is trusted by default), else every
+    # caller behind a proxy counts as the proxy and one busy portal exhausts the allowance for all.
     administrator_searches_per_window: int = Field(default=60, ge=1)
     administrator_searches_window_seconds: int = Field(default=60, ge=1)
 

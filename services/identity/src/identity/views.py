@@ -263,7 +263,8 @@ class OrganisationController(Controller):
         """ID-9: who are the (head) local administrators of an organisation, for whoever does not
         know its id: give the enterprise number or a part of the name (exactly one). Anyone may
         ask; the answer names the administrators and their contact address, never a national
-        register number. Counted per caller's address (429 with Retry-After beyond the allowance)."""
+        register number. Counted per caller's address (429 with Retry-After beyond the allowance); behind a
+        trusted proxy (FORWARDED_ALLOW_IPS: the ingress, the portal) the address it forwards."""
         settings = ctx.settings
         client = request.client.host if request.client else "unknown"
         try:
