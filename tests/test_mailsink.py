@@ -223,6 +223,7 @@ def test_otlp_spans_are_received_listed_by_trace_and_shown_as_a_tree(sink: Sink)
     child, root = spans
     assert child["parent_span_id"] == root["span_id"] and root["parent_span_id"] is None
     assert child["attributes"] == {"messaging.destination.name": "things"}
+    assert child["events"] == [] and child["status_message"] == "" and child["links"] == []
     assert sink.http.get("/api/spans", params={"trace_id": "0" * 32}).json() == []
     assert trace_id in sink.http.get("/traces").text
     tree = sink.http.get(f"/traces/{trace_id}").text

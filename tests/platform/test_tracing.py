@@ -173,3 +173,44 @@ def test_the_relay_sends_each_traced_row_in_the_trace_it_was_written_in(spans: I
     assert span.name == "send probe.events" and span.kind.name == "PRODUCER"
     assert f"{span.parent.span_id:016x}" == "00f067aa0ba902b7"
     assert span.attributes["messaging.destination.name"] == "probe.events"
+
+
+def test_a_failing_span_says_what_kind_of_error_never_its_message(spans: InMemorySpanExporter) -> None:
+    # A message may quote the input (an address, a national register number); spans are not masked as logs are.
+    with pytest.raises(ValueError), tracing.span("work"):
+        raise ValueError("jan.peeters@example.be 85073003328")
+    runner = _runner()
+    with pytest.raises(KeyError), runner._batch_spans([_envelope(traceparent=PARENT), _envelope(traceparent=PARENT)]):
+        raise KeyError("jan.peeters@example.be")
+    for span in spans.get_finished_spans():
+        assert span.status.status_code.name == "ERROR" and span.status.description in ("ValueError", "KeyError")
+        assert not span.events  # no recorded exception, no traceback
+        assert "jan.peeters" not in repr(span.to_json())
+
+
+def test_an_emails_span_names_the_servers_code_not_its_words() -> None:
+    from notification.delivery import span_outcome
+    from notification.domain import Answer
+
+    assert span_outcome(Answer.REFUSED, "550 5.1.1 <jan.peeters@example.be>: Recipient address rejected") == f"{Answer.REFUSED} 550 5.1.1"
+    assert span_outcome(Answer.DEFERRED, "451 Try again later, jan.peeters@example.be") == f"{Answer.DEFERRED} 451"
+    assert span_outcome(Answer.UNREACHABLE, "connection refused") == str(Answer.UNREACHABLE)
+
+
+@pytest.mark.parametrize(
+    "traceparent",
+    ["00-4bf92f3577b34da6a3ce929d0e0e4736", "x" * 600, "00-4BF92F3577B34DA6A3CE929D0E0E4736-00F067AA0BA902B7-01\x00", "00-zz-00f067aa0ba902b7-01"],
+)
+def test_a_record_with_a_trace_context_that_is_not_one_is_read_without_it(traceparent: str) -> None:
+    # The producer's trace context is a hint: a bad one is dropped, the event is still handled.
+    record = to_kafka_record(_envelope(), topic="probe")
+    headers = [*record.headers, ("ce_traceparent", traceparent.encode()), ("ce_tracestate", b"a=1")]
+    envelope = from_kafka_record(headers, record.value)
+    assert envelope.traceparent is None and envelope.tracestate is None
+    assert envelope.data == {"n": 1}
+
+
+def test_an_overlong_tracestate_is_dropped_and_the_traceparent_kept() -> None:
+    record = to_kafka_record(_envelope(traceparent=PARENT, tracestate="k=" + "v" * 600), topic="probe")
+    envelope = from_kafka_record(record.headers, record.value)
+    assert envelope.traceparent == PARENT and envelope.tracestate is None

@@ -100,10 +100,12 @@ async def test_one_trace_from_a_portal_request_through_identity_the_outbox_kafka
     for span in spans:
         assert span["parent_span_id"] in by_id or span["parent_span_id"] == root_span_id, span
     # No national register number in any span (the member's was in the sign-in, not in this trace).
+    # Nor any email address of the people involved, in attributes, status or events.
     for span in spans:
-        readable = {"name": span["name"], "attributes": span["attributes"]}  # ids are hex, and may hold 11 digits in a row
+        readable = {k: span[k] for k in ("name", "attributes", "status_message", "events")}  # ids are hex, and may hold 11 digits in a row
         assert mask_national_register_numbers_in(readable) == readable, span
-        assert member.national_register_number not in repr(span)
+        for personal in (member.national_register_number, member.email, organisation.head.email, organisation.head.national_register_number):
+            assert personal not in repr(span), span
 
 
 def _header(email: dict[str, Any], name: str) -> str:

@@ -8,6 +8,7 @@ events land on one partition and keep their order.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +17,10 @@ from wse_contracts.envelope import Envelope
 
 # traceparent and tracestate: the CloudEvents distributed-tracing extension (ce_traceparent).
 _ATTRIBUTES = ("specversion", "id", "source", "type", "subject", "time", "correlationid", "causationid", "traceparent", "tracestate")
+
+
+_TRACEPARENT = re.compile(r"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
+_MAX_TRACESTATE = 512  # W3C: at most 32 members; OpenTelemetry ignores a longer one too
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +71,13 @@ def from_kafka_record(headers: Iterable[tuple[str, bytes]], value: bytes | None)
         data = json.loads(value) if value else {}
     except ValueError as error:
         raise MalformedRecord(f"record value is not JSON: {error}") from error
+    # The trace context is the producer's word and only ever a hint: one that is not a W3C
+    # traceparent (or a tracestate longer than W3C allows) is dropped, never a reason to refuse
+    # the event, and never carried on into a row, a dead letter's event or a span.
+    if "traceparent" in attributes and not _TRACEPARENT.fullmatch(attributes["traceparent"]):
+        del attributes["traceparent"]
+    if "traceparent" not in attributes or len(attributes.get("tracestate", "")) > _MAX_TRACESTATE:
+        attributes.pop("tracestate", None)
     try:
         return Envelope.model_validate({**{k: v for k, v in attributes.items() if k in _ATTRIBUTES}, "datacontenttype": content_type, "data": data})
     except ValueError as error:

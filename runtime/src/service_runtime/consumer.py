@@ -75,7 +75,8 @@ def trace_context_of_event(envelope: Envelope) -> str | None:
     if not tracing.enabled:
         return None
     contexts = _batch_trace_contexts.get()
-    return (contexts or {}).get(envelope.id) or envelope.traceparent
+    # The span processing it; on the one-at-a-time path, the current span (that event's own).
+    return (contexts or {}).get(envelope.id) or tracing.current_trace_context()[0] or envelope.traceparent
 
 
 # Not the event's fault: the batch is rolled back and read again, never dead-lettered.
@@ -365,7 +366,7 @@ class ConsumerRunner:
         try:
             yield
         except BaseException as exception:
-            error = repr(exception)
+            error = type(exception).__name__  # never the message: it may quote personal data
             raise
         finally:
             _batch_trace_contexts.reset(token)
@@ -506,8 +507,11 @@ class ConsumerRunner:
                     "error": error,
                     "attempts": attempts,
                     "event": envelope.model_dump(mode="json") if envelope else None,
-                    "headers": headers,
-                    "value": record.value.decode(errors="replace") if record.value else None,
+                    # The record as it came, within what one Kafka record may carry: the event
+                    # above already holds a readable record's data, so its value is left out, and
+                    # a header longer than any real one is cut (the dead_letters row keeps all).
+                    "headers": [[name, _cut(value, _MAX_DEAD_LETTER_HEADER)] for name, value in headers],
+                    "value": _cut(record.value.decode(errors="replace"), _MAX_DEAD_LETTER_VALUE) if record.value and envelope is None else None,
                 },
                 correlation_id=envelope.correlationid if envelope else "none",
                 causation_id=envelope.id if envelope else None,
@@ -517,6 +521,14 @@ class ConsumerRunner:
             topic=dead_letter_topic(self.service),
         )
         CONSUMED.labels(self.group_id, "dead_lettered").inc()
+
+
+_MAX_DEAD_LETTER_HEADER = 1_024
+_MAX_DEAD_LETTER_VALUE = 256 * 1_024
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text) - limit} more characters in dead_letters)"
 
 
 async def _keep_raw(message: Any) -> Any:

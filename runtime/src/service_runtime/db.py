@@ -10,6 +10,17 @@ from typing import Any
 
 import asyncpg
 
+# PostgreSQL notices a client that vanished without closing its connection (a node lost, a pod
+# on a partitioned network) within 25 s instead of the system's two hours: until then it holds
+# what that session held (the outbox relay's advisory lock, the migration lock, a claimed row's
+# transaction) and that service's outbox, say, stands still. SIGKILL on a live machine needs none
+# of this: the kernel closes the socket at once.
+KEEPALIVE_SETTINGS = {"tcp_keepalives_idle": "10", "tcp_keepalives_interval": "5", "tcp_keepalives_count": "3"}
+
+
+def server_settings(service: str | None) -> dict[str, str]:
+    return {**KEEPALIVE_SETTINGS, **({"application_name": service} if service else {})}
+
 
 class ServiceConnection(asyncpg.Connection):
     """A connection that knows which service's database it is: `service_name`."""
@@ -52,13 +63,13 @@ async def create_pool(database_url: str, *, service: str | None = None, min_size
         command_timeout=60,
         reset=_reset_on_release,
         connection_class=ServiceConnection,
-        server_settings={"application_name": service} if service else None,
+        server_settings=server_settings(service),
     )
 
 
 async def connect(database_url: str, *, service: str | None = None) -> ServiceConnection:
     """One connection outside the pool (a command, a listener, the relay's leader lock)."""
-    connection = await asyncpg.connect(database_url, connection_class=ServiceConnection, server_settings={"application_name": service} if service else None)
+    connection = await asyncpg.connect(database_url, connection_class=ServiceConnection, server_settings=server_settings(service))
     connection.service_name = service
     await configure_connection(connection)
     return connection

@@ -24,7 +24,7 @@ from aiokafka import AIOKafkaProducer
 from prometheus_client import Counter, Gauge, Histogram
 
 from service_runtime import tracing
-from service_runtime.db import service_of
+from service_runtime.db import server_settings, service_of
 from service_runtime.failpoints import failpoint
 from service_runtime.logging import correlation_id_var
 from wse_contracts import Envelope, Event, to_kafka_record
@@ -196,7 +196,7 @@ class OutboxRelay:
                 backoff = min(backoff * 2, 5.0)
 
     async def _lead_and_relay(self) -> None:
-        leader = await asyncpg.connect(self._database_url)
+        leader = await asyncpg.connect(self._database_url, server_settings=server_settings(f"{self._service}-outbox-relay"))
         try:
             while not await leader.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK_KEY):
                 if self._stopping:
@@ -269,7 +269,7 @@ class OutboxRelay:
                     await asyncio.gather(*sends)
                 except Exception as error:
                     for span in spans:
-                        tracing.end_span(span, error=repr(error))
+                        tracing.end_span(span, error=type(error).__name__)
                     raise
                 for span in spans:
                     tracing.end_span(span)

@@ -32,7 +32,7 @@ from service_runtime.auth import JwksKeys, KeySource, TokenVerifier
 from service_runtime.clock import AdjustableClock, Clock, SystemClock, enable_offset_in_logs, format_offset
 from service_runtime.clock_control import ClockFollower
 from service_runtime.consumer import Consumer, ConsumerRunner, RetryPolicy
-from service_runtime.db import connect, create_pool
+from service_runtime.db import connect, create_pool, server_settings
 from service_runtime.housekeeping import HOUSEKEEPING_JOB, arm_housekeeping, housekeeping
 from service_runtime.http import DEPENDENCIES, EXCEPTION_HANDLERS, Public, RequestMiddleware, RightRequired, access, access_guard
 from service_runtime.migrations import Migration, apply_migrations, discover
@@ -196,7 +196,7 @@ class ServiceRuntime:
         return await connect(self.settings.database_url, service=self.service.name)
 
     async def migrate(self) -> list[str]:
-        connection = await asyncpg.connect(self.settings.database_url)
+        connection = await asyncpg.connect(self.settings.database_url, server_settings=server_settings(f"{self.service.name}-migrations"))
         try:
             return await apply_migrations(connection, self.service.migrations())
         finally:

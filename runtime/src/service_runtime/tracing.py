@@ -154,8 +154,24 @@ def span(
         yield None
         return
     context = context_from(parent, tracestate) if parent else None
-    with _tracer.start_as_current_span(name, context=context, kind=_kind(kind), attributes=dict(attributes or {})) as current:
-        yield current
+    # Exceptions are not recorded as OpenTelemetry would (their message and traceback): a message
+    # may quote the input (an address, a national register number) and spans are not masked as
+    # logs are. The span says only that it failed, and with what kind of error.
+    with _tracer.start_as_current_span(
+        name, context=context, kind=_kind(kind), attributes=dict(attributes or {}), record_exception=False, set_status_on_exception=False
+    ) as current:
+        try:
+            yield current
+        except BaseException as error:
+            failed(current, error)
+            raise
+
+
+def failed(span: Any, error: BaseException) -> None:
+    """Mark a span failed with the error's type only (never its message: see `span`)."""
+    from opentelemetry.trace import Status, StatusCode
+
+    span.set_status(Status(StatusCode.ERROR, type(error).__name__))
 
 
 def start_span(
@@ -169,6 +185,8 @@ def start_span(
 
 
 def end_span(span: Any, *, error: str | None = None, attributes: Mapping[str, Any] | None = None) -> None:
+    """End a span from `start_span`; `error` is a kind of failure (an error's type name, an SMTP
+    code), never a message that could quote personal data."""
     if span is None:
         return
     if attributes:
@@ -211,6 +229,8 @@ class TracingMiddleware:
             f"{method} {route}",
             context=_propagator.extract(carrier) if carrier else None,
             kind=_kind(SERVER),
+            record_exception=False,
+            set_status_on_exception=False,
             attributes={"http.request.method": method, "http.route": route},
         ) as current:
             try:

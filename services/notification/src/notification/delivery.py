@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -72,6 +73,16 @@ def _answer(result: Outcome) -> tuple[Answer, str]:
     if isinstance(result, ServerUnreachable):
         return Answer.UNREACHABLE, result.answer
     return Answer.DEFERRED, result.answer
+
+
+_SMTP_CODE = re.compile(r"[2-5]\d\d(?:[ -][2-5]\.\d{1,3}\.\d{1,3})?")  # "550 5.1.1": what a span may say of an answer
+
+
+def span_outcome(answer: Answer, detail: str) -> str:
+    """What an email's span says of the server's answer: its kind and code ("refused 550 5.1.1"),
+    never its text, which for a refusal usually quotes the recipient's address."""
+    code = _SMTP_CODE.match(detail or "")
+    return f"{answer} {code.group(0)}" if code else str(answer)
 
 
 BACKLOG_SECONDS = 15.0  # how often the backlog gauges are refreshed
@@ -208,7 +219,8 @@ class Deliverer:
             results[index] = result
         for index, span in spans.items():
             answer, detail = _answer(results[index])
-            tracing.end_span(span, error=None if answer == Answer.ACCEPTED else f"{answer}: {detail}", attributes={"wse.delivery.answer": str(answer)})
+            outcome = span_outcome(answer, detail)
+            tracing.end_span(span, error=None if answer == Answer.ACCEPTED else outcome, attributes={"wse.delivery.answer": outcome})
         failpoint("notification.after_send")  # tests: killed between the server's 250 and the commit
         await self._record(claimed, results)
         return len(claimed)

@@ -309,7 +309,10 @@ def receive_spans(sink: MailSink, body: bytes, encoding: str) -> int:
                         "start_unix_nano": span.start_time_unix_nano,
                         "end_unix_nano": span.end_time_unix_nano,
                         "status": {0: "unset", 1: "ok", 2: "error"}.get(span.status.code, str(span.status.code)),
+                        "status_message": span.status.message,
                         "attributes": {a.key: _attribute_value(a.value) for a in span.attributes},
+                        "events": [{"name": e.name, "attributes": {a.key: _attribute_value(a.value) for a in e.attributes}} for e in span.events],
+                        "links": [{"trace_id": link.trace_id.hex(), "span_id": link.span_id.hex()} for link in span.links],
                     }
                 )
                 received += 1
