@@ -294,6 +294,10 @@ def test_production_exports_traces_to_the_collector_and_dev_does_not() -> None:
     assert selected["key"] == "app.kubernetes.io/name" and selected["operator"] == "In" and set(selected["values"]) == set(APPS)
     assert _peers(policy["egress"], "to") == [("ns=observability", frozenset({4318}))]
     assert not [p for p in of_kind("dev", "NetworkPolicy") if p["metadata"]["name"] == "allow-otlp"]
+    # The trust boundary: the ingress starts each request's trace, a caller's traceparent is not believed.
+    annotations = named("production", "Ingress", "wse")["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/enable-opentelemetry"] == "true"
+    assert annotations["nginx.ingress.kubernetes.io/opentelemetry-trust-incoming-span"] == "false"
 
 
 def test_the_ingress_serves_the_portal_and_the_public_apis() -> None:
