@@ -219,3 +219,15 @@ async def department_name(world: World) -> str:
         token = await world.token(OPERATOR_NUMBER)
         me = (await client.get("/v1/me", headers={"authorization": f"Bearer {token}"})).json()
     return str(next(t["name"] for t in me["tiles"] if t["kind"] == "organisation"))
+
+
+# ------------------------------------------------------------------------------- for test_department_more
+
+
+async def forward(world: World, handler_token: str, application_id: str) -> None:
+    """The case handler forwards the dossier to the commission (R-15): from then on it is not amended (R-17)."""
+    async with _client(world, "registration", handler_token) as client:
+        forwarded = await eventually(
+            lambda: client.post(f"/v1/back-office/applications/{application_id}/forward", json={}), expected=200, what="registration to learn the case handler"
+        )
+        assert forwarded.json()["status"] == "forwarded"

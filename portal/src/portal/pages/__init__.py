@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal.pages import administration, applications, attestations, department, helpdesk, platos, register, sign_in
+from portal.pages import administration, applications, attestations, department, department_more, helpdesk, platos, register, sign_in
 
 ROUTES: list[Any] = [
     *sign_in.ROUTES,
@@ -15,5 +15,6 @@ ROUTES: list[Any] = [
     *platos.ROUTES,
     *attestations.ROUTES,
     *department.ROUTES,
+    *department_more.ROUTES,
     *helpdesk.ROUTES,
 ]

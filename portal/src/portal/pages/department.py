@@ -5,7 +5,8 @@ notification log (operator@department); and one page per step a case handler tak
 information, forward, decide; admissibility, advice, the minister's decision), each a form that
 posts to its own page, the service's refusal shown with its rule.
 
-URLs: /departement, /departement/odb/<id>[/<stap>], /departement/platos/<id>[/<stap>].
+URLs: /departement, /departement/odb/<id>[/<stap>], /departement/platos/<id>[/<stap>]. The
+amendments at the provider's request (R-17) are in `portal.pages.department_more`.
 """
 
 from __future__ import annotations
@@ -116,6 +117,16 @@ EMAIL_STATUSES = {
     "permanent-failure": "Mislukt",
     "technical-failure": "Technische fout",
 }
+
+# R-17: the sections the back office amends at the provider's request, until the dossier is
+# forwarded (the service decides): (URL part of the provider's step, the API's section, its name).
+AMENDABLE_STATUSES = ("held", "in_review", "awaiting_information")
+AMEND_SECTIONS = [
+    ("contactgegevens", "contact", "Contactgegevens"),
+    ("opleiding", "training", "Gegevens opleiding"),
+    ("zelfanalyse", "self_analysis", "Zelfanalyse arbeidsmarktgerichtheid"),
+    ("beslissingsinstantie", "deciding_body", "Beslissingsinstantie"),
+]
 
 DECIDING_BODIES = [("commission", "De Vlaamse opleidingscommissie (VOC)"), ("joint_committee", "Een paritair comité dat zich kandidaat stelde")]
 
@@ -253,6 +264,12 @@ DETAIL_VALUES = {
     "refused": "geweigerd",
     "favourable": "gunstig",
     "unfavourable": "ongunstig",
+    # the sections of an amendment (R-17)
+    "contact": "contactgegevens",
+    "training": "gegevens opleiding",
+    "self_analysis": "zelfanalyse",
+    "deciding_body": "beslissingsinstantie",
+    "documents": "documenten",
 }
 
 
@@ -329,6 +346,7 @@ async def dossier(request: Request[Any, Any, Any], area: str, application_id: UU
         notifications=notifications,
         log_refused=log_refused,
         steps=_steps(area, found["status"]),
+        amend_sections=AMEND_SECTIONS if area == "odb" and found["status"] in AMENDABLE_STATUSES else [],
         **_context(),
     )
 

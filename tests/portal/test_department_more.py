@@ -1,0 +1,132 @@
+"""More of the department's work in a real browser over the real stack: a submitted dossier amended
+at the provider's request (R-17) (R-17).
+
+The provider's side is done through the services' APIs (department_helpers), the department's in
+the browser; the provider sees the amendment in its own portal, in a browser context of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import datetime
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from tests.portal.conftest import World, accessible, sign_in
+from tests.portal.department_helpers import (
+    case_handler,
+    department_name,
+    forward,
+    provider,
+    submitted_application,
+)
+
+pytestmark = pytest.mark.slow
+
+MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december")
+
+
+async def _emails_with(world: World, address: str, text: str, timeout: float = 60) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [m for m in await world.emails_to(address) if text in m.get("subject", "")]
+        if found:
+            return found
+        assert time.monotonic() < deadline, f"no email to {address} about {text!r}: {await world.emails_to(address)}"
+        await asyncio.sleep(0.5)
+
+
+def _moment(text: str) -> datetime:
+    """'26 november 2026 om 14:05' as the portal writes an instant."""
+    day, month, year, _, clock = text.split()[:5]
+    hour, minute = clock.split(":")
+    return datetime(int(year), MONTHS.index(month) + 1, int(day), int(hour), int(minute))
+
+
+async def _open_department(page: Page) -> None:
+    """The work queues, once the services know the case handler's rights (identity's events)."""
+    deadline = time.monotonic() + 60
+    while True:
+        answer = await page.goto("/departement")
+        if answer is not None and answer.status == 200 and await page.locator("section[aria-labelledby='odb'] form").count():
+            return
+        assert time.monotonic() < deadline, await page.content()
+        await asyncio.sleep(0.5)
+
+
+# ------------------------------------------------------------------------------- R-17
+
+
+async def test_r17_a_case_handler_amends_a_submitted_dossier_at_the_providers_request(page: Page, browser: Browser, portal_url: str, world: World) -> None:
+    applicant = await provider(world)
+    name = f"Heftruck veilig besturen {uuid.uuid4().hex[:6]}"
+    application = await submitted_application(world, applicant, training_name=name, contact_email=f"odb-{uuid.uuid4().hex[:10]}@opleidingen.example")
+    assert application["status"] == "in_review"
+    handler, token = await case_handler(world)
+    dossier_url = f"/departement/odb/{application['application_id']}"
+
+    await sign_in(page, handler.national_register_number, tile=await department_name(world))
+    await _open_department(page)
+    await page.goto(dossier_url)
+    amend = page.locator("section.department-amend")
+    await expect(amend.get_by_role("heading")).to_have_text("Aanpassen op vraag van de aanbieder")
+    await amend.get_by_role("link", name="Gegevens opleiding aanpassen").click()
+
+    # The provider's own fields of the step, as the provider filled them in.
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Gegevens opleiding aanpassen op vraag van de aanbieder")
+    await expect(page.get_by_label("Naam van de opleiding")).to_have_value(name)
+    await expect(page.get_by_label("Naam van module 1")).to_have_value("Lassen basis")
+    await expect(page.get_by_role("group", name="Competentiegroep").get_by_label("Beroepsspecifieke competenties")).to_be_checked()
+    await accessible(page)
+
+    # Without the provider's request, nothing is saved: the reason's error in Dutch, next to its field; what was typed stays.
+    new_name = f"Heftruck en reachtruck veilig besturen {uuid.uuid4().hex[:6]}"
+    await page.get_by_label("Naam van de opleiding").fill(new_name)
+    await page.get_by_label("Contacturen").fill("abc")
+    await page.get_by_role("button", name="Aanpassing bewaren").click()
+    await expect(page.get_by_role("alert").filter(has_text="Er is een probleem")).to_be_visible()
+    await expect(page.locator("#reason-fout")).to_contain_text("Vul dit in.")
+    await expect(page.locator("#modules-0-contact_hours-fout")).to_contain_text("Geef een getal")
+    await expect(page.get_by_role("alert").get_by_role("link", name="Vraag van de aanbieder: Vul dit in.")).to_be_visible()
+    await expect(page.get_by_label("Naam van de opleiding")).to_have_value(new_name)
+    await accessible(page)
+
+    request = "Mail van de aanbieder van vandaag: de opleiding omvat ook de reachtruck."
+    await page.get_by_label("Contacturen").fill("40")
+    await page.get_by_label("Vraag van de aanbieder").fill(request)
+    await page.get_by_role("button", name="Aanpassing bewaren").click()
+    await expect(page.get_by_role("status")).to_contain_text("Gegevens opleiding: aangepast op vraag van de aanbieder")
+    await expect(page.get_by_role("heading", level=1)).to_have_text(new_name)
+    history = page.get_by_role("table", name="Geschiedenis, de laatste eerst")
+    amended = history.get_by_role("row").filter(has_text="Aangepast op vraag van de aanbieder")
+    await expect(amended).to_contain_text("onderdeel: gegevens opleiding")
+    await expect(amended).to_contain_text(request)
+    await expect(amended).to_contain_text("Jij")
+    await accessible(page)
+
+    # The provider sees the amended values and why, in its own portal.
+    provider_context = await browser.new_context(base_url=portal_url, locale="nl-BE")
+    try:
+        provider_page = await provider_context.new_page()
+        await sign_in(provider_page, applicant.officer.national_register_number, tile=applicant.organisation.name)
+        await provider_page.goto(f"/opleidingen/dossiers/{application['application_id']}")
+        await expect(provider_page.get_by_role("heading", level=1)).to_contain_text(new_name)
+        await expect(provider_page.locator("table")).to_contain_text(f"Aangepast door het team opleidingsdatabank: {request}")
+    finally:
+        await provider_context.close()
+
+    # Once forwarded (R-15) a dossier is no longer amended: the service's refusal, in Dutch, with the rule.
+    await page.goto(f"{dossier_url}/aanpassen/contactgegevens")
+    await expect(page.get_by_label("E-mailadres")).to_have_value(application["sections"]["contact"]["email"])
+    await forward(world, token, application["application_id"])
+    await page.get_by_label("Vraag van de aanbieder").fill("Nieuw telefoonnummer, gevraagd per telefoon.")
+    await page.get_by_role("button", name="Aanpassing bewaren").click()
+    refusal = page.locator(".notice--error")
+    await expect(refusal).to_contain_text("kan je niet meer aanpassen")
+    await expect(refusal).to_contain_text("regel R-17")
+    await accessible(page)
+    await page.goto(dossier_url)
+    await expect(page.locator(".lead")).to_contain_text("Bij het beslissingsorgaan")
+    await expect(page.locator("section.department-amend")).to_have_count(0)
