@@ -224,6 +224,28 @@ async def department_name(world: World) -> str:
 # ------------------------------------------------------------------------------- for test_department_more
 
 
+async def general_contact(world: World, provider: Provider, email: str) -> None:
+    """The provider's organisation data name its general contact (R-3, R-25), who receives a negative evaluation (R-26)."""
+    contact = {"name": "Algemeen Contact", "email": email, "phone": "+32 2 987 65 43"}
+    async with _client(world, "registration", provider.token) as client:
+        await eventually(lambda: client.get("/v1/provider/organisation"), expected=200, what="registration to learn the provider")
+        saved = await client.put("/v1/provider/organisation", json={"contact": contact, "general_contact": contact})
+        assert saved.status_code == 200, saved.text
+
+
+async def approved_application(world: World, applicant: Provider, *, training_name: str, handler_token: str) -> dict[str, Any]:
+    """`applicant`'s application, submitted, forwarded to the commission and approved (R-15, R-20):
+    the training is in the register. Returns the decided dossier (with its ODB number)."""
+    application = await submitted_application(world, applicant, training_name=training_name, contact_email=f"odb-{uuid.uuid4().hex[:8]}@opleidingen.example")
+    path = f"/v1/back-office/applications/{application['application_id']}"
+    async with _client(world, "registration", handler_token) as client:
+        await eventually(lambda: client.post(f"{path}/forward", json={}), expected=200, what="registration to learn the case handler's right")
+        decided = await client.post(f"{path}/decision", json={"outcome": "approved"})
+        assert decided.status_code == 200, decided.text
+        result: dict[str, Any] = decided.json()
+    return result
+
+
 async def forward(world: World, handler_token: str, application_id: str) -> None:
     """The case handler forwards the dossier to the commission (R-15): from then on it is not amended (R-17)."""
     async with _client(world, "registration", handler_token) as client:

@@ -1,5 +1,6 @@
 """More of the department's work in a real browser over the real stack: a submitted dossier amended
-at the provider's request (R-17) (R-17).
+at the provider's request (R-17), a registered training's yearly evaluation with the negative one
+emailed to the provider's general contact (R-26).
 
 The provider's side is done through the services' APIs (department_helpers), the department's in
 the browser; the provider sees the amendment in its own portal, in a browser context of its own."""
@@ -9,16 +10,18 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.portal.conftest import World, accessible, sign_in
 from tests.portal.department_helpers import (
+    approved_application,
     case_handler,
     department_name,
     forward,
+    general_contact,
     provider,
     submitted_application,
 )
@@ -130,3 +133,82 @@ async def test_r17_a_case_handler_amends_a_submitted_dossier_at_the_providers_re
     await page.goto(dossier_url)
     await expect(page.locator(".lead")).to_contain_text("Bij het beslissingsorgaan")
     await expect(page.locator("section.department-amend")).to_have_count(0)
+
+
+# ------------------------------------------------------------------------------- R-26
+
+
+async def test_r26_a_case_handler_evaluates_a_registered_training_and_a_negative_evaluation_reaches_the_general_contact(page: Page, world: World) -> None:
+    applicant = await provider(world)
+    general = f"algemeen-{uuid.uuid4().hex[:10]}@opleidingen.example"
+    await general_contact(world, applicant, general)
+    handler, token = await case_handler(world)
+    name = f"Lassen voor beginners {uuid.uuid4().hex[:6]}"
+    decided = await approved_application(world, applicant, training_name=name, handler_token=token)
+    odb_number = decided["odb_number"]
+    assert odb_number
+
+    await sign_in(page, handler.national_register_number, tile=await department_name(world))
+    await _open_department(page)
+
+    # From the work queues: the search by ODB number (an unknown one is said so, in Dutch).
+    search = page.locator("section[aria-labelledby='opleidingen']")
+    await search.get_by_label("ODB-nummer").fill("ODB-ONBEKEND")
+    await search.get_by_role("button", name="Opleiding zoeken").click()
+    await expect(page.locator("#odb_number-fout")).to_contain_text("Er staat geen opleiding met dit ODB-nummer in het register.")
+    await accessible(page)
+    await page.get_by_label("ODB-nummer").fill(odb_number.lower())
+    await page.get_by_role("button", name="Opleiding zoeken").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(name)
+    await expect(page.locator(".lead")).to_contain_text(odb_number)
+    await expect(page.locator(".lead")).to_contain_text(applicant.organisation.name)
+    training_url = page.url
+    await accessible(page)
+
+    # ... and from the dossier of the approved application.
+    await page.goto(f"/departement/odb/{decided['application_id']}")
+    await page.get_by_role("link", name="Jaarlijkse evaluatie").click()
+    assert page.url == training_url
+    year = str(date.today().year)
+    await expect(page.get_by_label("Jaar")).to_have_value(year)
+
+    # R-26: a negative evaluation says why (the service's rule, in Dutch, next to the field).
+    await page.get_by_label("Negatief").check()
+    await page.get_by_role("button", name="Evaluatie bewaren").click()
+    await expect(page.get_by_role("alert").filter(has_text="Er is een probleem")).to_be_visible()
+    await expect(page.locator("#remarks-fout")).to_contain_text("Zeg waarom de evaluatie negatief is. (regel R-26)")
+    await expect(page.get_by_label("Negatief")).to_be_checked()
+    await accessible(page)
+
+    remarks = "De inhoud op de webpagina komt niet meer overeen met de geregistreerde leerdoelen."
+    await page.get_by_label("Motivering").fill(remarks)
+    await page.get_by_role("button", name="Evaluatie bewaren").click()
+    await expect(page.get_by_role("status")).to_contain_text(f"De evaluatie {year} is bewaard: negatief")
+
+    # The general contact receives it, with the motivation (the mail sink).
+    emails = await _emails_with(world, general, "Negatieve jaarlijkse evaluatie")
+    assert odb_number in emails[0]["subject"] and year in emails[0]["subject"], emails[0]["subject"]
+    assert remarks in emails[0]["text"], emails[0]["text"]
+
+    # One evaluation a year: the second is refused in Dutch with the rule; another year is recorded.
+    await page.get_by_label("Positief").check()
+    await page.get_by_role("button", name="Evaluatie bewaren").click()
+    refusal = page.locator(".notice--error")
+    await expect(refusal).to_contain_text(f"heeft al een evaluatie voor {year}")
+    await expect(refusal).to_contain_text("regel R-26")
+    await accessible(page)
+    await page.get_by_label("Jaar").fill(str(int(year) + 1))
+    await page.get_by_label("Positief").check()
+    await page.get_by_role("button", name="Evaluatie bewaren").click()
+    await expect(page.get_by_role("status")).to_contain_text(f"De evaluatie {int(year) + 1} is bewaard: positief")
+    assert len(await _emails_with(world, general, "Negatieve jaarlijkse evaluatie")) == 1  # a positive one is not emailed
+
+    # The training's page lists the emails about it: the negative evaluation, delivered to the general contact.
+    log = page.get_by_role("table", name="Verstuurde e-mails, de laatste eerst")
+    for _ in range(60):
+        await page.reload()
+        if await log.count() and await log.get_by_role("row").filter(has_text="Negatieve jaarlijkse evaluatie").filter(has_text="Bezorgd").count():
+            break
+        await asyncio.sleep(0.5)
+    await expect(log.get_by_role("row").filter(has_text="Negatieve jaarlijkse evaluatie")).to_contain_text(general)
+    await accessible(page)

@@ -6,7 +6,7 @@ information, forward, decide; admissibility, advice, the minister's decision), e
 posts to its own page, the service's refusal shown with its rule.
 
 URLs: /departement, /departement/odb/<id>[/<stap>], /departement/platos/<id>[/<stap>]. The
-amendments at the provider's request (R-17) are in `portal.pages.department_more`.
+amendments (R-17) and yearly evaluations (R-26) are in `portal.pages.department_more`.
 """
 
 from __future__ import annotations
@@ -103,6 +103,7 @@ EMAILS = {
     "registration.information_requested": "Vraag om aanvullende informatie",
     "registration.application_decided": "Beslissing over de aanvraag",
     "registration.training_stopped": "Bevestiging van de stopzetting",
+    "registration.negative_evaluation": "Negatieve jaarlijkse evaluatie",
     "recognition.application_confirmed": "Ontvangstbevestiging",
     "recognition.admissibility": "Ontvankelijkheid van de aanvraag",
     "recognition.information_requested": "Vraag om aanvullende informatie",

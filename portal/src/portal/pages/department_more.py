@@ -3,13 +3,19 @@
 - R-17: a submitted ODB dossier amended at the provider's request: one section at a time, with the
   same fields as the provider's step of it and the provider's request as the reason; the service
   keeps both in the dossier's history (case_handler@training_database).
+- R-26: a registered training's yearly evaluation, positive or negative with its motivation; a
+  negative one is emailed to the provider's general contact (case_handler@training_database). The
+  training is found by its ODB number or from the dossier of the approved application.
 
-URLs: /departement/odb/<id>/aanpassen/<stap>; the form posts to its own page.
+URLs: /departement/odb/<id>/aanpassen/<stap>, /departement/opleidingen[/<ODB-nummer>]. Each form
+posts to its own page.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 from uuid import UUID
 
 from litestar import Request, get, post
@@ -17,9 +23,11 @@ from litestar.exceptions import NotFoundException
 from litestar.response import Redirect, Template
 
 from portal.api import Api, ApiProblem
+from portal.messages import dutch
 from portal.pages import applications
-from portal.pages.department import AMEND_SECTIONS, _context, _in_dutch, _title
-from portal.web import api_of, form_errors, form_of, organisation_id, page, redirect, signed_in
+from portal.pages.department import AMEND_SECTIONS, BRUSSELS, _context, _in_dutch, _title
+from portal.pages.register import COMPETENCE_GROUPS
+from portal.web import api_of, form_errors, form_of, organisation_id, page, redirect, signed_in, values
 
 
 def _worded(problem: ApiProblem, words: dict[str, str]) -> ApiProblem:
@@ -151,4 +159,107 @@ async def amend(request: Request[Any, Any, Any], area: str, application_id: UUID
     )
 
 
-ROUTES: list[Any] = [amend_page, amend]
+# ------------------------------------------------------------------------------- R-26: yearly evaluations
+
+EVALUATION_OUTCOMES = [("positive", "Positief"), ("negative", "Negatief")]
+
+
+def _this_year() -> int:
+    return datetime.now(BRUSSELS).year
+
+
+async def _registered(api: Api, odb_number: str) -> dict[str, Any] | None:
+    """The training as the public register shows it today, or None (unknown, or stopped: R-23)."""
+    try:
+        found: dict[str, Any] = await api.get("registration", f"/v1/register/trainings/{quote(odb_number, safe='')}", signed=False)
+    except ApiProblem as problem:
+        if problem.status != 404:
+            raise
+        return None
+    return found
+
+
+async def _training_emails(api: Api, odb_number: str) -> tuple[list[dict[str, Any]], ApiProblem | None]:
+    """The emails about the training (a negative evaluation, a stop), as the notification service
+    logged them by its ODB number (operator@department)."""
+    try:
+        return (await api.get("notification", "/v1/notifications", params={"reference": odb_number, "limit": 50}))["items"], None
+    except ApiProblem as problem:
+        if problem.status != 403:
+            raise
+        return [], problem
+
+
+@get("/departement/opleidingen")
+async def find_training(request: Request[Any, Any, Any]) -> Template | Redirect:
+    """A registered training by its ODB number (a GET form, so the search can be bookmarked)."""
+    signed_in(request)
+    organisation_id(request)
+    typed = (request.query_params.get("odb_number") or "").strip()
+    errors: dict[str, str] = {}
+    if typed:
+        training = await _registered(api_of(request), typed)
+        if training is not None:
+            return Redirect(f"/departement/opleidingen/{quote(training['odb_number'], safe='')}", status_code=303)
+        errors["odb_number"] = "Er staat geen opleiding met dit ODB-nummer in het register."
+    elif "odb_number" in request.query_params:
+        errors["odb_number"] = "Vul het ODB-nummer in, bijvoorbeeld ODB-A1234."
+    return page(
+        request, "department/find_training.html", status_code=404 if typed and errors else 422 if errors else 200, values={"odb_number": typed}, errors=errors
+    )
+
+
+async def _training_context(api: Api, odb_number: str) -> dict[str, Any]:
+    training = await _registered(api, odb_number)
+    emails, log_refused = await _training_emails(api, training["odb_number"] if training else odb_number)
+    return {
+        "odb_number": training["odb_number"] if training else odb_number,
+        "training": training,
+        "group_names": dict(COMPETENCE_GROUPS),
+        "outcomes": EVALUATION_OUTCOMES,
+        "notifications": emails,
+        "log_refused": log_refused,
+        **_context(),
+    }
+
+
+@get("/departement/opleidingen/{odb_number:str}")
+async def training_page(request: Request[Any, Any, Any], odb_number: str) -> Template:
+    session = signed_in(request)
+    organisation_id(request)
+    resumed = session.take_resumed_form(request.url.path) or {}
+    typed = {k: v for k, v in resumed.items() if isinstance(v, str)} or {"year": str(_this_year())}
+    return page(request, "department/training.html", values=typed, **await _training_context(api_of(request), odb_number))
+
+
+@post("/departement/opleidingen/{odb_number:str}")
+async def evaluate(request: Request[Any, Any, Any], odb_number: str) -> Template | Redirect:
+    """R-26: the yearly evaluation; the service emails a negative one to the general contact."""
+    signed_in(request)
+    organisation_id(request)
+    form = await form_of(request)
+    typed = values(form, "year", "outcome", "remarks")
+    year: int | str | None = int(typed["year"]) if typed["year"].isdigit() else typed["year"] or None
+    api = api_of(request)
+    try:
+        saved = await api.post(
+            "registration",
+            f"/v1/back-office/trainings/{quote(odb_number, safe='')}/evaluations",
+            {"year": year, "outcome": typed["outcome"] or None, "remarks": typed["remarks"] or None},
+        )
+    except ApiProblem as problem:
+        if problem.status not in (404, 409, 422):
+            raise
+        if problem.status == 422:
+            shown = _worded(_in_dutch(problem, "odb", "approved"), {"year": "Geef een jaar, bijvoorbeeld 2026.", "outcome": "Kies positief of negatief."})
+        else:
+            shown = ApiProblem(problem.status, dutch(problem.detail), problem.rule or "R-26", [], problem.body)
+        return form_errors(request, "department/training.html", shown, values=typed, **await _training_context(api, odb_number))
+    if saved["outcome"] == "negative":
+        message = f"De evaluatie {saved['year']} is bewaard: negatief. De algemene contactpersoon van de aanbieder krijgt een e-mail met de motivering (R-26)."
+    else:
+        message = f"De evaluatie {saved['year']} is bewaard: positief (R-26)."
+    return redirect(f"/departement/opleidingen/{quote(saved['odb_number'], safe='')}", message=message, request=request)
+
+
+ROUTES: list[Any] = [amend_page, amend, find_training, training_page, evaluate]
