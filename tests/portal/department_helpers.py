@@ -253,3 +253,42 @@ async def forward(world: World, handler_token: str, application_id: str) -> None
             lambda: client.post(f"/v1/back-office/applications/{application_id}/forward", json={}), expected=200, what="registration to learn the case handler"
         )
         assert forwarded.json()["status"] == "forwarded"
+
+
+async def granted_recognition(world: World, *, title: str, contact_email: str, handler_token: str) -> tuple[Provider, dict[str, Any]]:
+    """A service provider whose Platos application (E-3, E-4) was judged admissible, advised and
+    granted from today (E-5 to E-8); returns the provider and its recognition (E-9, E-12)."""
+    applicant = await provider(world, context="platos", name=f"Jobcoaching {uuid.uuid4().hex[:6]} vzw")
+    async with _client(world, "recognition", applicant.token) as client:
+        key = {"idempotency-key": uuid.uuid4().hex}
+        created = await eventually(lambda: client.post("/v1/provider/applications", headers=key), expected=201, what="Platos to learn the provider")
+        application_id = created.json()["application_id"]
+        for name, body in recognition_parts(contact_email, title).items():
+            saved = await client.put(f"/v1/provider/applications/{application_id}/parts/{name}", json=body)
+            assert saved.status_code == 200, saved.text
+        submitted = await client.post(f"/v1/provider/applications/{application_id}/submit")
+        assert submitted.status_code == 200, submitted.text
+    path = f"/v1/back-office/applications/{application_id}"
+    async with _client(world, "recognition", handler_token) as client:
+        await eventually(lambda: client.post(f"{path}/admissibility", json={"outcome": "admissible"}), expected=200, what="Platos to learn the case handler")
+        deadline = time.monotonic() + 60
+        while (await client.get(path)).json().get("examination_due_on") is None:  # E-6: once the admissibility email is delivered
+            assert time.monotonic() < deadline, "the admissibility email was not delivered"
+            await asyncio.sleep(0.3)
+        advised = await client.post(f"{path}/advice", json={"advice": "favourable", "motivation": "Voldoet aan alle voorwaarden van de erkenning."})
+        assert advised.status_code == 200, advised.text
+        today = advised.json()["submitted_on"]
+        decided = await client.post(f"{path}/decision", json={"outcome": "granted", "decided_on": today, "recognition_starts_on": today})
+        assert decided.status_code == 200, decided.text
+        recognition_id = decided.json()["recognition"]["recognition_id"]
+        recognition = await client.get(f"/v1/back-office/recognitions/{recognition_id}")
+        assert recognition.status_code == 200, recognition.text
+        result: dict[str, Any] = recognition.json()
+    return applicant, result
+
+
+async def report_change(world: World, applicant: Provider, recognition_id: str, description: str) -> None:
+    """E-12: the recognised provider reports a change (its own portal)."""
+    async with _client(world, "recognition", applicant.token) as client:
+        reported = await client.post(f"/v1/provider/recognitions/{recognition_id}/change-reports", json={"description": description})
+        assert reported.status_code == 201, reported.text

@@ -1,6 +1,7 @@
 """More of the department's work in a real browser over the real stack: a submitted dossier amended
 at the provider's request (R-17), a registered training's yearly evaluation with the negative one
-emailed to the provider's general contact (R-26).
+emailed to the provider's general contact (R-26), and the change reports of recognised providers
+as a work queue, reviewed, with the recognition they belong to (E-12, E-9).
 
 The provider's side is done through the services' APIs (department_helpers), the department's in
 the browser; the provider sees the amendment in its own portal, in a browser context of its own."""
@@ -13,16 +14,18 @@ import uuid
 from datetime import date, datetime
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Locator, Page, expect
 
-from tests.portal.conftest import World, accessible, sign_in
+from tests.portal.conftest import World, accessible, screenshot, sign_in
 from tests.portal.department_helpers import (
     approved_application,
     case_handler,
     department_name,
     forward,
     general_contact,
+    granted_recognition,
     provider,
+    report_change,
     submitted_application,
 )
 
@@ -53,7 +56,7 @@ async def _open_department(page: Page) -> None:
     deadline = time.monotonic() + 60
     while True:
         answer = await page.goto("/departement")
-        if answer is not None and answer.status == 200 and await page.locator("section[aria-labelledby='odb'] form").count():
+        if answer is not None and answer.status == 200 and await page.locator("section[aria-labelledby='wijzigingen']").count():
             return
         assert time.monotonic() < deadline, await page.content()
         await asyncio.sleep(0.5)
@@ -211,4 +214,100 @@ async def test_r26_a_case_handler_evaluates_a_registered_training_and_a_negative
             break
         await asyncio.sleep(0.5)
     await expect(log.get_by_role("row").filter(has_text="Negatieve jaarlijkse evaluatie")).to_contain_text(general)
+    await accessible(page)
+
+
+# ------------------------------------------------------------------------------- E-12
+
+
+async def _report_row(page: Page, link_name: str) -> Locator:
+    """The report's row in the queue of change reports, paging on until it shows; every page the oldest first."""
+    section = page.locator("section[aria-labelledby='wijzigingen']")
+    for _ in range(50):
+        cells = await section.locator("tbody tr td:first-child").all_inner_texts()
+        assert cells, "an empty queue of change reports"
+        moments = [_moment(c) for c in cells]
+        assert moments == sorted(moments), f"the change reports are not the oldest first: {cells}"
+        if await section.get_by_role("link", name=link_name).count():
+            return section.locator("tr", has=page.get_by_role("link", name=link_name))
+        await section.get_by_role("link", name="Volgende pagina").click()
+    raise AssertionError(f"{link_name} not in the queue of change reports")
+
+
+async def test_e12_reported_changes_are_a_work_queue_reviewed_by_a_case_handler_with_the_recognition_in_view(page: Page, world: World) -> None:
+    handler, token = await case_handler(world)
+    contact = f"platos-{uuid.uuid4().hex[:10]}@leie.example"
+    applicant, recognition = await granted_recognition(
+        world, title=f"Begeleiding op de werkvloer {uuid.uuid4().hex[:6]}", contact_email=contact, handler_token=token
+    )
+    number = recognition["recognition_number"]
+    first = f"Onze begeleider Els Maes vertrekt op 1 juni; we werven een vervanger ({uuid.uuid4().hex[:6]})."
+    second = f"We sluiten ons kantoor in Gent en werken niet langer in Oost-Vlaanderen ({uuid.uuid4().hex[:6]})."
+    await report_change(world, applicant, recognition["recognition_id"], first)
+    await report_change(world, applicant, recognition["recognition_id"], second)
+
+    await sign_in(page, handler.national_register_number, tile=await department_name(world))
+    await _open_department(page)
+    queue = page.locator("section[aria-labelledby='wijzigingen']")
+    await expect(queue.get_by_role("heading", level=2)).to_have_text("Gemelde wijzigingen bij erkenningen (Platos)")
+    row = await _report_row(page, f"Wijziging bij {number} beoordelen")
+    await expect(queue.locator("tr").filter(has_text=first)).to_contain_text(applicant.organisation.name)
+    await expect(queue.locator("tr").filter(has_text=second)).to_be_visible()
+    await accessible(page)
+
+    # The oldest first: the first report, with its content and the recognition it belongs to.
+    await row.first.get_by_role("link").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(f"Gemelde wijziging bij {number}")
+    await expect(page.locator("blockquote")).to_have_text(first)
+    await expect(page.locator(".summary-list")).to_contain_text("erkend")
+    await accessible(page)
+    await screenshot(page, "department-change-review")
+    review_url = page.url
+
+    # The recognition (E-9: the day it ends without coaching; E-12: its reports, none reviewed yet).
+    await page.get_by_role("link", name="De hele erkenning bekijken").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(f"Erkenning {number}")
+    await expect(page.locator(".summary-list")).to_contain_text("Eindigt zonder begeleiding op")
+    reports = page.get_by_role("table", name="Gemelde wijzigingen, de oudste eerst")
+    await expect(reports.get_by_role("link", name="Beoordelen")).to_have_count(2)
+    await accessible(page)
+    await page.goto(review_url)
+
+    # Both fields are needed: the errors in Dutch next to them.
+    await page.get_by_role("button", name="Beoordeling bewaren").click()
+    await expect(page.get_by_role("alert").filter(has_text="Er is een probleem")).to_be_visible()
+    await expect(page.locator("#outcome-fout")).to_be_visible()
+    await expect(page.locator("#note-fout")).to_be_visible()
+    await accessible(page)
+
+    # Noted: the recognition stays; the report leaves the queue, the other stays.
+    await page.get_by_label("Kennis genomen: de erkenning blijft").check()
+    await page.get_by_label("Motivering").fill("Een vervanger met dezelfde kwalificatie wordt aangeworven: de voorwaarden blijven vervuld.")
+    await page.get_by_role("button", name="Beoordeling bewaren").click()
+    await expect(page.get_by_role("status")).to_contain_text(f"De wijziging bij {number} is beoordeeld: kennis genomen")
+    assert page.url.split("#")[0].endswith("/departement")
+    await expect(queue.get_by_text(first)).to_have_count(0)
+    row = await _report_row(page, f"Wijziging bij {number} beoordelen")
+    await expect(row).to_have_count(1)
+    await expect(row).to_contain_text(second)
+
+    # Withdrawn from today: the provider is emailed why; the queue no longer shows it.
+    await row.get_by_role("link").click()
+    await expect(page.locator("blockquote")).to_have_text(second)
+    await page.get_by_label("De erkenning intrekken vanaf vandaag").check()
+    await page.get_by_label("Motivering").fill("Zonder werking in het erkende werkgebied zijn de voorwaarden niet langer vervuld.")
+    await page.get_by_role("button", name="Beoordeling bewaren").click()
+    await expect(page.get_by_role("status")).to_contain_text(f"De erkenning {number} is ingetrokken vanaf vandaag")
+    await expect(queue.get_by_role("link", name=f"Wijziging bij {number} beoordelen")).to_have_count(0)
+    ended = await _emails_with(world, contact, "ingetrokken")
+    assert number in ended[0]["subject"]
+
+    # Reviewed once: the page says how, and offers no form.
+    await page.goto(review_url)
+    await expect(page.get_by_text("Kennis genomen", exact=True)).to_be_visible()
+    await expect(page.get_by_role("button", name="Beoordeling bewaren")).to_have_count(0)
+    await page.get_by_role("link", name="De hele erkenning bekijken").click()
+    await expect(page.locator(".summary-list")).to_contain_text("ingetrokken door het departement na een gemelde wijziging (regel E-12)")
+    await expect(reports.get_by_role("link", name="Beoordelen")).to_have_count(0)
+    await expect(reports).to_contain_text("Erkenning ingetrokken")
     await accessible(page)

@@ -6,7 +6,8 @@ information, forward, decide; admissibility, advice, the minister's decision), e
 posts to its own page, the service's refusal shown with its rule.
 
 URLs: /departement, /departement/odb/<id>[/<stap>], /departement/platos/<id>[/<stap>]. The
-amendments (R-17) and yearly evaluations (R-26) are in `portal.pages.department_more`.
+amendments (R-17), yearly evaluations (R-26) and reported changes (E-12) are in
+`portal.pages.department_more`; the work queues page lists the open change reports too.
 """
 
 from __future__ import annotations
@@ -109,6 +110,7 @@ EMAILS = {
     "recognition.information_requested": "Vraag om aanvullende informatie",
     "recognition.decision": "Beslissing van de minister",
     "recognition.reconsideration_outcome": "Uitkomst van de heroverweging",
+    "recognition.ended": "Einde van de erkenning",
 }
 EMAIL_STATUSES = {
     "created": "Klaar om te verzenden",
@@ -128,6 +130,7 @@ AMEND_SECTIONS = [
     ("zelfanalyse", "self_analysis", "Zelfanalyse arbeidsmarktgerichtheid"),
     ("beslissingsinstantie", "deciding_body", "Beslissingsinstantie"),
 ]
+CHANGE_REPORTS_SIZE = 20
 
 DECIDING_BODIES = [("commission", "De Vlaamse opleidingscommissie (VOC)"), ("joint_committee", "Een paritair comité dat zich kandidaat stelde")]
 
@@ -194,6 +197,16 @@ async def queues(request: Request[Any, Any, Any]) -> Template:
         # Neither back office's right: the refusal page, with the right to request (ID-8).
         raise refusals["odb"]
     kept = {k: v for k, v in queries.items() if k.endswith("_status") and v}
+    changes = None
+    if "platos" in found:
+        # E-12: the changes recognised providers reported, not reviewed yet, the oldest first (as the service orders them).
+        cursor = queries.get("wijzigingen_cursor")
+        answer = await api.get("recognition", "/v1/back-office/change-reports", params={"limit": CHANGE_REPORTS_SIZE, "cursor": cursor})
+        changes = {
+            "items": answer["items"],
+            "next_url": f"/departement?{urlencode({**kept, 'wijzigingen_cursor': answer['next_cursor']})}#wijzigingen" if answer.get("next_cursor") else None,
+            "first_url": f"/departement?{urlencode(kept)}#wijzigingen" if cursor else None,
+        }
     pages = {}
     for area, answer in found.items():
         next_cursor = answer.get("next_cursor")
@@ -204,7 +217,7 @@ async def queues(request: Request[Any, Any, Any]) -> Template:
             "status": queries.get(f"{area}_status") or "",
             "filters": [(s, STATUSES[area][s]) for s in QUEUE_FILTERS[area]],
         }
-    return page(request, "department/queues.html", pages=pages, refusals=refusals, **_context())
+    return page(request, "department/queues.html", pages=pages, refusals=refusals, changes=changes, **_context())
 
 
 # ------------------------------------------------------------------------------- a dossier
@@ -256,6 +269,7 @@ DETAIL_LABELS = {
     "recognition_starts_on": "erkend vanaf",
     "heard_on": "gehoord op",
     "holds_from": "geregistreerd vanaf",
+    "ended_on": "beëindigd op",
 }
 DETAIL_VALUES = {
     "approved": "goedgekeurd",
@@ -271,6 +285,10 @@ DETAIL_VALUES = {
     "self_analysis": "zelfanalyse",
     "deciding_body": "beslissingsinstantie",
     "documents": "documenten",
+    # why a recognition ended
+    "expiry": "vijf jaar verstreken (E-8)",
+    "inactivity": "twee jaar niemand begeleid (E-9)",
+    "withdrawal": "ingetrokken na een gemelde wijziging (E-12)",
 }
 
 

@@ -6,9 +6,12 @@
 - R-26: a registered training's yearly evaluation, positive or negative with its motivation; a
   negative one is emailed to the provider's general contact (case_handler@training_database). The
   training is found by its ODB number or from the dossier of the approved application.
+- E-12: the changes recognised providers report, reviewed: noted, or the recognition withdrawn
+  from today; and the recognition they belong to, with its coaching assignments (E-9) and reported
+  changes (case_handler@platos). The open reports are a work queue on /departement.
 
-URLs: /departement/odb/<id>/aanpassen/<stap>, /departement/opleidingen[/<ODB-nummer>]. Each form
-posts to its own page.
+URLs: /departement/odb/<id>/aanpassen/<stap>, /departement/opleidingen[/<ODB-nummer>],
+/departement/erkenningen/<id>[/wijzigingen/<melding>]. Each form posts to its own page.
 """
 
 from __future__ import annotations
@@ -262,4 +265,104 @@ async def evaluate(request: Request[Any, Any, Any], odb_number: str) -> Template
     return redirect(f"/departement/opleidingen/{quote(saved['odb_number'], safe='')}", message=message, request=request)
 
 
-ROUTES: list[Any] = [amend_page, amend, find_training, training_page, evaluate]
+# ------------------------------------------------------------------------------- E-12: reported changes, E-9: a recognition
+
+REVIEW_OUTCOMES = [
+    ("noted", "Kennis genomen: de erkenning blijft"),
+    ("withdrawn", "De erkenning intrekken vanaf vandaag"),
+]
+REVIEWED = {"noted": "Kennis genomen", "withdrawn": "Erkenning ingetrokken"}
+END_REASONS = {
+    "expiry": "de vijf jaar zijn verstreken (regel E-8)",
+    "inactivity": "twee opeenvolgende jaren werd niemand begeleid (regel E-9)",
+    "withdrawal": "ingetrokken door het departement na een gemelde wijziging (regel E-12)",
+}
+PROVINCES = {
+    "antwerpen": "Antwerpen",
+    "limburg": "Limburg",
+    "oost-vlaanderen": "Oost-Vlaanderen",
+    "vlaams-brabant": "Vlaams-Brabant",
+    "west-vlaanderen": "West-Vlaanderen",
+    "brussel": "Brussels Hoofdstedelijk Gewest",
+}
+
+
+async def _recognition(api: Api, recognition_id: UUID) -> dict[str, Any]:
+    found: dict[str, Any] = await api.get("recognition", f"/v1/back-office/recognitions/{recognition_id}")
+    return found
+
+
+def _recognition_context(recognition: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "recognition": recognition,
+        "reviewed_names": REVIEWED,
+        "end_reasons": END_REASONS,
+        "provinces": PROVINCES,
+        **_context(),
+    }
+
+
+@get("/departement/erkenningen/{recognition_id:uuid}")
+async def recognition_page(request: Request[Any, Any, Any], recognition_id: UUID) -> Template:
+    signed_in(request)
+    organisation_id(request)
+    return page(request, "department/recognition.html", **_recognition_context(await _recognition(api_of(request), recognition_id)))
+
+
+def _report(recognition: dict[str, Any], report_id: UUID) -> dict[str, Any]:
+    for report in recognition.get("change_reports") or []:
+        if report["report_id"] == str(report_id):
+            return dict(report)
+    raise NotFoundException()
+
+
+@get("/departement/erkenningen/{recognition_id:uuid}/wijzigingen/{report_id:uuid}")
+async def review_page(request: Request[Any, Any, Any], recognition_id: UUID, report_id: UUID) -> Template:
+    session = signed_in(request)
+    organisation_id(request)
+    recognition = await _recognition(api_of(request), recognition_id)
+    resumed = session.take_resumed_form(request.url.path) or {}
+    typed = {k: v for k, v in resumed.items() if isinstance(v, str)}
+    return page(
+        request, "department/review.html", values=typed, report=_report(recognition, report_id), outcomes=REVIEW_OUTCOMES, **_recognition_context(recognition)
+    )
+
+
+@post("/departement/erkenningen/{recognition_id:uuid}/wijzigingen/{report_id:uuid}")
+async def review(request: Request[Any, Any, Any], recognition_id: UUID, report_id: UUID) -> Template | Redirect:
+    """E-12: noted, or the recognition withdrawn from today (the service emails the provider why)."""
+    signed_in(request)
+    organisation_id(request)
+    form = await form_of(request)
+    typed = values(form, "outcome", "note")
+    api = api_of(request)
+    try:
+        reviewed = await api.post(
+            "recognition", f"/v1/back-office/change-reports/{report_id}/review", {"outcome": typed["outcome"] or None, "note": typed["note"]}
+        )
+    except ApiProblem as problem:
+        if problem.status not in (409, 422):
+            raise
+        recognition = await _recognition(api, recognition_id)
+        if problem.status == 422:
+            shown = _worded(_in_dutch(problem, "platos", "granted"), {"outcome": "Kies: kennis genomen, of de erkenning intrekken."})
+        else:
+            shown = ApiProblem(problem.status, dutch(problem.detail), problem.rule or "E-12", [], problem.body)
+        return form_errors(
+            request,
+            "department/review.html",
+            shown,
+            values=typed,
+            report=_report(recognition, report_id),
+            outcomes=REVIEW_OUTCOMES,
+            **_recognition_context(recognition),
+        )
+    outcome = next((r["review_outcome"] for r in reviewed.get("change_reports") or [] if r["report_id"] == str(report_id)), typed["outcome"])
+    if outcome == "withdrawn":
+        message = f"De erkenning {reviewed['recognition_number']} is ingetrokken vanaf vandaag; de dienstverlener krijgt een e-mail met de motivering (E-12)."
+    else:
+        message = f"De wijziging bij {reviewed['recognition_number']} is beoordeeld: kennis genomen (E-12)."
+    return redirect("/departement#wijzigingen", message=message, request=request)
+
+
+ROUTES: list[Any] = [amend_page, amend, find_training, training_page, evaluate, recognition_page, review_page, review]
