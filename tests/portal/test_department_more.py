@@ -123,6 +123,15 @@ async def test_r17_a_case_handler_amends_a_submitted_dossier_at_the_providers_re
     finally:
         await provider_context.close()
 
+    # The other steps' fields, as the provider filled them in (R-12, R-15).
+    await page.goto(f"{dossier_url}/aanpassen/zelfanalyse")
+    await expect(page.get_by_label("Knelpuntberoep")).to_be_checked()
+    await expect(page.get_by_label("STEM-beroep")).not_to_be_checked()
+    await accessible(page)
+    await page.goto(f"{dossier_url}/aanpassen/beslissingsinstantie")
+    await expect(page.get_by_label("Vaardigheden aanleren die nuttig zijn voor meerdere beroepen", exact=False)).to_be_checked()
+    await accessible(page)
+
     # Once forwarded (R-15) a dossier is no longer amended: the service's refusal, in Dutch, with the rule.
     await page.goto(f"{dossier_url}/aanpassen/contactgegevens")
     await expect(page.get_by_label("E-mailadres")).to_have_value(application["sections"]["contact"]["email"])
