@@ -65,7 +65,10 @@ async def test_one_trace_from_a_portal_request_through_identity_the_outbox_kafka
     notification_id = _header(email, "X-WSE-Notification-Id")
 
     def complete(spans: list[dict[str, Any]]) -> bool:
-        return any(s["name"] == "smtp send" and s["attributes"].get("wse.notification_id") == notification_id for s in spans)
+        # The email's span is in, and every span's parent too: a parent ends, and is exported, after its children.
+        ids = {s["span_id"] for s in spans} | {root_span_id}
+        sent = any(s["name"] == "smtp send" and s["attributes"].get("wse.notification_id") == notification_id for s in spans)
+        return sent and all(s["parent_span_id"] in ids for s in spans)
 
     spans = await _spans(world, trace_id, until=complete)
     by_id = {s["span_id"]: s for s in spans}
