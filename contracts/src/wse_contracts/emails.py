@@ -247,7 +247,7 @@ class TrainingStopped(EmailPersonalisation):
 
 
 class NegativeEvaluation(EmailPersonalisation):
-    """To the contact person: the yearly evaluation of a registered training was negative (R-21)."""
+    """To the provider's general contact person: the yearly evaluation of a registered training was negative (R-26)."""
 
     template_id: ClassVar[str] = "registration.negative_evaluation"
 
