@@ -305,6 +305,15 @@ def test_the_ingress_serves_the_portal_and_the_public_apis() -> None:
         ingress = named(overlay, "Ingress", "wse")["spec"]
         backends = {rule["http"]["paths"][0]["backend"]["service"]["name"] for rule in ingress["rules"]}
         assert backends == set(APPS)
+        # A service's API, its OpenAPI document and identity's keys, never /metrics or /health.
+        for rule in ingress["rules"]:
+            app = rule["http"]["paths"][0]["backend"]["service"]["name"]
+            paths = {path["path"] for path in rule["http"]["paths"]}
+            assert all(path["backend"]["service"]["name"] == app for path in rule["http"]["paths"])
+            if app == "portal":
+                assert paths == {"/"}, f"{overlay}: the portal's pages"
+            else:
+                assert paths == {"/v1", "/schema"} | ({"/.well-known"} if app == "identity" else set()), f"{overlay}: {app}'s paths"
         assert {h for t in ingress["tls"] for h in t["hosts"]} == {rule["host"] for rule in ingress["rules"]}
     assert any(rule["host"].endswith(".vlaanderen.be") for rule in named("production", "Ingress", "wse")["spec"]["rules"])
 
