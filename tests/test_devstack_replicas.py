@@ -57,5 +57,13 @@ def test_no_stack_listens_in_the_ephemeral_port_range_or_on_another_stacks_port(
 
 
 def _ports(config: StackConfig) -> set[int]:
-    fixed = {config.kafka_port, config.kafka_controller_port, config.postgres_port, config.smtp_port, config.smtp_http_port, config.portal_port}
+    fixed = {
+        config.kafka_port,
+        config.kafka_controller_port,
+        config.postgres_port,
+        config.smtp_port,
+        config.smtp_http_port,
+        config.portal_port,
+        config.portal_metrics_port,
+    }
     return fixed | {config.replica_port(s, n) for s in SERVICES for n in range(1, MAX_REPLICAS + 1)}

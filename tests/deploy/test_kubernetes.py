@@ -172,7 +172,8 @@ def test_every_deployment_runs_locked_down_with_probes(overlay: str) -> None:
         assert security["capabilities"] == {"drop": ["ALL"]}
         assert {"mountPath": "/tmp", "name": "tmp"} in c["volumeMounts"]
         assert any(v["name"] == "tmp" and "emptyDir" in v for v in pod["volumes"])
-        assert c["ports"] == [{"name": "http", "containerPort": PORTS[app], "protocol": "TCP"}]
+        metrics = [{"name": "metrics", "containerPort": 9464, "protocol": "TCP"}] if app == "portal" else []  # the portal's apart from its pages
+        assert c["ports"] == [{"name": "http", "containerPort": PORTS[app], "protocol": "TCP"}, *metrics]
         assert c["readinessProbe"]["httpGet"] == {"path": "/health/ready", "port": "http"}
         assert c["livenessProbe"]["httpGet"] == {"path": "/health/live", "port": "http"}
         assert set(c["resources"]) == {"requests", "limits"}
@@ -244,7 +245,8 @@ def test_network_policies_deny_by_default_and_allow_only_the_architecture(overla
         port = frozenset({PORTS[app]})
         ingress = set(_peers(policy["ingress"], "from"))
         egress = set(_peers(policy["egress"], "to"))
-        expected_in = {("ns=ingress-nginx", port), ("ns=monitoring", port)}
+        # Prometheus scrapes a service's /metrics on its one port, the portal's on a port of its own.
+        expected_in = {("ns=ingress-nginx", port), ("ns=monitoring", frozenset({9464}) if app == "portal" else port)}
         expected_out = {(f"db={app}-db", frozenset({5432}))}
         if app != "portal":
             expected_in.add(("app=portal", port))

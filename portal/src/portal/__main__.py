@@ -38,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from portal.app import create_app
 
+    if settings.metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.metrics_port, addr=settings.http_host)  # its own thread; not routed by the Ingress
     # Before the app is built: it installs the tracing middleware only when tracing is on.
     tracing.configure(service="portal", endpoint=settings.otel_exporter_otlp_endpoint, traces_endpoint_url=settings.otel_exporter_otlp_traces_endpoint)
     try:

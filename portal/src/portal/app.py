@@ -19,6 +19,7 @@ from litestar import Litestar, Request, Response
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import MutableScopeHeaders
 from litestar.exceptions import HTTPException, NotFoundException
+from litestar.middleware import DefineMiddleware
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -32,6 +33,8 @@ from portal.sessions import COOKIE, PortalSession, SessionStore
 from portal.settings import PortalSettings
 from portal.web import CsrfRefused, NotActingFor, page, session_of, sign_in_url
 from service_runtime import tracing
+from service_runtime.http import RequestMiddleware
+from service_runtime.logging import correlation_id_var
 
 HERE = Path(__file__).parent
 log = structlog.get_logger(__name__)
@@ -186,9 +189,11 @@ def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[
     """A page that failed: logged with its traceback, and a calm page in Dutch instead of a stack trace."""
     log.exception("page failed", path=request.url.path, error=repr(exc))
     try:
-        return page(
-            request, "pages/error.html", status_code=500, title="Er liep iets mis", message="Deze pagina kon niet getoond worden. Probeer het later opnieuw."
-        )
+        reference = correlation_id_var.get()
+        message = "Deze pagina kon niet getoond worden. Probeer het later opnieuw."
+        if reference:
+            message += f" Blijft het misgaan, geef dan deze code door aan de helpdesk: {reference}."
+        return page(request, "pages/error.html", status_code=500, title="Er liep iets mis", message=message)
     except Exception:  # the error page itself failed: plain text
         return Response("Er liep iets mis. Probeer het later opnieuw.", status_code=500, media_type="text/plain")
 
@@ -238,7 +243,9 @@ def create_app(settings: PortalSettings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=[*ROUTES, create_static_files_router(path="/static", directories=[HERE / "static"], opt={"static": True})],
         lifespan=[lifespan],
-        middleware=[*tracing.middleware(), cross_site_guard, session_middleware],
+        # RequestMiddleware (the runtime's): each request's correlation id (sent on to the services,
+        # shown on the error page) and the HTTP metrics by route template, as the services count them.
+        middleware=[*tracing.middleware(), DefineMiddleware(RequestMiddleware, app_name="portal"), cross_site_guard, session_middleware],
         template_config=template_config,
         exception_handlers={
             SignInNeeded: _on_sign_in_needed,

@@ -27,6 +27,9 @@ class PortalSettings(BaseSettings):
     attestation_url: str = "http://127.0.0.1:8004"
     notification_url: str = "http://127.0.0.1:8005"
     api_timeout_seconds: float = 15.0
+    # Prometheus metrics (HTTP requests by route template and status, as the services count them)
+    # on a port of their own, which the Ingress does not route: 0 serves none.
+    metrics_port: int = Field(default=0, ge=0, le=65535)
     # Traces (service_runtime.tracing), off unless an OTLP/HTTP endpoint is set: the standard
     # OpenTelemetry variables, as the services read them (PORTAL_OTEL_... for the portal alone).
     otel_exporter_otlp_endpoint: str = Field(default="", validation_alias=AliasChoices("PORTAL_OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"))

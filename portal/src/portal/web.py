@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 from portal.api import Api, ApiProblem, SignInNeeded
 from portal.sessions import PortalSession
 from portal.settings import PortalSettings
+from service_runtime.logging import correlation_id_var
 
 CSRF_FIELD = "csrf_token"
 
@@ -42,7 +43,7 @@ def api_of(request: Request[Any, Any, Any]) -> Api:
     # The browser's address (uvicorn's proxy_headers resolved it behind the ingress) goes to the
     # services as X-Forwarded-For: a limit per caller counts people, not the portal.
     client = request.client.host if request.client else None
-    return Api(request.app.state.clients, session_of(request), request.headers.get("x-correlation-id"), client=client)
+    return Api(request.app.state.clients, session_of(request), correlation_id_var.get(), client=client)
 
 
 def signed_in(request: Request[Any, Any, Any]) -> PortalSession:

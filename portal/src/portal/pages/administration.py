@@ -23,6 +23,7 @@ from litestar.response import Redirect, Stream, Template
 from portal import formats
 from portal.api import Api, ApiProblem, SignInNeeded
 from portal.web import api_of, form_errors, form_of, organisation_id, page, redirect, session_of, signed_in, values
+from service_runtime.logging import correlation_id_var
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 ADMINISTRATORS = ("head_administrator", "local_administrator")
@@ -634,7 +635,7 @@ async def report(request: Request[Any, Any, Any]) -> Stream | Template:
         raise SignInNeeded()
     client: httpx.AsyncClient = request.app.state.clients["identity"]
     headers = {"Authorization": f"Bearer {token}"}
-    if correlation := request.headers.get("x-correlation-id"):
+    if correlation := correlation_id_var.get():
         headers["X-Correlation-ID"] = correlation
     upstream = await client.send(client.build_request("GET", f"/v1/organisations/{organisation}/rights.csv", headers=headers), stream=True)
     if upstream.status_code >= 400:

@@ -59,6 +59,7 @@ class StackConfig:
     smtp_http_port: int
     service_ports: dict[str, int] = field(default_factory=dict)
     portal_port: int = 8000
+    portal_metrics_port: int = 9464  # the portal's Prometheus metrics, apart from its pages
     jars_dir: Path = REPO_ROOT / ".cache" / "kafka-jars"
 
     @classmethod
@@ -103,6 +104,7 @@ class StackConfig:
             smtp_http_port=port("SMTP_HTTP", 8025),
             service_ports={s: port(s.upper(), 8001 + i) for i, s in enumerate(SERVICES)},
             portal_port=port("PORTAL", 8000),
+            portal_metrics_port=port("PORTAL_METRICS", 9464),
         )
 
     def replica_port(self, service: str, number: int) -> int:
@@ -157,6 +159,7 @@ class StackConfig:
             "PORTAL_DATABASE_URL": self.database_url("portal"),
             "PORTAL_HTTP_PORT": str(self.portal_port),
             "PORTAL_HTTP_HOST": "127.0.0.1",
+            "PORTAL_METRICS_PORT": str(self.portal_metrics_port),
             "PORTAL_ENVIRONMENT": "development" if self.name == "dev" else "test",
             **{f"PORTAL_{s.upper()}_URL": f"http://127.0.0.1:{self.service_ports[s]}" for s in SERVICES},
             **({"PORTAL_TEST_PERSONS": json.dumps(_demo_persons())} if self.name == "dev" else {}),
