@@ -311,6 +311,23 @@ def test_r26_a_negative_evaluation_says_why() -> None:
     domain.ensure_evaluation(outcome="positive", remarks=None)
 
 
+def test_r26_r25_a_negative_evaluation_goes_to_the_general_contact_and_otherwise_says_why_nobody_is_told() -> None:
+    emailed = domain.evaluation_email(outcome="negative", has_general_contact=True)
+    assert (emailed.contact_emailed, emailed.emailed_to, emailed.not_emailed_reason) == (True, "general_contact", None)
+    nobody = domain.evaluation_email(outcome="negative", has_general_contact=False)
+    assert (nobody.contact_emailed, nobody.emailed_to, nobody.not_emailed_reason) == (False, None, "no_general_contact")
+    for has_general_contact in (True, False):
+        positive = domain.evaluation_email(outcome="positive", has_general_contact=has_general_contact)
+        assert (positive.contact_emailed, positive.not_emailed_reason) == (False, "positive")
+
+
+def test_r23_a_training_is_stopping_until_its_stop_date_and_stopped_from_it() -> None:
+    today = date(2027, 3, 10)
+    assert domain.training_status(stop_on=None, today=today) == "registered"
+    assert domain.training_status(stop_on=date(2027, 3, 11), today=today) == "stopping"
+    assert domain.training_status(stop_on=today, today=today) == "stopped"  # the register shows it while stop_on > today
+
+
 def test_the_work_queue_filters_on_open_statuses_only() -> None:
     assert domain.open_status("forwarded") == Status.FORWARDED
     assert domain.open_status(None) is None

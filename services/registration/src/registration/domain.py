@@ -369,6 +369,39 @@ def ensure_evaluation(*, outcome: str, remarks: str | None) -> None:
         raise Invalid("a negative evaluation says why", field="remarks", rule="R-26")
 
 
+GENERAL_CONTACT = "general_contact"  # R-25: the role an evaluation's email goes to
+
+
+@dataclass(frozen=True)
+class EvaluationEmail:
+    """R-26: whether an evaluation is emailed, to whom (a role), or why not."""
+
+    emailed_to: str | None
+    not_emailed_reason: str | None
+
+    @property
+    def contact_emailed(self) -> bool:
+        return self.emailed_to is not None
+
+
+def evaluation_email(*, outcome: str, has_general_contact: bool) -> EvaluationEmail:
+    """R-26: a negative evaluation goes to the provider's general contact (R-25); a positive one
+    to nobody; without a general contact nobody can be told, and the answer says so."""
+    if outcome != "negative":
+        return EvaluationEmail(None, "positive")
+    if not has_general_contact:
+        return EvaluationEmail(None, "no_general_contact")
+    return EvaluationEmail(GENERAL_CONTACT, None)
+
+
+def training_status(*, stop_on: date | None, today: date) -> str:
+    """R-23: registered (no stop date), stopping (in the register until its stop date), stopped
+    (from the stop date on, out of the public register)."""
+    if stop_on is None:
+        return "registered"
+    return "stopping" if stop_on > today else "stopped"
+
+
 def next_contact_verification(after: date) -> date:
     """R-25: once a year (in January) every provider is asked whether its contacts still work there."""
     candidate = date(after.year, 1, 15)

@@ -10,7 +10,7 @@ from uuid import UUID
 import asyncpg
 
 from registration import domain, queries
-from registration.sections import TrainingSection
+from registration.sections import Module, TrainingSection
 from registration.use_cases.common import CONTACT_VERIFICATION_JOB
 from service_runtime import paging
 from service_runtime.calendar import brussels_date, start_of
@@ -115,33 +115,96 @@ async def stop_training(connection: asyncpg.Connection, *, organisation_id: UUID
 async def record_evaluation(
     connection: asyncpg.Connection, *, actor_id: UUID, odb_number: str, year: int, outcome: str, remarks: str | None, now: datetime
 ) -> dict[str, Any]:
-    training = await connection.fetchrow("SELECT * FROM trainings WHERE upper(odb_number) = upper($1)", odb_number)
-    if training is None:
-        raise NotFound("no such registered training")
+    """R-26: the yearly evaluation of a registered training, stopped or not; a negative one is
+    emailed to the provider's general contact (R-25). The answer, and the evaluation as kept,
+    say whether that email was requested, or why nobody was told."""
+    training = await _training(connection, odb_number)
     domain.ensure_evaluation(outcome=outcome, remarks=remarks)
+    general = await _general_contact(connection, training["organisation_id"])
+    email = domain.evaluation_email(outcome=outcome, has_general_contact=general is not None)
     inserted = await connection.fetchval(
-        "INSERT INTO evaluations (odb_number, year, outcome, remarks, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6) "
-        "ON CONFLICT DO NOTHING RETURNING 1",
+        "INSERT INTO evaluations (odb_number, year, outcome, remarks, recorded_by, recorded_at, emailed_to, not_emailed_reason) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING 1",
         training["odb_number"],
         year,
         outcome,
         remarks,
         actor_id,
         now,
+        email.emailed_to,
+        email.not_emailed_reason,
     )
     if not inserted:
         raise Conflict(f"{training['odb_number']} already has an evaluation for {year}")
-    if outcome == "negative":
-        general = await connection.fetchval("SELECT general_contact FROM organisation_data WHERE organisation_id = $1", training["organisation_id"])
-        if general and remarks:  # R-26: a negative evaluation (which always says why) goes to the general contact
-            await send_email(
-                connection,
-                NegativeEvaluation(odb_number=training["odb_number"], training_name=training["name"], year=year, remarks=remarks),
-                to=general,
-                reference=training["odb_number"],
-                key=f"{training['odb_number']}:evaluation:{year}",
-            )
-    return {"odb_number": training["odb_number"], "year": year, "outcome": outcome, "remarks": remarks}
+    if email.contact_emailed and general is not None and remarks:  # a negative evaluation always says why (ensure_evaluation)
+        await send_email(
+            connection,
+            NegativeEvaluation(odb_number=training["odb_number"], training_name=training["name"], year=year, remarks=remarks),
+            to=general,
+            reference=training["odb_number"],
+            key=f"{training['odb_number']}:evaluation:{year}",
+        )
+    return {
+        "odb_number": training["odb_number"],
+        "year": year,
+        "outcome": outcome,
+        "remarks": remarks,
+        "recorded_by": actor_id,
+        "recorded_at": now,
+        **_email_fields(email.emailed_to, email.not_emailed_reason),
+    }
+
+
+def _email_fields(emailed_to: str | None, not_emailed_reason: str | None) -> dict[str, Any]:
+    """What an evaluation says of its email; both null: recorded before this was kept (not known)."""
+    known = emailed_to is not None or not_emailed_reason is not None
+    return {"contact_emailed": (emailed_to is not None) if known else None, "emailed_to": emailed_to, "not_emailed_reason": not_emailed_reason}
+
+
+async def _training(connection: asyncpg.Connection, odb_number: str) -> asyncpg.Record:
+    training = await connection.fetchrow("SELECT * FROM trainings WHERE upper(odb_number) = upper($1)", odb_number)
+    if training is None:
+        raise NotFound("no such registered training")
+    return training
+
+
+async def _general_contact(connection: asyncpg.Connection, organisation_id: UUID) -> dict[str, Any] | None:
+    general: dict[str, Any] | None = await connection.fetchval("SELECT general_contact FROM organisation_data WHERE organisation_id = $1", organisation_id)
+    return general
+
+
+async def back_office_training(connection: asyncpg.Connection, *, odb_number: str, today: date) -> dict[str, Any]:
+    """R-20 to R-26: a registered training as the back office sees it, stopped or not (the public
+    register no longer shows a stopped one, R-23): its status and dates, modules, provider,
+    whether the provider has a general contact (R-25), and its evaluations, the last year first
+    (R-26). No contact person's name or address: only whether there is one."""
+    training = await _training(connection, odb_number)
+    organisation_name = await connection.fetchval("SELECT name FROM organisations_projection WHERE organisation_id = $1", training["organisation_id"])
+    evaluations = await connection.fetch(
+        "SELECT year, outcome, remarks, recorded_by, recorded_at, emailed_to, not_emailed_reason FROM evaluations WHERE odb_number = $1 ORDER BY year DESC",
+        training["odb_number"],
+    )
+    public = training["public"]
+    return {
+        **{k: training[k] for k in ("odb_number", "application_id", "organisation_id", "name", "own_reference", "holds_from", "stop_on", "stop_reason")},
+        **{k: training[k] for k in ("replaces", "replaced_by", "registered_at", "competence_group", "structure", "blended", "web_page", "school_years")},
+        "status": domain.training_status(stop_on=training["stop_on"], today=today),
+        "organisation_name": organisation_name or training["provider_name"],
+        "total_hours": training["total_hours"],
+        "hours_unit": public.get("hours_unit", "contact_hours"),
+        "study_points": training["study_points"],
+        "modules": [_module(m) for m in public["modules"]],
+        "has_general_contact": await _general_contact(connection, training["organisation_id"]) is not None,
+        "evaluations": [
+            {k: e[k] for k in ("year", "outcome", "remarks", "recorded_by", "recorded_at")} | _email_fields(e["emailed_to"], e["not_emailed_reason"])
+            for e in evaluations
+        ],
+    }
+
+
+def _module(saved: dict[str, Any]) -> dict[str, Any]:
+    """A module as the training section saved it (R-5 to R-13), its defaults filled in."""
+    return Module.model_validate(saved).model_dump()
 
 
 async def verify_contacts(connection: asyncpg.Connection, *, due_at: datetime, ran_at: datetime) -> None:

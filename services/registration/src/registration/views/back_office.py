@@ -16,7 +16,7 @@ from registration.domain import OPEN_STATUSES
 from registration.sections import SECTION_MODELS_BY_NAME
 from registration.use_cases import back_office, common, register
 from registration.views.common import OdbNumber, case_handler_access
-from registration.views.schemas import BackOfficeApplication, EvaluationOut, QueueEntry
+from registration.views.schemas import BackOfficeApplication, BackOfficeTraining, EvaluationOut, QueueEntry, RegisteredModule, TrainingEvaluation
 from service_runtime import paging
 from service_runtime.api import Page, page_of, pick
 from service_runtime.http import Context
@@ -138,9 +138,25 @@ class BackOfficeController(Controller):
             )
         )
 
+    @get("/trainings/{odb_number:str}", opt=case_handler_access(404))
+    async def training(self, ctx: Context, odb_number: OdbNumber) -> BackOfficeTraining:
+        """A registered training (any case of the ODB number), stopped or not (R-23): its status and
+        dates, modules, provider, whether the provider has a general contact (R-25), and its yearly
+        evaluations with whether each was emailed (R-26). 404 for an unknown ODB number."""
+        found = await ctx.run(register.back_office_training, read_only=True, odb_number=odb_number, today=ctx.today)
+        return BackOfficeTraining.model_validate(
+            {
+                **{name: found[name] for name in BackOfficeTraining.model_fields if name not in ("modules", "evaluations")},
+                "modules": [pick(RegisteredModule, m) for m in found["modules"]],
+                "evaluations": [pick(TrainingEvaluation, e) for e in found["evaluations"]],
+            }
+        )
+
     @post("/trainings/{odb_number:str}/evaluations", opt=case_handler_access(404, 409), status_code=201)
     async def evaluate(self, ctx: Context, odb_number: OdbNumber, data: EvaluationIn) -> EvaluationOut:
-        """R-26: the yearly evaluation; a negative one is emailed to the general contact. 409 when the year has one."""
+        """R-26: the yearly evaluation, of a stopped training too; a negative one is emailed to the
+        provider's general contact (R-25). The answer says whether that email was requested, or why
+        nobody was told (`contact_emailed`, `emailed_to`, `not_emailed_reason`). 409 when the year has one."""
         return pick(
             EvaluationOut,
             await ctx.run(

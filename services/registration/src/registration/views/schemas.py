@@ -184,13 +184,45 @@ class ProviderTraining(Out):
     registered_at: datetime
 
 
+EmailedTo = Literal["general_contact"]
+NotEmailedReason = Literal["positive", "no_general_contact"]
+
+
 class EvaluationOut(Out):
-    """R-26: the yearly evaluation of a registered training."""
+    """R-26: the yearly evaluation of a registered training, as recorded, and whether the
+    provider was told: a negative evaluation is emailed to the provider's general contact (R-25)."""
 
     odb_number: str
     year: int
     outcome: Literal["positive", "negative"]
-    remarks: str | None
+    remarks: str | None = Field(description="the motivation; always given with a negative evaluation")
+    recorded_by: UUID = Field(description="the case handler who recorded it")
+    recorded_at: datetime
+    contact_emailed: bool = Field(
+        description="whether an email to the provider was requested (its delivery is in the notification log, reference: the ODB number)"
+    )
+    emailed_to: EmailedTo | None = Field(description="to whom, as a role (never the address): the provider's general contact (R-25); null when not emailed")
+    not_emailed_reason: NotEmailedReason | None = Field(
+        description="why nobody was emailed: 'positive' (only a negative evaluation is emailed, R-26) or "
+        "'no_general_contact' (the provider named no general contact in its organisation data, R-25); null when emailed"
+    )
+
+
+class TrainingEvaluation(Out):
+    """R-26: one year's evaluation in a registered training's list."""
+
+    year: int
+    outcome: Literal["positive", "negative"]
+    remarks: str | None = Field(description="the motivation; always given with a negative evaluation")
+    recorded_by: UUID = Field(description="the case handler who recorded it")
+    recorded_at: datetime
+    contact_emailed: bool | None = Field(
+        description="whether an email to the provider was requested; null for a negative evaluation recorded before this was kept (not known)"
+    )
+    emailed_to: EmailedTo | None = Field(description="to whom, as a role (never the address): the provider's general contact (R-25)")
+    not_emailed_reason: NotEmailedReason | None = Field(
+        description="why nobody was emailed: 'positive' (R-26) or 'no_general_contact' (R-25); null when emailed or not known"
+    )
 
 
 class JointCommittee(Out):
@@ -283,6 +315,42 @@ class RegisteredTrainingDetail(RegisteredTrainingFields):
     """One training in the register, with its modules."""
 
     modules: list[RegisteredModule]
+
+
+# ------------------------------------------------------------------------------- the back office's view of a training
+
+
+class BackOfficeTraining(Out):
+    """A registered training as the back office sees it, stopped or not (the public register no
+    longer shows a stopped one, R-23), with its evaluations (R-26). Of the provider's contacts only
+    whether there is a general contact (R-25), never who."""
+
+    odb_number: str
+    application_id: UUID = Field(description="the approved application it was registered from (R-20)")
+    status: Literal["registered", "stopping", "stopped"] = Field(
+        description="R-23: registered (no stop date); stopping (in the public register until stop_on); stopped (from stop_on on, out of it)"
+    )
+    name: str
+    own_reference: str
+    organisation_id: UUID = Field(description="the provider")
+    organisation_name: str = Field(description="the provider's name as identity last named it (or as registered)")
+    has_general_contact: bool = Field(description="R-25: whether the provider named a general contact, who receives a negative evaluation (R-26)")
+    holds_from: date = Field(description="R-21: the date the registration holds from")
+    stop_on: date | None = Field(description="R-23: the stop date; null while not stopped")
+    stop_reason: str | None = Field(description="R-23: the provider's reason for stopping")
+    replaces: str | None = Field(description="R-24: the ODB number this training replaces")
+    replaced_by: str | None = Field(description="R-24: the ODB number that replaces this training")
+    registered_at: datetime
+    competence_group: Literal["basic", "profession_specific", "general"]
+    structure: Literal["integral", "modular"]
+    blended: bool
+    total_hours: float = Field(description="contact hours (workplace learning included) plus blended modules' distance-learning hours")
+    hours_unit: Literal["contact_hours", "study_points"]
+    study_points: float | None
+    web_page: str
+    school_years: list[str]
+    modules: list[RegisteredModule]
+    evaluations: list[TrainingEvaluation] = Field(description="R-26: one per year, the last year first")
 
 
 Limit = Annotated[int, Field(ge=1, le=100)]
