@@ -15,8 +15,9 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -292,3 +293,13 @@ async def report_change(world: World, applicant: Provider, recognition_id: str, 
     async with _client(world, "recognition", applicant.token) as client:
         reported = await client.post(f"/v1/provider/recognitions/{recognition_id}/change-reports", json={"description": description})
         assert reported.status_code == 201, reported.text
+
+
+async def stop_training(world: World, applicant: Provider, odb_number: str, *, reason: str) -> None:
+    """The provider stops its registered training from today (R-23): from today it is out of the public register."""
+    today = datetime.now(ZoneInfo("Europe/Brussels")).date()
+    async with _client(world, "registration", applicant.token) as client:
+        stopped = await client.post(f"/v1/provider/trainings/{odb_number}/stop", json={"stop_on": today.isoformat(), "reason": reason})
+        assert stopped.status_code == 200, stopped.text
+        gone = await client.get(f"/v1/register/trainings/{odb_number}")
+        assert gone.status_code == 404, gone.text

@@ -26,6 +26,7 @@ from tests.portal.department_helpers import (
     granted_recognition,
     provider,
     report_change,
+    stop_training,
     submitted_application,
 )
 
@@ -167,7 +168,7 @@ async def test_r26_a_case_handler_evaluates_a_registered_training_and_a_negative
     search = page.locator("section[aria-labelledby='opleidingen']")
     await search.get_by_label("ODB-nummer").fill("ODB-ONBEKEND")
     await search.get_by_role("button", name="Opleiding zoeken").click()
-    await expect(page.locator("#odb_number-fout")).to_contain_text("Er staat geen opleiding met dit ODB-nummer in het register.")
+    await expect(page.locator("#odb_number-fout")).to_contain_text("Er is geen geregistreerde opleiding met dit ODB-nummer.")
     await accessible(page)
     await page.get_by_label("ODB-nummer").fill(odb_number.lower())
     await page.get_by_role("button", name="Opleiding zoeken").click()
@@ -195,7 +196,15 @@ async def test_r26_a_case_handler_evaluates_a_registered_training_and_a_negative
     remarks = "De inhoud op de webpagina komt niet meer overeen met de geregistreerde leerdoelen."
     await page.get_by_label("Motivering").fill(remarks)
     await page.get_by_role("button", name="Evaluatie bewaren").click()
-    await expect(page.get_by_role("status")).to_contain_text(f"De evaluatie {year} is bewaard: negatief")
+    await expect(page.get_by_role("status")).to_contain_text(
+        f"De evaluatie {year} is bewaard: negatief. De algemene contactpersoon van de aanbieder krijgt een e-mail met de motivering"
+    )
+    evaluations = page.get_by_role("table", name="Evaluaties, het laatste jaar eerst")
+    listed = evaluations.get_by_role("row").filter(has=page.get_by_role("rowheader", name=year, exact=True))
+    await expect(listed).to_contain_text("Negatief")
+    await expect(listed).to_contain_text(remarks)
+    await expect(listed).to_contain_text("Jij")
+    await expect(listed).to_contain_text("Gemaild naar de algemene contactpersoon")
 
     # The general contact receives it, with the motivation (the mail sink).
     emails = await _emails_with(world, general, "Negatieve jaarlijkse evaluatie")
@@ -214,6 +223,8 @@ async def test_r26_a_case_handler_evaluates_a_registered_training_and_a_negative
     await page.get_by_role("button", name="Evaluatie bewaren").click()
     await expect(page.get_by_role("status")).to_contain_text(f"De evaluatie {int(year) + 1} is bewaard: positief")
     assert len(await _emails_with(world, general, "Negatieve jaarlijkse evaluatie")) == 1  # a positive one is not emailed
+    await expect(evaluations.get_by_role("row").nth(1)).to_contain_text(str(int(year) + 1))  # the last year first
+    await expect(evaluations.get_by_role("row").nth(1)).to_contain_text("Niet gemaild: een positieve evaluatie gaat niet naar de aanbieder")
 
     # The training's page lists the emails about it: the negative evaluation, delivered to the general contact.
     log = page.get_by_role("table", name="Verstuurde e-mails, de laatste eerst")
@@ -223,6 +234,45 @@ async def test_r26_a_case_handler_evaluates_a_registered_training_and_a_negative
             break
         await asyncio.sleep(0.5)
     await expect(log.get_by_role("row").filter(has_text="Negatieve jaarlijkse evaluatie")).to_contain_text(general)
+    await accessible(page)
+
+
+async def test_r23_r26_a_stopped_training_is_found_and_evaluated_and_without_a_general_contact_the_page_says_nobody_was_emailed(
+    page: Page, world: World
+) -> None:
+    applicant = await provider(world)  # no general contact in its organisation data
+    handler, token = await case_handler(world)
+    name = f"Heftruckchauffeur {uuid.uuid4().hex[:6]}"
+    odb_number = (await approved_application(world, applicant, training_name=name, handler_token=token))["odb_number"]
+    reason = "De opleiding wordt niet meer georganiseerd."
+    await stop_training(world, applicant, odb_number, reason=reason)  # out of the public register from today
+
+    await sign_in(page, handler.national_register_number, tile=await department_name(world))
+    await _open_department(page)
+    search = page.locator("section[aria-labelledby='opleidingen']")
+    await search.get_by_label("ODB-nummer").fill(odb_number)
+    await search.get_by_role("button", name="Opleiding zoeken").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(name)
+    await expect(page.locator(".lead")).to_contain_text("Gestopt")
+    await expect(page.locator(".notice--warning").filter(has_text="gestopt op")).to_contain_text("regel R-23")
+    await expect(page.locator(".summary-list")).to_contain_text(reason)
+    await expect(page.locator(".notice--warning").filter(has_text="geen algemene contactpersoon")).to_be_visible()
+    await expect(page.get_by_role("table", name="Modules")).to_contain_text("Lassen basis")
+    await expect(page.get_by_text("Deze opleiding werd nog niet geëvalueerd.")).to_be_visible()
+    await accessible(page)
+
+    # evaluated all the same; nobody could be emailed, and the page says so.
+    year = str(date.today().year)
+    await page.get_by_label("Jaar").fill(year)
+    await page.get_by_label("Negatief").check()
+    remarks = "Er liepen dit jaar geen groepen meer; de registratie is gestopt."
+    await page.get_by_label("Motivering").fill(remarks)
+    await page.get_by_role("button", name="Evaluatie bewaren").click()
+    status = page.get_by_role("status")
+    await expect(status).to_contain_text(f"De evaluatie {year} is bewaard: negatief. Niemand kreeg een e-mail")
+    await expect(status).to_contain_text("geen algemene contactpersoon")
+    listed = page.get_by_role("table", name="Evaluaties, het laatste jaar eerst").get_by_role("row").filter(has_text=remarks)
+    await expect(listed).to_contain_text("Niet gemaild: de aanbieder heeft geen algemene contactpersoon (regel R-25)")
     await accessible(page)
 
 

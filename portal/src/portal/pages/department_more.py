@@ -4,8 +4,10 @@
   same fields as the provider's step of it and the provider's request as the reason; the service
   keeps both in the dossier's history (case_handler@training_database).
 - R-26: a registered training's yearly evaluation, positive or negative with its motivation; a
-  negative one is emailed to the provider's general contact (case_handler@training_database). The
-  training is found by its ODB number or from the dossier of the approved application.
+  negative one is emailed to the provider's general contact, and the page says when the provider
+  has none, so nobody was told (R-25) (case_handler@training_database). The training is found by
+  its ODB number or from the dossier of the approved application, as the back office sees it:
+  stopped or not (R-23), with its modules and its evaluations.
 - E-12: the changes recognised providers report, reviewed: noted, or the recognition withdrawn
   from today; and the recognition they belong to, with its coaching assignments (E-9) and reported
   changes (case_handler@platos). The open reports are a work queue on /departement.
@@ -165,6 +167,14 @@ async def amend(request: Request[Any, Any, Any], area: str, application_id: UUID
 # ------------------------------------------------------------------------------- R-26: yearly evaluations
 
 EVALUATION_OUTCOMES = [("positive", "Positief"), ("negative", "Negatief")]
+TRAINING_STATUSES = {"registered": "Geregistreerd", "stopping": "Stopt binnenkort", "stopped": "Gestopt"}
+# R-26: what became of an evaluation's email, as the service says it (a role, never an address).
+EVALUATION_EMAILS = {
+    ("general_contact", None): "Gemaild naar de algemene contactpersoon",
+    (None, "no_general_contact"): "Niet gemaild: de aanbieder heeft geen algemene contactpersoon (regel R-25)",
+    (None, "positive"): "Niet gemaild: een positieve evaluatie gaat niet naar de aanbieder",
+    (None, None): "Niet bekend: bewaard voor dit werd bijgehouden",
+}
 
 
 def _this_year() -> int:
@@ -172,9 +182,10 @@ def _this_year() -> int:
 
 
 async def _registered(api: Api, odb_number: str) -> dict[str, Any] | None:
-    """The training as the public register shows it today, or None (unknown, or stopped: R-23)."""
+    """The registered training as the back office sees it, stopped or not (R-23), with its
+    evaluations (R-26); None for an ODB number nobody registered."""
     try:
-        found: dict[str, Any] = await api.get("registration", f"/v1/register/trainings/{quote(odb_number, safe='')}", signed=False)
+        found: dict[str, Any] = await api.get("registration", f"/v1/back-office/trainings/{quote(odb_number, safe='')}")
     except ApiProblem as problem:
         if problem.status != 404:
             raise
@@ -193,9 +204,25 @@ async def _training_emails(api: Api, odb_number: str) -> tuple[list[dict[str, An
         return [], problem
 
 
+def _evaluation_email(evaluation: dict[str, Any]) -> str:
+    return EVALUATION_EMAILS.get((evaluation.get("emailed_to"), evaluation.get("not_emailed_reason")), EVALUATION_EMAILS[(None, None)])
+
+
+def _evaluated_message(saved: dict[str, Any]) -> str:
+    """R-26: what was saved, and whether the provider was told (the service's answer says so)."""
+    if saved["outcome"] == "positive":
+        return f"De evaluatie {saved['year']} is bewaard: positief (R-26). Een positieve evaluatie wordt niet gemaild."
+    if saved.get("contact_emailed"):
+        return f"De evaluatie {saved['year']} is bewaard: negatief. De algemene contactpersoon van de aanbieder krijgt een e-mail met de motivering (R-26)."
+    return (
+        f"De evaluatie {saved['year']} is bewaard: negatief. Niemand kreeg een e-mail: de aanbieder heeft geen algemene contactpersoon opgegeven. "
+        "Laat de aanbieder zelf weten dat de evaluatie negatief is en vraag een algemene contactpersoon op te geven (regels R-25 en R-26)."
+    )
+
+
 @get("/departement/opleidingen")
 async def find_training(request: Request[Any, Any, Any]) -> Template | Redirect:
-    """A registered training by its ODB number (a GET form, so the search can be bookmarked)."""
+    """A registered training by its ODB number, stopped or not (a GET form, so the search can be bookmarked)."""
     signed_in(request)
     organisation_id(request)
     typed = (request.query_params.get("odb_number") or "").strip()
@@ -204,7 +231,7 @@ async def find_training(request: Request[Any, Any, Any]) -> Template | Redirect:
         training = await _registered(api_of(request), typed)
         if training is not None:
             return Redirect(f"/departement/opleidingen/{quote(training['odb_number'], safe='')}", status_code=303)
-        errors["odb_number"] = "Er staat geen opleiding met dit ODB-nummer in het register."
+        errors["odb_number"] = "Er is geen geregistreerde opleiding met dit ODB-nummer."
     elif "odb_number" in request.query_params:
         errors["odb_number"] = "Vul het ODB-nummer in, bijvoorbeeld ODB-A1234."
     return page(
@@ -212,14 +239,23 @@ async def find_training(request: Request[Any, Any, Any]) -> Template | Redirect:
     )
 
 
-async def _training_context(api: Api, odb_number: str) -> dict[str, Any]:
+async def _training_context(request: Request[Any, Any, Any], api: Api, odb_number: str) -> dict[str, Any]:
     training = await _registered(api, odb_number)
-    emails, log_refused = await _training_emails(api, training["odb_number"] if training else odb_number)
+    if training is None:
+        raise NotFoundException()
+    emails, log_refused = await _training_emails(api, training["odb_number"])
+    me = signed_in(request).person.get("person_id")
+    evaluations = [
+        {**e, "who": "Jij" if e.get("recorded_by") == me else "Het departement", "email": _evaluation_email(e)} for e in training.get("evaluations") or []
+    ]
     return {
-        "odb_number": training["odb_number"] if training else odb_number,
+        "odb_number": training["odb_number"],
         "training": training,
+        "evaluations": evaluations,
+        "training_statuses": TRAINING_STATUSES,
         "group_names": dict(COMPETENCE_GROUPS),
         "outcomes": EVALUATION_OUTCOMES,
+        "outcome_names": dict(EVALUATION_OUTCOMES),
         "notifications": emails,
         "log_refused": log_refused,
         **_context(),
@@ -232,12 +268,13 @@ async def training_page(request: Request[Any, Any, Any], odb_number: str) -> Tem
     organisation_id(request)
     resumed = session.take_resumed_form(request.url.path) or {}
     typed = {k: v for k, v in resumed.items() if isinstance(v, str)} or {"year": str(_this_year())}
-    return page(request, "department/training.html", values=typed, **await _training_context(api_of(request), odb_number))
+    return page(request, "department/training.html", values=typed, **await _training_context(request, api_of(request), odb_number))
 
 
 @post("/departement/opleidingen/{odb_number:str}")
 async def evaluate(request: Request[Any, Any, Any], odb_number: str) -> Template | Redirect:
-    """R-26: the yearly evaluation; the service emails a negative one to the general contact."""
+    """R-26: the yearly evaluation, of a stopped training too; the service emails a negative one
+    to the general contact, and says when there is none to email."""
     signed_in(request)
     organisation_id(request)
     form = await form_of(request)
@@ -253,16 +290,14 @@ async def evaluate(request: Request[Any, Any, Any], odb_number: str) -> Template
     except ApiProblem as problem:
         if problem.status not in (404, 409, 422):
             raise
+        if problem.status == 404:
+            raise NotFoundException() from None
         if problem.status == 422:
             shown = _worded(_in_dutch(problem, "odb", "approved"), {"year": "Geef een jaar, bijvoorbeeld 2026.", "outcome": "Kies positief of negatief."})
         else:
             shown = ApiProblem(problem.status, dutch(problem.detail), problem.rule or "R-26", [], problem.body)
-        return form_errors(request, "department/training.html", shown, values=typed, **await _training_context(api, odb_number))
-    if saved["outcome"] == "negative":
-        message = f"De evaluatie {saved['year']} is bewaard: negatief. De algemene contactpersoon van de aanbieder krijgt een e-mail met de motivering (R-26)."
-    else:
-        message = f"De evaluatie {saved['year']} is bewaard: positief (R-26)."
-    return redirect(f"/departement/opleidingen/{quote(saved['odb_number'], safe='')}", message=message, request=request)
+        return form_errors(request, "department/training.html", shown, values=typed, **await _training_context(request, api, odb_number))
+    return redirect(f"/departement/opleidingen/{quote(saved['odb_number'], safe='')}", message=_evaluated_message(saved), request=request)
 
 
 # ------------------------------------------------------------------------------- E-12: reported changes, E-9: a recognition
