@@ -62,6 +62,7 @@ def oidc_portal(browser_stack: StackConfig, provider: OidcProvider) -> Iterator[
     portal_env = {
         **browser_stack.portal_env(),
         "PORTAL_HTTP_PORT": str(portal_port),
+        "PORTAL_METRICS_PORT": "0",  # a second portal: the stack's has the metrics port
         "PORTAL_IDENTITY_URL": f"http://127.0.0.1:{identity_port}",
         "PORTAL_DEVELOPMENT_SIGN_IN": "false",
         "PORTAL_OIDC_AUTHORIZATION_ENDPOINT": f"{provider.issuer}/authorize",
