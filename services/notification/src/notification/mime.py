@@ -150,9 +150,12 @@ def _fold(used: int, segments: list[tuple[str, str, bool]], phrase: bool = False
     clients read none; and a display name may start on the line after the header's name (its
     leading whitespace is CFWS), which an unstructured value may not."""
     out: list[str] = []
-    for sep, text, encoded in segments:
+    for index, (sep, text, encoded) in enumerate(segments):
+        # A fold before the next segment leaves all but the last space of its separator at the end
+        # of this line (where a reader keeps them): keep room for them.
+        reserve = max(len(segments[index + 1][0]) - 1, 0) if index + 1 < len(segments) else 0
         if not encoded:
-            if not out or used + len(sep) + len(text) <= _WIDTH:
+            if not out or used + len(sep) + len(text) + reserve <= _WIDTH:
                 out.append(sep + text)
                 used += len(sep) + len(text)
             else:
@@ -167,7 +170,7 @@ def _fold(used: int, segments: list[tuple[str, str, bool]], phrase: bool = False
         while position < len(data):
             # On this line if a useful part of the text fits there (the first word always: a value
             # cannot start with a fold), else on the next.
-            room = _WIDTH - used - len(sep)
+            room = _WIDTH - used - len(sep) - reserve
             word = None
             if phrase and (whole := _encoded_word(data, q, position, _MAX_WORD)) and whole[1] == len(data) and len(whole[0]) > room:
                 pass  # a name's rest fits one word on the next line: not split (see _address), even if it is the first
@@ -176,7 +179,7 @@ def _fold(used: int, segments: list[tuple[str, str, bool]], phrase: bool = False
             elif not out:
                 word = _encoded_word(data, q, position, _MAX_WORD)
             if word is None:
-                word = _encoded_word(data, q, position, _WIDTH - 1)
+                word = _encoded_word(data, q, position, _WIDTH - 1 - reserve)
                 assert word is not None  # a whole line holds any character
                 out.append(f"{sep[:-1]}\r\n {word[0]}")
                 used = 1 + len(word[0])
