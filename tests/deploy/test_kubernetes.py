@@ -94,9 +94,7 @@ def test_custom_resources_have_the_fields_the_operators_need(overlay: str) -> No
     min_isr = 1 if overlay == "dev" else 2
 
     kafka = named(overlay, "Kafka", "wse")
-    assert kafka["apiVersion"] == "kafka.strimzi.io/v1beta2"
-    assert kafka["metadata"]["annotations"]["strimzi.io/node-pools"] == "enabled"
-    assert kafka["metadata"]["annotations"]["strimzi.io/kraft"] == "enabled"
+    assert kafka["apiVersion"] == "kafka.strimzi.io/v1"  # Strimzi 1.x serves v1 only (KRaft and node pools, no annotations)
     assert "zookeeper" not in kafka["spec"]
     config = kafka["spec"]["kafka"]["config"]
     assert config["default.replication.factor"] == replication
@@ -105,13 +103,13 @@ def test_custom_resources_have_the_fields_the_operators_need(overlay: str) -> No
     assert [listener["port"] for listener in kafka["spec"]["kafka"]["listeners"]] == [9092]
     assert "topicOperator" in kafka["spec"]["entityOperator"]
     pool = named(overlay, "KafkaNodePool", "dual-role")
-    assert pool["apiVersion"] == "kafka.strimzi.io/v1beta2"
+    assert pool["apiVersion"] == "kafka.strimzi.io/v1"
     assert pool["metadata"]["labels"]["strimzi.io/cluster"] == "wse"
     assert sorted(pool["spec"]["roles"]) == ["broker", "controller"]
     assert pool["spec"]["replicas"] == brokers
 
     for topic in of_kind(overlay, "KafkaTopic"):
-        assert topic["apiVersion"] == "kafka.strimzi.io/v1beta2"
+        assert topic["apiVersion"] == "kafka.strimzi.io/v1"
         assert topic["metadata"]["labels"]["strimzi.io/cluster"] == "wse"
         assert topic["spec"]["replicas"] == replication
         assert topic["spec"]["partitions"] >= 1

@@ -80,7 +80,7 @@ def render_topics() -> str:
     for spec in topic_specs():
         lines += [
             "---",
-            "apiVersion: kafka.strimzi.io/v1beta2",
+            "apiVersion: kafka.strimzi.io/v1",
             "kind: KafkaTopic",
             "metadata:",
             f"  name: {spec.name.replace('.', '-')}",
