@@ -249,3 +249,15 @@ def test_automated_emails_say_so():
     """RFC 3834: out-of-office and other automatic replies are not sent back to it."""
     _, built = _build()
     assert email.message_from_bytes(built.data, policy=policy.default)["Auto-Submitted"] == "auto-generated"
+
+
+@pytest.mark.parametrize(
+    "reference",
+    ["a" * 58 + " " * 20 + "b" * 10, "x" * 30 + " " + "a" * 58 + " " * 20 + "b" * 40, '"quoted"' + " " * 20 + "y" * 58],
+)
+def test_a_long_run_of_spaces_beside_a_long_word_still_folds_within_76_characters(reference):
+    # Where the run's spaces cannot stay at a line's end within the width, the value travels as
+    # encoded words, which carry every space.
+    _, built = _build(subject="Bevestiging", reference=reference)
+    _headers_are_within_the_limits(built)
+    assert str(email.message_from_bytes(built.data, policy=policy.default)["X-WSE-Reference"]) == reference

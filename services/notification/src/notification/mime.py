@@ -200,7 +200,13 @@ def _header_value(name: str, value: str) -> str:
         words = value.split(" ")
         if max(map(len, words)) <= _MAX_PLAIN_WORD:
             return _fold_words(len(name) + 2, words)
-    return _fold(len(name) + 2, _segments(value, phrase=False))
+    folded = _fold(len(name) + 2, _segments(value, phrase=False))
+    if max(map(len, f"{name}: {folded}".split("\r\n"))) > _WIDTH:
+        # A long run of spaces beside a long plain word can leave no place to fold within the
+        # width (the spaces must stay at a line's end, where readers keep them): then the whole
+        # value as encoded words, which carry every space and always fold within it.
+        folded = _fold(len(name) + 2, [("", value, True)])
+    return folded
 
 
 def _fold_words(used: int, words: list[str]) -> str:
