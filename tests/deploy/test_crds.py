@@ -17,6 +17,7 @@ an error (Kubernetes would drop it silently), except where the schema keeps unkn
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from functools import cache
 from pathlib import Path
@@ -43,6 +44,8 @@ GO_PROXY = "https://proxy.golang.org"
 def _module_crds(module: str, version: str) -> list[dict[str, Any]]:
     CACHE.mkdir(parents=True, exist_ok=True)
     archive = CACHE / f"{module.replace('/', '_')}@{version}.zip"
+    if archive.exists() and not zipfile.is_zipfile(archive):
+        archive.unlink()  # a download cut short: fetch it again
     if not archive.exists():
         url = f"{GO_PROXY}/{module}/@v/{version}.zip"
         try:
@@ -50,7 +53,9 @@ def _module_crds(module: str, version: str) -> list[dict[str, Any]]:
         except httpx.HTTPError as error:
             pytest.fail(f"could not download {module} {version}'s CRDs from the Go module proxy ({url}): {error}")
         assert answer.status_code == 200, f"the Go module proxy answered {answer.status_code} for {url}"
-        archive.write_bytes(answer.content)
+        partial = archive.with_suffix(f".{os.getpid()}.part")
+        partial.write_bytes(answer.content)
+        os.replace(partial, archive)  # whole or not at all, also with two runs at once
     found = []
     with zipfile.ZipFile(archive) as zipped:
         for name in zipped.namelist():

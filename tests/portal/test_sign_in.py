@@ -129,7 +129,7 @@ async def test_a_second_portal_replica_serves_the_same_session(page: Page, brows
     await sign_in(page, organisation.head.national_register_number, tile=organisation.name)
     cookies = {c["name"]: c["value"] for c in await page.context.cookies()}
     port = free_port()
-    env = {**os.environ, **browser_stack.portal_env(), "PORTAL_HTTP_PORT": str(port), "PORTAL_METRICS_PORT": str(free_port())}
+    env = {**os.environ, **browser_stack.portal_env(), "PORTAL_HTTP_PORT": str(port), "PORTAL_METRICS_PORT": "0"}  # the stack's portal has the metrics port
     log = open(browser_stack.logs_dir / "portal-replica.log", "ab")  # noqa: SIM115
     replica = subprocess.Popen([sys.executable, "-m", "portal", "serve"], env=env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:

@@ -66,8 +66,10 @@ class Api:
         headers = dict(extra or {})
         if self._correlation_id:
             headers["X-Correlation-ID"] = self._correlation_id
-        if self._client:
-            headers["X-Forwarded-For"] = self._client  # the person's address, for limits per caller
+        if self._client and not signed:
+            # The person's address, for a limit per caller on what anyone may ask (ID-9's search);
+            # a signed call names its person by the token, and carries no address.
+            headers["X-Forwarded-For"] = self._client
         if signed:
             token = self._session.token() if self._session else None
             # An expired token is not sent: sign in again first (a service would answer 401 anyway).
