@@ -333,3 +333,12 @@ def test_the_work_queue_filters_on_open_statuses_only() -> None:
     assert domain.open_status(None) is None
     with pytest.raises(Invalid):
         domain.open_status("draft")
+
+
+def test_r26_a_stored_positive_evaluation_was_never_emailed_whoever_stored_it():
+    # Written before the email's outcome was kept, or by a replica of the previous version during a
+    # rolling deploy: both columns empty. A positive one was never emailed; of a negative one it is not known.
+    assert domain.recorded_evaluation_email(outcome="positive", emailed_to=None, not_emailed_reason=None) == domain.EvaluationEmail(None, "positive")
+    assert domain.recorded_evaluation_email(outcome="negative", emailed_to=None, not_emailed_reason=None) is None
+    stored = domain.recorded_evaluation_email(outcome="negative", emailed_to=domain.GENERAL_CONTACT, not_emailed_reason=None)
+    assert stored is not None and stored.contact_emailed

@@ -394,6 +394,17 @@ def evaluation_email(*, outcome: str, has_general_contact: bool) -> EvaluationEm
     return EvaluationEmail(GENERAL_CONTACT, None)
 
 
+def recorded_evaluation_email(*, outcome: str, emailed_to: str | None, not_emailed_reason: str | None) -> EvaluationEmail | None:
+    """What became of a stored evaluation's email; None when not known. A positive evaluation is
+    never emailed (R-26), whoever stored it: an evaluation from before this was kept, or one a
+    replica of the previous version wrote during a rolling deploy, leaves both columns empty."""
+    if emailed_to is not None or not_emailed_reason is not None:
+        return EvaluationEmail(emailed_to, not_emailed_reason)
+    if outcome != "negative":
+        return EvaluationEmail(None, "positive")
+    return None
+
+
 def training_status(*, stop_on: date | None, today: date) -> str:
     """R-23: registered (no stop date), stopping (in the register until its stop date), stopped
     (from the stop date on, out of the public register)."""

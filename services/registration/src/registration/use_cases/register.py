@@ -151,14 +151,16 @@ async def record_evaluation(
         "remarks": remarks,
         "recorded_by": actor_id,
         "recorded_at": now,
-        **_email_fields(email.emailed_to, email.not_emailed_reason),
+        **_email_fields(outcome, email.emailed_to, email.not_emailed_reason),
     }
 
 
-def _email_fields(emailed_to: str | None, not_emailed_reason: str | None) -> dict[str, Any]:
-    """What an evaluation says of its email; both null: recorded before this was kept (not known)."""
-    known = emailed_to is not None or not_emailed_reason is not None
-    return {"contact_emailed": (emailed_to is not None) if known else None, "emailed_to": emailed_to, "not_emailed_reason": not_emailed_reason}
+def _email_fields(outcome: str, emailed_to: str | None, not_emailed_reason: str | None) -> dict[str, Any]:
+    """What an evaluation says of its email (domain.recorded_evaluation_email); None: not known."""
+    email = domain.recorded_evaluation_email(outcome=outcome, emailed_to=emailed_to, not_emailed_reason=not_emailed_reason)
+    if email is None:
+        return {"contact_emailed": None, "emailed_to": None, "not_emailed_reason": None}
+    return {"contact_emailed": email.contact_emailed, "emailed_to": email.emailed_to, "not_emailed_reason": email.not_emailed_reason}
 
 
 async def _training(connection: asyncpg.Connection, odb_number: str) -> asyncpg.Record:
@@ -196,7 +198,8 @@ async def back_office_training(connection: asyncpg.Connection, *, odb_number: st
         "modules": [_module(m) for m in public["modules"]],
         "has_general_contact": await _general_contact(connection, training["organisation_id"]) is not None,
         "evaluations": [
-            {k: e[k] for k in ("year", "outcome", "remarks", "recorded_by", "recorded_at")} | _email_fields(e["emailed_to"], e["not_emailed_reason"])
+            {k: e[k] for k in ("year", "outcome", "remarks", "recorded_by", "recorded_at")}
+            | _email_fields(e["outcome"], e["emailed_to"], e["not_emailed_reason"])
             for e in evaluations
         ],
     }
