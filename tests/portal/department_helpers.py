@@ -191,6 +191,13 @@ def recognition_parts(contact_email: str, title: str) -> dict[str, dict[str, Any
 
 async def submitted_recognition(world: World, *, title: str, contact_email: str) -> dict[str, Any]:
     """A Platos application in five parts (E-3), submitted (E-4): admissibility due in 7 days (E-5)."""
+    _, _, result = await _submit_recognition(world, title=title, contact_email=contact_email)
+    return result
+
+
+async def _submit_recognition(world: World, *, title: str, contact_email: str) -> tuple[Provider, str, dict[str, Any]]:
+    """A new provider's Platos application in five parts (E-3), submitted (E-4): the provider, the
+    application's id and the answer."""
     applicant = await provider(world, context="platos", name=f"Jobcoaching {uuid.uuid4().hex[:6]} vzw")
     async with _client(world, "recognition", applicant.token) as client:
         key = {"idempotency-key": uuid.uuid4().hex}
@@ -202,7 +209,7 @@ async def submitted_recognition(world: World, *, title: str, contact_email: str)
         submitted = await client.post(f"/v1/provider/applications/{application_id}/submit")
         assert submitted.status_code == 200, submitted.text
         result: dict[str, Any] = submitted.json()
-    return result
+    return applicant, application_id, result
 
 
 async def answer_question(world: World, provider: Provider, application_id: str, answer: str) -> dict[str, Any]:
@@ -259,16 +266,7 @@ async def forward(world: World, handler_token: str, application_id: str) -> None
 async def granted_recognition(world: World, *, title: str, contact_email: str, handler_token: str) -> tuple[Provider, dict[str, Any]]:
     """A service provider whose Platos application (E-3, E-4) was judged admissible, advised and
     granted from today (E-5 to E-8); returns the provider and its recognition (E-9, E-12)."""
-    applicant = await provider(world, context="platos", name=f"Jobcoaching {uuid.uuid4().hex[:6]} vzw")
-    async with _client(world, "recognition", applicant.token) as client:
-        key = {"idempotency-key": uuid.uuid4().hex}
-        created = await eventually(lambda: client.post("/v1/provider/applications", headers=key), expected=201, what="Platos to learn the provider")
-        application_id = created.json()["application_id"]
-        for name, body in recognition_parts(contact_email, title).items():
-            saved = await client.put(f"/v1/provider/applications/{application_id}/parts/{name}", json=body)
-            assert saved.status_code == 200, saved.text
-        submitted = await client.post(f"/v1/provider/applications/{application_id}/submit")
-        assert submitted.status_code == 200, submitted.text
+    applicant, application_id, _ = await _submit_recognition(world, title=title, contact_email=contact_email)
     path = f"/v1/back-office/applications/{application_id}"
     async with _client(world, "recognition", handler_token) as client:
         await eventually(lambda: client.post(f"{path}/admissibility", json={"outcome": "admissible"}), expected=200, what="Platos to learn the case handler")
@@ -303,3 +301,15 @@ async def stop_training(world: World, applicant: Provider, odb_number: str, *, r
         assert stopped.status_code == 200, stopped.text
         gone = await client.get(f"/v1/register/trainings/{odb_number}")
         assert gone.status_code == 404, gone.text
+
+
+async def emails_about(world: World, address: str, text: str, timeout: float = 60) -> list[dict[str, Any]]:
+    """The emails to `address` whose subject holds `text`, once there is one (the outbox, Kafka and
+    the notification service deliver them in their own time)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [m for m in await world.emails_to(address) if text in m.get("subject", "")]
+        if found:
+            return found
+        assert time.monotonic() < deadline, f"no email to {address} about {text!r}: {await world.emails_to(address)}"
+        await asyncio.sleep(0.5)

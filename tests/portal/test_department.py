@@ -25,22 +25,13 @@ from tests.portal.department_helpers import (
     case_handler,
     department,
     department_name,
+    emails_about,
     provider,
     submitted_application,
     submitted_recognition,
 )
 
 pytestmark = pytest.mark.slow
-
-
-async def _emails_with(world: World, address: str, text: str, timeout: float = 60) -> list[dict]:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = [m for m in await world.emails_to(address) if text in m.get("subject", "")]
-        if found:
-            return found
-        assert time.monotonic() < deadline, f"no email to {address} about {text!r}: {await world.emails_to(address)}"
-        await asyncio.sleep(0.5)
 
 
 async def _open_queue(page: Page, area: str) -> None:
@@ -127,7 +118,7 @@ async def test_r19_r15_r20_a_case_handler_asks_forwards_and_decides_a_dossier_an
     await expect(page.get_by_role("status")).to_contain_text("Je vraag is verstuurd")
     await expect(page.locator(".lead")).to_contain_text("Wacht op informatie")
     await expect(page.locator(".department-question")).to_contain_text("Bezorg het lesrooster")
-    emails = await _emails_with(world, contact, "Vraag om bijkomende informatie")
+    emails = await emails_about(world, contact, "Vraag om bijkomende informatie")
     assert name in emails[0]["subject"]
 
     # while the question is open the dossier is not forwarded: the service's rule is shown.
@@ -165,7 +156,7 @@ async def test_r19_r15_r20_a_case_handler_asks_forwards_and_decides_a_dossier_an
     await expect(page.locator(".lead")).to_contain_text("Goedgekeurd")
     odb_link = page.get_by_role("link", name="ODB-")
     await expect(odb_link).to_be_visible()
-    decided = await _emails_with(world, contact, "Beslissing over uw registratieaanvraag")
+    decided = await emails_about(world, contact, "Beslissing over uw registratieaanvraag")
     assert "goedgekeurd" in decided[0]["subject"]
 
     # N-1: the dossier's emails and their status, as the notification service logged them.
@@ -205,7 +196,7 @@ async def test_e5_a_recognition_application_is_judged_admissible_in_the_browser(
     await expect(page.get_by_role("status")).to_contain_text("De ontvankelijkheid is bewaard")
     await expect(page.locator(".lead")).to_contain_text("In onderzoek")
     await expect(page.get_by_role("table", name="Geschiedenis, de laatste eerst")).to_contain_text("Ontvankelijk verklaard")
-    emails = await _emails_with(world, contact, "is ontvankelijk")
+    emails = await emails_about(world, contact, "is ontvankelijk")
     assert application["dossier_number"] in emails[0]["subject"]
     await accessible(page)
 
@@ -231,7 +222,7 @@ async def test_e5_a_recognition_application_is_judged_admissible_in_the_browser(
     await page.get_by_role("button", name="Beslissing bewaren").click()
     await expect(page.locator(".lead")).to_contain_text("Erkend")
     await expect(page.locator(".summary-list").first).to_contain_text("geldig van")
-    await _emails_with(world, contact, "Beslissing")
+    await emails_about(world, contact, "Beslissing")
 
 
 async def test_id8_without_the_case_handler_rights_the_refusal_page_offers_to_request_them(page: Page, world: World) -> None:

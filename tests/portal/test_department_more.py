@@ -21,6 +21,7 @@ from tests.portal.department_helpers import (
     approved_application,
     case_handler,
     department_name,
+    emails_about,
     forward,
     general_contact,
     granted_recognition,
@@ -33,16 +34,6 @@ from tests.portal.department_helpers import (
 pytestmark = pytest.mark.slow
 
 MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december")
-
-
-async def _emails_with(world: World, address: str, text: str, timeout: float = 60) -> list[dict]:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = [m for m in await world.emails_to(address) if text in m.get("subject", "")]
-        if found:
-            return found
-        assert time.monotonic() < deadline, f"no email to {address} about {text!r}: {await world.emails_to(address)}"
-        await asyncio.sleep(0.5)
 
 
 def _moment(text: str) -> datetime:
@@ -207,7 +198,7 @@ async def test_r26_a_case_handler_evaluates_a_registered_training_and_a_negative
     await expect(listed).to_contain_text("Gemaild naar de algemene contactpersoon")
 
     # The general contact receives it, with the motivation (the mail sink).
-    emails = await _emails_with(world, general, "Negatieve jaarlijkse evaluatie")
+    emails = await emails_about(world, general, "Negatieve jaarlijkse evaluatie")
     assert odb_number in emails[0]["subject"] and year in emails[0]["subject"], emails[0]["subject"]
     assert remarks in emails[0]["text"], emails[0]["text"]
 
@@ -222,7 +213,7 @@ async def test_r26_a_case_handler_evaluates_a_registered_training_and_a_negative
     await page.get_by_label("Positief").check()
     await page.get_by_role("button", name="Evaluatie bewaren").click()
     await expect(page.get_by_role("status")).to_contain_text(f"De evaluatie {int(year) + 1} is bewaard: positief")
-    assert len(await _emails_with(world, general, "Negatieve jaarlijkse evaluatie")) == 1  # a positive one is not emailed
+    assert len(await emails_about(world, general, "Negatieve jaarlijkse evaluatie")) == 1  # a positive one is not emailed
     await expect(evaluations.get_by_role("row").nth(1)).to_contain_text(str(int(year) + 1))  # the last year first
     await expect(evaluations.get_by_role("row").nth(1)).to_contain_text("Niet gemaild: een positieve evaluatie gaat niet naar de aanbieder")
 
@@ -358,7 +349,7 @@ async def test_e12_reported_changes_are_a_work_queue_reviewed_by_a_case_handler_
     await page.get_by_role("button", name="Beoordeling bewaren").click()
     await expect(page.get_by_role("status")).to_contain_text(f"De erkenning {number} is ingetrokken vanaf vandaag")
     await expect(queue.get_by_role("link", name=f"Wijziging bij {number} beoordelen")).to_have_count(0)
-    ended = await _emails_with(world, contact, "ingetrokken")
+    ended = await emails_about(world, contact, "ingetrokken")
     assert number in ended[0]["subject"]
 
     # Reviewed once: the page says how, and offers no form.

@@ -308,14 +308,21 @@ class ConsumerRunner:
             await handler(connection, envelope)
             log.debug("event handled", outcome="processed")
 
-    def _span_attributes(self, envelope: Envelope) -> dict[str, Any]:
+    def _span_of(self, envelope: Envelope) -> dict[str, Any]:
+        """The consumer's span for one event: its name, and its parent the span that wrote the event."""
         return {
-            "messaging.system": "kafka",
-            "messaging.operation.type": "process",
-            "messaging.consumer.group.name": self.group_id,
-            "messaging.message.id": envelope.id,
-            "cloudevents.event_type": envelope.type,
-            "wse.correlation_id": envelope.correlationid,
+            "name": f"process {envelope.type}",
+            "kind": tracing.CONSUMER,
+            "parent": envelope.traceparent,
+            "tracestate": envelope.tracestate,
+            "attributes": {
+                "messaging.system": "kafka",
+                "messaging.operation.type": "process",
+                "messaging.consumer.group.name": self.group_id,
+                "messaging.message.id": envelope.id,
+                "cloudevents.event_type": envelope.type,
+                "wse.correlation_id": envelope.correlationid,
+            },
         }
 
     def _span(self, envelope: Envelope) -> contextlib.AbstractContextManager[Any]:
@@ -324,13 +331,7 @@ class ConsumerRunner:
         Untraced (tracing off, or an event written without it): a shared no-op, nothing made."""
         if not tracing.enabled or not envelope.traceparent:
             return _NO_SPAN
-        return tracing.span(
-            f"process {envelope.type}",
-            kind=tracing.CONSUMER,
-            parent=envelope.traceparent,
-            tracestate=envelope.tracestate,
-            attributes=self._span_attributes(envelope),
-        )
+        return tracing.span(**self._span_of(envelope))
 
     def _batch_spans(self, run: list[Envelope]) -> contextlib.AbstractContextManager[Any]:
         if not tracing.enabled:
@@ -351,16 +352,7 @@ class ConsumerRunner:
                 finally:
                     _batch_trace_contexts.reset(token)
             return
-        spans = {
-            envelope.id: tracing.start_span(
-                f"process {envelope.type}",
-                kind=tracing.CONSUMER,
-                parent=envelope.traceparent,
-                tracestate=envelope.tracestate,
-                attributes=self._span_attributes(envelope),
-            )
-            for envelope in traced
-        }
+        spans = {envelope.id: tracing.start_span(**self._span_of(envelope)) for envelope in traced}
         token = _batch_trace_contexts.set({event_id: tracing.trace_context_of(span) or "" for event_id, span in spans.items()})
         error: str | None = None
         try:
